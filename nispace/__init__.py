@@ -1,0 +1,22 @@
+"""nispace: spatial colocalization of brain maps.
+
+Subpackages
+-----------
+datasets
+    Verified download and caching of reference data, parcellations, templates
+    and examples (:func:`~nispace.datasets.fetch_reference`, ...).
+parcellation
+    The multi-space :class:`~nispace.parcellation.Parcellation`, centroids and
+    distance matrices.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("nispace")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+unknown"
+
+from ._logging import set_log_level
+
+__all__ = ["__version__", "set_log_level"]

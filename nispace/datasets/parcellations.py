@@ -1,0 +1,106 @@
+"""Library parcellations as multi-space :class:`~nispace.parcellation.Parcellation` objects."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from .._logging import verbose_context
+from ..parcellation.parcellation import SURFACE_SPACES, Parcellation, _Space
+from .download import fetch_file, fetch_manifest
+from .registry import list_names, load_manifest, parse_parcellation_name
+
+logger = logging.getLogger("nispace.parcellation")
+
+
+def available_parcellations(data_dir=None, data_url=None, include_aliases: bool = True
+                            ) -> list[str]:
+    """Names of the library parcellations (and their aliases)."""
+    names = list_names("parcellation", data_dir, data_url)
+    if include_aliases:
+        return names
+    return [n for n in names
+            if "alias" not in load_manifest("parcellation", n, data_dir, data_url)[1]
+            or load_manifest("parcellation", n, data_dir, data_url)[0] == n]
+
+
+def fetch_parcellation(parcellation, space: str | None = None,
+                       verbose: bool | str | int | None = True,
+                       data_dir: str | os.PathLike | None = None,
+                       data_url: str | None = None) -> Parcellation:
+    """Fetch a library parcellation as a multi-space Parcellation.
+
+    Parameters
+    ----------
+    parcellation : str or tuple
+        A library name or alias (``"Schaefer200"``, ``"DesikanKilliany"``,
+        ``"TianS1"``, ...) or a cortex + subcortex combination written
+        ``"Schaefer200TianS1"``, ``"Schaefer200 TianS1"``, ``"Schaefer200+TianS1"``
+        or ``("Schaefer200", "TianS1")``.
+    space : str, optional
+        Space to make active (default: the first of MNI152NLin2009cAsym,
+        MNI152NLin6Asym, fsLR, fsaverage available).
+
+    Returns
+    -------
+    Parcellation
+        Holding every available space; images are downloaded and loaded on first use.
+    """
+    with verbose_context(verbose):
+        names = parse_parcellation_name(parcellation, data_dir, data_url)
+        parts = [_library_parcellation(n, data_dir, data_url) for n in names]
+        if len(parts) == 1:
+            parc = parts[0]
+        else:
+            levels = [p.level for p in parts]
+            if levels != ["cortex", "subcortex"]:
+                raise ValueError(f"parcellation: a combination must be a cortical followed by a "
+                                 f"subcortical parcellation; {names} are {levels}.")
+            parc = Parcellation.combine(parts[0], parts[1], name="".join(names))
+            logger.info("Combined parcellation '%s' ready. MNI space(s): %s. Cortex surface "
+                        "space(s) for spins: %s.", parc.name, parc.spaces,
+                        parc.surface_spaces_cortex)
+        if space is not None:
+            parc.set_active_space(space)
+        return parc
+
+
+def _library_parcellation(name: str, data_dir, data_url) -> Parcellation:
+    name, meta = load_manifest("parcellation", name, data_dir, data_url,
+                               argument="parcellation")
+    logger.info("Building multi-space Parcellation for '%s' from library.", name)
+    manifest = fetch_manifest(data_dir, data_url)
+    spaces = {}
+    for space in meta.get("spaces") or {}:
+        stem = f"parcellation/{name}/{space}/parc-{name}_space-{space}"
+        if space in SURFACE_SPACES:
+            hemis = [f"{stem}_hemi-{h}" for h in ("L", "R")]
+            images = [_find(manifest, h, ".label.gii") for h in hemis]
+            labels = sum((_labels(f"{h}.label.txt", data_dir, data_url) for h in hemis), [])
+            spaces[space] = _Space("surface", _lazy(images, data_dir, data_url), labels)
+        else:
+            image = _find(manifest, stem, ".label.nii")
+            labels = _labels(f"{stem}.label.txt", data_dir, data_url)
+            spaces[space] = _Space("volume", _lazy(image, data_dir, data_url), labels)
+    logger.info("Available spaces: %s", ", ".join(spaces))
+    return Parcellation(name, spaces, level=meta.get("level"), library_names=(name,),
+                        meta=meta, data_dir=data_dir, data_url=data_url)
+
+
+def _find(manifest, stem: str, ext: str) -> str:
+    for candidate in (stem + ext + ".gz", stem + ext):
+        if candidate in manifest:
+            return candidate
+    raise ValueError(f"The data manifest lists no {stem}{ext}(.gz); the data repository is "
+                     f"incomplete for this parcellation.")
+
+
+def _labels(relpath: str, data_dir, data_url) -> list[str]:
+    text = fetch_file(relpath, data_dir, data_url).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _lazy(relpaths, data_dir, data_url):
+    if isinstance(relpaths, str):
+        return lambda: fetch_file(relpaths, data_dir, data_url)
+    return lambda: tuple(fetch_file(r, data_dir, data_url) for r in relpaths)

@@ -1,0 +1,524 @@
+"""The multi-space :class:`Parcellation`.
+
+A parcellation in nispace is one set of parcels represented in several coordinate
+spaces: MNI152 volumes (``MNI152NLin2009cAsym``, ``MNI152NLin6Asym``) and
+cortical surfaces (``fsaverage``, ``fsLR``, left and right hemisphere). Labels are
+the same in every space; images are loaded only when first needed. Centroids and
+distance matrices are computed on first use and cached (distance matrices also
+on disk, keyed by the content of the images and meshes they are computed from).
+
+Conventions
+-----------
+* Parcel ``i`` (0-based) carries label value ``label_values[i]`` in the image and
+  name ``labels[i]``. Library parcellations use values ``1..n_parcels``.
+* Surface label data are the left hemisphere's vertices followed by the right
+  hemisphere's; right-hemisphere label values continue after the left ones;
+  0 is background / medial wall.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import nibabel as nib
+import numpy as np
+
+from .._errors import check_option
+from . import geometry
+from .combine import merge_label_volumes
+
+logger = logging.getLogger("nispace.parcellation")
+
+#: spaces in order of preference for the default active space
+SPACES = ["MNI152NLin2009cAsym", "MNI152NLin6Asym", "fsLR", "fsaverage"]
+SURFACE_SPACES = {"fsaverage", "fsLR"}
+#: vertices per hemisphere -> (space, density)
+_DENSITIES = {2562: ("fsaverage", "3k"), 10242: ("fsaverage", "10k"),
+              40962: ("fsaverage", "41k"), 163842: ("fsaverage", "164k"),
+              32492: ("fsLR", "32k"), 59412: ("fsLR", "59k"), 163842 + 1: ("fsLR", "164k")}
+#: bump when the way distances are computed changes (invalidates the disk cache)
+_DIST_VERSION = "1"
+
+ImageLike = Any  # path, nibabel image, or (L, R) pair of them
+
+
+@dataclass
+class _Space:
+    """One representation of the parcellation (internal)."""
+
+    kind: str  # "volume" | "surface"
+    source: ImageLike | Callable[[], ImageLike]
+    labels: list[str] | None = None
+    density: str | None = None
+    _img: Any = field(default=None, repr=False)
+    _data: np.ndarray | None = field(default=None, repr=False)
+    _hemi_sizes: tuple[int, int] | None = field(default=None, repr=False)
+
+    def img(self):
+        if self._img is None:
+            src = self.source() if callable(self.source) else self.source
+            if self.kind == "volume":
+                self._img = _load_volume(src)
+            else:
+                self._img = tuple(_load_gifti(s) for s in src)
+        return self._img
+
+    def data(self) -> np.ndarray:
+        if self._data is None:
+            img = self.img()
+            if self.kind == "volume":
+                self._data = np.asarray(np.round(np.asarray(img.dataobj)), dtype=np.int32)
+            else:
+                lh, rh = (np.asarray(g.darrays[0].data).astype(np.int32).ravel() for g in img)
+                self._hemi_sizes = (lh.size, rh.size)
+                self._data = np.concatenate([lh, rh])
+        return self._data
+
+    def hemi_sizes(self) -> tuple[int, int]:
+        self.data()
+        return self._hemi_sizes
+
+
+def _load_volume(src) -> nib.Nifti1Image:
+    img = nib.load(os.fspath(src)) if isinstance(src, (str, os.PathLike)) else src
+    if not isinstance(img, nib.spatialimages.SpatialImage) or len(img.shape) != 3:
+        shape = getattr(img, "shape", None)
+        raise ValueError(f"parcellation: expected a 3D label image; got {type(img).__name__} "
+                         f"with shape {shape}.")
+    return img
+
+
+def _load_gifti(src) -> nib.GiftiImage:
+    img = nib.load(os.fspath(src)) if isinstance(src, (str, os.PathLike)) else src
+    if not isinstance(img, nib.GiftiImage) or not img.darrays:
+        raise ValueError(f"parcellation: expected a GIfTI label image per hemisphere; got "
+                         f"{type(img).__name__}.")
+    return img
+
+
+def _read_labels(path) -> list[str]:
+    text = Path(path).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class Parcellation:
+    """A brain parcellation available in one or more spaces.
+
+    Build it with :func:`nispace.datasets.fetch_parcellation` (library
+    parcellations, also combined cortex + subcortex ones) or
+    :meth:`from_image` (your own NIfTI or GIfTI parcellation).
+
+    Parameters
+    ----------
+    name : str or None
+        Display name.
+    spaces : dict
+        Internal: space name -> representation.
+    level : {"cortex", "subcortex", "combined"} or None
+        What the parcels cover.
+    library_names : tuple of str
+        Names of the library parcellation(s) this is built from (empty for
+        custom parcellations); used to find pre-parcellated reference tables.
+    """
+
+    def __init__(self, name: str | None, spaces: dict[str, _Space], level: str | None = None,
+                 library_names: tuple[str, ...] = (), meta: dict | None = None,
+                 components: tuple[Parcellation, ...] = (), data_dir=None, data_url=None):
+        if not spaces:
+            raise ValueError("spaces: a Parcellation needs at least one space.")
+        self.name = name
+        self._spaces = spaces
+        self.level = level
+        self.library_names = tuple(library_names)
+        self.meta = dict(meta or {})
+        self.components = tuple(components)
+        self._data_dir, self._data_url = data_dir, data_url
+        self._cache: dict[tuple, np.ndarray] = {}
+        self._active = next((s for s in SPACES if s in spaces), next(iter(spaces)))
+        self.validate()
+
+    # ----------------------------------------------------------------------------------
+    # construction
+
+    @classmethod
+    def from_image(cls, img: ImageLike, labels: list[str] | str | os.PathLike | None = None,
+                   space: str | None = None, name: str | None = None) -> Parcellation:
+        """Build a parcellation from your own label image.
+
+        Parameters
+        ----------
+        img : path, nibabel image, or (L, R) pair of GIfTI label files/images
+            A 3D integer label volume (0 = background) or per-hemisphere surface
+            labels.
+        labels : list of str, or path to a text file (one label per line), optional
+            Parcel names in the order of the sorted non-zero label values.
+            Default: the label values as strings.
+        space : str, optional
+            The space of the image. Volumes default to ``"MNI152NLin6Asym"``;
+            surfaces are recognised from their number of vertices.
+        name : str, optional
+            Display name.
+        """
+        logger.info("Building Parcellation from path / image.")
+        if isinstance(labels, (str, os.PathLike)):
+            labels = _read_labels(labels)
+        elif labels is not None:
+            labels = [str(lab) for lab in labels]
+        if isinstance(img, (tuple, list)):
+            if len(img) != 2:
+                raise ValueError(f"img: expected one volume or an (L, R) pair of surface label "
+                                 f"files; got {len(img)} items.")
+            entry = _Space("surface", tuple(img), labels)
+            lh, rh = (np.asarray(g.darrays[0].data).astype(np.int32) for g in entry.img())
+            if np.intersect1d(np.unique(lh[lh > 0]), np.unique(rh[rh > 0])).size:
+                rh = np.where(rh > 0, rh + lh.max(), 0)  # numbering restarted per hemisphere
+            entry._data, entry._hemi_sizes = np.concatenate([lh, rh]), (lh.size, rh.size)
+            detected, entry.density = _DENSITIES.get(lh.size, (None, None))
+            space = space or detected
+            if space is None:
+                raise ValueError(f"space: cannot tell the surface space of a mesh with "
+                                 f"{lh.size} vertices per hemisphere; pass space='fsaverage' "
+                                 f"or 'fsLR'.")
+            level = "cortex"
+        else:
+            entry = _Space("volume", img, labels)
+            entry.img()
+            space = space or "MNI152NLin6Asym"
+            level = None
+        logger.info("Parcellation space: '%s'.", space)
+        return cls(name, {space: entry}, level=level)
+
+    @classmethod
+    def combine(cls, cortex: Parcellation, subcortex: Parcellation,
+                name: str | None = None) -> Parcellation:
+        """Combine a cortical and a subcortical parcellation.
+
+        Volumetric spaces present in both are merged (subcortical label values are
+        offset by the number of cortical parcels; overlapping voxels stay
+        cortical). The cortical surface spaces are kept in
+        :attr:`components` for surface-based null models of the cortex.
+        """
+        name = name or f"{cortex.name}{subcortex.name}"
+        common = [s for s in cortex.spaces if s in subcortex.spaces
+                  and cortex._spaces[s].kind == "volume"]
+        if not common:
+            raise ValueError(f"parcellation: {cortex.name!r} and {subcortex.name!r} share no "
+                             f"volumetric space ({cortex.spaces} vs {subcortex.spaces}).")
+        logger.info("Building combined Parcellation '%s'. Common MNI space(s): %s.", name, common)
+        spaces = {}
+        for s in common:
+            spaces[s] = _Space("volume", _merged_loader(cortex, subcortex, s),
+                               cortex.get_labels(s) + subcortex.get_labels(s))
+        return cls(name, spaces, level="combined",
+                   library_names=cortex.library_names + subcortex.library_names,
+                   components=(cortex, subcortex), data_dir=cortex._data_dir,
+                   data_url=cortex._data_url)
+
+    # ----------------------------------------------------------------------------------
+    # spaces
+
+    @property
+    def spaces(self) -> list[str]:
+        """Spaces in which this parcellation is available."""
+        return list(self._spaces)
+
+    @property
+    def active_space(self) -> str:
+        """The space used when a method is called without ``space=``."""
+        return self._active
+
+    @property
+    def surface_spaces_cortex(self) -> list[str]:
+        """Surface spaces available for the cortical parcels (also for combined ones)."""
+        comps = self.components or (self,)
+        return [s for s in comps[0].spaces if s in SURFACE_SPACES]
+
+    def set_active_space(self, space: str) -> Parcellation:
+        """Make ``space`` the default space of all methods; returns self."""
+        check_option("space", space, self.spaces)
+        if space != self._active:
+            logger.info("Parcellation '%s': active space set to '%s' (was '%s').",
+                        self.name, space, self._active)
+        self._active = space
+        return self
+
+    def _space(self, space: str | None) -> tuple[str, _Space]:
+        space = self._active if space is None else space
+        check_option("space", space, self.spaces)
+        return space, self._spaces[space]
+
+    def is_surface(self, space: str | None = None) -> bool:
+        """True if the (active) space is a surface space."""
+        return self._space(space)[1].kind == "surface"
+
+    # ----------------------------------------------------------------------------------
+    # images, labels
+
+    def get_img(self, space: str | None = None):
+        """The label image: a NIfTI image, or an (L, R) pair of GIfTI images."""
+        space, entry = self._space(space)
+        if entry._img is None:
+            logger.info("Lazy-loading parcellation image for space '%s'.", space)
+        return entry.img()
+
+    def get_data(self, space: str | None = None) -> np.ndarray:
+        """Integer label array: the 3D volume, or L then R vertices of a surface."""
+        return self._space(space)[1].data()
+
+    def get_label_values(self, space: str | None = None) -> np.ndarray:
+        """Label value of every parcel (length ``n_parcels``)."""
+        space, entry = self._space(space)
+        key = ("values", space)
+        if key not in self._cache:
+            if self.library_names and entry.labels is not None:
+                values = np.arange(1, len(entry.labels) + 1)
+            else:
+                data = entry.data()
+                values = np.unique(data[data > 0])
+            self._cache[key] = values
+        return self._cache[key]
+
+    def get_labels(self, space: str | None = None) -> list[str]:
+        """Parcel names of the (active) space."""
+        space, entry = self._space(space)
+        if entry.labels is None:
+            return [str(v) for v in self.get_label_values(space)]
+        return list(entry.labels)
+
+    @property
+    def labels(self) -> list[str]:
+        """Parcel names (active space)."""
+        return self.get_labels()
+
+    @property
+    def n_parcels(self) -> int:
+        """Number of parcels."""
+        return len(self.get_labels())
+
+    def validate(self) -> None:
+        """Check that labels agree across spaces and with the label images loaded so far."""
+        named = {s: e.labels for s, e in self._spaces.items() if e.labels is not None}
+        if len({tuple(v) for v in named.values()}) > 1:
+            counts = {s: len(v) for s, v in named.items()}
+            raise ValueError(f"parcellation {self.name!r}: labels differ between spaces "
+                             f"({counts} labels).")
+        for s, e in self._spaces.items():
+            if e.labels is not None and e._data is not None:
+                n_img = len(np.unique(e._data[e._data > 0]))
+                if n_img != len(e.labels):
+                    raise ValueError(
+                        f"labels: {len(e.labels)} names given but the {s} image has {n_img} "
+                        f"parcels (non-zero label values).")
+        logger.info("Parcellation '%s': validation passed.", self.name)
+
+    # ----------------------------------------------------------------------------------
+    # parcel groups
+
+    def get_hemi_indices(self, hemi: str, space: str | None = None) -> np.ndarray:
+        """0-based indices of the parcels in hemisphere ``"L"`` or ``"R"``.
+
+        Taken from ``hemi-L`` / ``hemi-R`` in the labels where present; otherwise
+        from the surface the parcel lies on, or the sign of the centroid's x.
+        """
+        check_option("hemi", hemi, ["L", "R"])
+        labels = self.get_labels(space)
+        tags = [("L" if "hemi-L" in lab else "R" if "hemi-R" in lab else None) for lab in labels]
+        if all(tags):
+            return np.flatnonzero(np.array(tags) == hemi)
+        space, entry = self._space(space)
+        if entry.kind == "surface":
+            data, (n_l, _) = entry.data(), entry.hemi_sizes()
+            left = set(np.unique(data[:n_l]))
+            side = np.array(["L" if v in left else "R" for v in self.get_label_values(space)])
+        else:
+            x = self.get_centroids(space)[:, 0]
+            side = np.where(x < 0, "L", "R")
+        return np.flatnonzero(side == hemi)
+
+    def get_level_indices(self, level: str) -> np.ndarray:
+        """0-based indices of the ``"cortex"`` or ``"subcortex"`` parcels."""
+        check_option("level", level, ["cortex", "subcortex"])
+        n = self.n_parcels
+        if self.level == "combined":
+            n_cx = self.components[0].n_parcels
+            idx = np.arange(n)
+            return idx[:n_cx] if level == "cortex" else idx[n_cx:]
+        if self.level in ("cortex", "subcortex"):
+            return np.arange(n) if level == self.level else np.arange(0)
+        raise ValueError(f"level: parcellation {self.name!r} does not say which parcels are "
+                         f"cortical; build it with Parcellation.combine or use a library one.")
+
+    @property
+    def cortex_indices(self) -> np.ndarray:
+        """0-based indices of the cortical parcels."""
+        return self.get_level_indices("cortex")
+
+    @property
+    def subcortex_indices(self) -> np.ndarray:
+        """0-based indices of the subcortical parcels."""
+        return self.get_level_indices("subcortex")
+
+    # ----------------------------------------------------------------------------------
+    # geometry
+
+    def _template(self, space: str, desc: str, density: str | None):
+        from ..datasets.templates import fetch_template
+
+        return fetch_template(space, desc=desc, res=density, data_dir=self._data_dir,
+                              data_url=self._data_url, verbose=None)
+
+    def _density(self, space: str) -> str | None:
+        entry = self._spaces[space]
+        if entry.density is None:
+            entry.density = _DENSITIES.get(entry.hemi_sizes()[0], (None, None))[1]
+        return entry.density
+
+    def _mesh(self, space: str, desc: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Per-hemisphere (coords, faces) of a template mesh; 'midthickness' falls back to
+        the mean of the white and pial surfaces (fsaverage)."""
+        density = self._density(space)
+        try:
+            files = [self._template(space, desc, density)]
+        except ValueError:
+            if desc != "midthickness":
+                raise
+            files = [self._template(space, "white", density), self._template(space, "pial",
+                                                                              density)]
+        coords, faces = [], []
+        for h in range(2):
+            surfs = [nib.load(os.fspath(f[h])) for f in files]
+            xyz = np.mean([s.agg_data("pointset") for s in surfs], axis=0)
+            coords.append(np.asarray(xyz, dtype=np.float64))
+            faces.append(np.asarray(surfs[0].agg_data("triangle"), dtype=np.int64))
+        return coords, faces
+
+    def _medial_mask(self, space: str) -> list[np.ndarray] | None:
+        try:
+            files = self._template(space, "medial", self._density(space))
+        except ValueError:
+            return None
+        return [np.asarray(nib.load(os.fspath(f)).agg_data()).ravel() > 0 for f in files]
+
+    def get_centroids(self, space: str | None = None) -> np.ndarray:
+        """Parcel centroids, shape (n_parcels, 3).
+
+        Volumes: mean voxel position in world (mm) coordinates. Surfaces: on the
+        template sphere (for spin tests), the parcel vertex closest to the mean of
+        the parcel's sphere coordinates.
+        """
+        space, entry = self._space(space)
+        key = ("centroids", space)
+        if key not in self._cache:
+            values = self.get_label_values(space)
+            if entry.kind == "volume":
+                img = entry.img()
+                self._cache[key] = geometry.volume_centroids(entry.data(), img.affine, values)
+            else:
+                (c_l, c_r), _ = self._mesh(space, "sphere")
+                coords = np.concatenate([c_l, c_r])
+                self._cache[key], _ = geometry.surface_centroids(entry.data(), coords, values,
+                                                                 method="surface")
+        return self._cache[key].copy()
+
+    def get_dist_mat(self, space: str | None = None, cache: bool = True) -> np.ndarray:
+        """Distance matrix between parcels, shape (n_parcels, n_parcels), in mm.
+
+        Volumes: Euclidean distance between parcel centroids. Surfaces: geodesic
+        distance along the template mesh (fsLR midthickness; fsaverage: mean of
+        white and pial) between the parcels' centroid vertices, medial wall
+        excluded, computed per hemisphere; distances between hemispheres are
+        ``inf``. Computed on first use and cached on disk
+        (``<NISPACE_DATA_DIR>/cache/distmat``), keyed by the content of the
+        label image and meshes.
+        """
+        space, entry = self._space(space)
+        key = ("dist", space)
+        if key in self._cache:
+            return self._cache[key].copy()
+        logger.info("Lazy-loading dist mat for '%s' in space '%s'.", self.name, space)
+        values = self.get_label_values(space)
+        digest = hashlib.sha256(f"{_DIST_VERSION}|{entry.kind}|{space}".encode())
+        digest.update(np.ascontiguousarray(entry.data()).tobytes())
+        digest.update(np.asarray(values, dtype=np.int64).tobytes())
+        if entry.kind == "volume":
+            digest.update(np.asarray(entry.img().affine, dtype=np.float64).tobytes())
+        else:
+            coords, faces = self._mesh(space, "midthickness")
+            medial = self._medial_mask(space)
+            for arr in coords + faces + (medial or []):
+                digest.update(np.ascontiguousarray(arr).tobytes())
+        from ..datasets.config import get_data_dir
+
+        cache_file = get_data_dir(self._data_dir) / "cache" / "distmat" / f"{digest.hexdigest()}.npy"
+        if cache and cache_file.exists():
+            try:
+                dist = np.load(cache_file)
+                if dist.shape == (len(values), len(values)):
+                    self._cache[key] = dist
+                    return dist.copy()
+            except (OSError, ValueError):
+                logger.warning("Ignoring unreadable cached distance matrix %s.", cache_file)
+        if entry.kind == "volume":
+            dist = geometry.euclidean_distance_matrix(self.get_centroids(space))
+        else:
+            dist = self._surface_distances(entry, values, coords, faces, medial)
+        if cache:
+            _save_atomic(cache_file, dist)
+        self._cache[key] = dist
+        return dist.copy()
+
+    def _surface_distances(self, entry, values, coords, faces, medial) -> np.ndarray:
+        data, (n_l, _) = entry.data(), entry.hemi_sizes()
+        dist = np.full((len(values), len(values)), np.inf)
+        for h, part in enumerate((data[:n_l], data[n_l:])):
+            idx = np.flatnonzero(np.isin(values, part))
+            if idx.size == 0:
+                continue
+            mask = medial[h] if medial is not None else None
+            dist[np.ix_(idx, idx)] = geometry.parcel_geodesic_distances(
+                part, faces[h], coords[h], values[idx], mask=mask)
+        np.fill_diagonal(dist, 0.0)
+        return dist
+
+    # ----------------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return (f"<Parcellation {self.name!r}: {self.n_parcels} parcels, level={self.level}, "
+                f"spaces={self.spaces}, active={self._active!r}>")
+
+
+def _merged_loader(cortex: Parcellation, subcortex: Parcellation, space: str):
+    def load():
+        logger.info("Merging '%s' and '%s' for space '%s'.", cortex.name, subcortex.name, space)
+        cx_img, sc_img = cortex.get_img(space), subcortex.get_img(space)
+        sc_data = subcortex.get_data(space)
+        if sc_img.shape != cx_img.shape or not np.allclose(sc_img.affine, cx_img.affine):
+            from nilearn.image import resample_to_img
+
+            sc_data = np.asarray(resample_to_img(sc_img, cx_img, interpolation="nearest",
+                                                 force_resample=True, copy_header=True)
+                                 .dataobj).astype(np.int32)
+        n_cx = int(cortex.get_label_values(space).max())
+        merged, n_overlap = merge_label_volumes(cortex.get_data(space), sc_data, n_cx)
+        if n_overlap:
+            logger.info("%d voxels labelled in both parcellations were kept cortical.", n_overlap)
+        return nib.Nifti1Image(merged, cx_img.affine)
+    return load
+
+
+def _save_atomic(path: Path, array: np.ndarray) -> None:
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, array)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
