@@ -54,7 +54,8 @@ def fetch_example(example: str, parcellation=None, space: str | None = None,
                            "use: %s", example, meta.get("label", ""))
         if parcellation is not None:
             names = (list(parcellation.library_names) if hasattr(parcellation, "library_names")
-                     else parse_parcellation_name(parcellation, data_dir, data_url))
+                     else parse_parcellation_name(parcellation, data_dir, data_url,
+                                                  extra_names=meta.get("tabs") or []))
             tabs = meta.get("tabs") or []
             for p in names:
                 check_option("parcellation", p, tabs)

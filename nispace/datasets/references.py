@@ -207,7 +207,8 @@ def fetch_reference(dataset: str, maps=None, collection: str | os.PathLike | Non
         dataset, meta = load_manifest("reference", dataset, data_dir, data_url,
                                       argument="dataset")
         logger.info("Loading %s maps.", dataset)
-        parc_names = _parcellation_names(parcellation, data_dir, data_url)
+        parc_names = _parcellation_names(parcellation, data_dir, data_url,
+                                         meta.get("tabs") or [])
 
         if parc_names is not None:
             tabs = meta.get("tabs") or []
@@ -260,7 +261,7 @@ def fetch_reference(dataset: str, maps=None, collection: str | os.PathLike | Non
         return data
 
 
-def _parcellation_names(parcellation, data_dir, data_url) -> list[str] | None:
+def _parcellation_names(parcellation, data_dir, data_url, tabs) -> list[str] | None:
     if parcellation is None:
         return None
     if hasattr(parcellation, "library_names"):  # a Parcellation object
@@ -270,7 +271,7 @@ def _parcellation_names(parcellation, data_dir, data_url) -> list[str] | None:
                              "data repository; fetch the images (parcellation=None) and "
                              "parcellate them.")
         return list(names)
-    return parse_parcellation_name(parcellation, data_dir, data_url)
+    return parse_parcellation_name(parcellation, data_dir, data_url, extra_names=tabs)
 
 
 def _load_tables(dataset, parc_names, names, collection_df, cortex_only, standardize,
@@ -281,8 +282,9 @@ def _load_tables(dataset, parc_names, names, collection_df, cortex_only, standar
         tables.append(read_table(f"reference/{dataset}/tab/dset-{dataset}_parc-{p}.csv.gz",
                                  data_dir, data_url))
     if cortex_only and len(parc_names) > 1:
+        library = set(list_names("parcellation", data_dir, data_url))
         levels = [load_manifest("parcellation", p, data_dir, data_url)[1].get("level")
-                  for p in parc_names]
+                  if p in library else "subcortex" for p in parc_names]
         tables = [t for t, lev in zip(tables, levels) if lev != "subcortex"]
     data = merge_tables(tables)
     if collection_df is not None:

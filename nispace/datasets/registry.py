@@ -92,7 +92,7 @@ def aliases(data_dir=None, data_url=None) -> dict[str, str]:
 
 
 def parse_parcellation_name(parcellation: str | tuple | list, data_dir=None,
-                            data_url=None) -> list[str]:
+                            data_url=None, extra_names: list[str] | tuple = ()) -> list[str]:
     """Split a (possibly combined) parcellation name into canonical library names.
 
     Accepts a single name or alias (``"Schaefer200"``), a combination written
@@ -104,6 +104,9 @@ def parse_parcellation_name(parcellation: str | tuple | list, data_dir=None,
     -------
     list of str
         One canonical name, or two for a cortex + subcortex combination.
+
+    ``extra_names`` are accepted as they are although they have no library
+    parcellation (e.g. ``"Aseg"``, for which only reference tables exist).
     """
     arg = "parcellation"
     if isinstance(parcellation, (tuple, list)):
@@ -112,18 +115,21 @@ def parse_parcellation_name(parcellation: str | tuple | list, data_dir=None,
         text = parcellation.strip()
         parts = [p for p in text.replace("+", " ").split() if p]
         if len(parts) == 1:
-            parts = _split_concatenated(parts[0], data_dir, data_url)
+            parts = _split_concatenated(parts[0], data_dir, data_url, extra_names)
     else:
         raise TypeError(f"{arg}: expected a name, a tuple of two names or a Parcellation; "
                         f"got {type(parcellation).__name__}.")
     if not 1 <= len(parts) <= 2:
         raise ValueError(f"{arg}: expected one parcellation or a cortex + subcortex pair; "
                          f"got {len(parts)} parts in {parcellation!r}.")
-    return [load_manifest("parcellation", p, data_dir, data_url, arg)[0] for p in parts]
+    extra = {n.lower(): n for n in extra_names}
+    return [extra[p.lower()] if isinstance(p, str) and p.lower() in extra
+            else load_manifest("parcellation", p, data_dir, data_url, arg)[0] for p in parts]
 
 
-def _split_concatenated(name: str, data_dir, data_url) -> list[str]:
+def _split_concatenated(name: str, data_dir, data_url, extra_names=()) -> list[str]:
     names = {n.lower() for n in list_names("parcellation", data_dir, data_url)}
+    names |= {n.lower() for n in extra_names}
     if name.lower() in names:
         return [name]
     splits = [(name[:i], name[i:]) for i in range(1, len(name))
