@@ -25,6 +25,7 @@ def available_parcellations(data_dir=None, data_url=None, include_aliases: bool 
 
 
 def fetch_parcellation(parcellation, space: str | None = None,
+                       labels: list[str] | str | os.PathLike | None = None,
                        verbose: bool | str | int | None = True,
                        data_dir: str | os.PathLike | None = None,
                        data_url: str | None = None) -> Parcellation:
@@ -36,10 +37,14 @@ def fetch_parcellation(parcellation, space: str | None = None,
         A library name or alias (``"Schaefer200"``, ``"DesikanKilliany"``,
         ``"TianS1"``, ...) or a cortex + subcortex combination written
         ``"Schaefer200TianS1"``, ``"Schaefer200 TianS1"``, ``"Schaefer200+TianS1"``
-        or ``("Schaefer200", "TianS1")``.
+        or ``("Schaefer200", "TianS1")``. Your own parcellation: the path of a
+        NIfTI label volume, a nibabel image, or an ``(L, R)`` pair of GIfTI label
+        files (see :meth:`Parcellation.from_image`).
     space : str, optional
         Space to make active (default: the first of MNI152NLin2009cAsym,
-        MNI152NLin6Asym, fsLR, fsaverage available).
+        MNI152NLin6Asym, fsLR, fsaverage available). For your own image: its space.
+    labels : list of str or path, optional
+        Your own image only: parcel names in the order of the label values.
 
     Returns
     -------
@@ -47,6 +52,12 @@ def fetch_parcellation(parcellation, space: str | None = None,
         Holding every available space; images are downloaded and loaded on first use.
     """
     with verbose_context(verbose):
+        if _is_image(parcellation):
+            return Parcellation.from_image(parcellation, labels=labels, space=space,
+                                           data_dir=data_dir, data_url=data_url)
+        if labels is not None:
+            raise ValueError("labels: library parcellations carry their own labels; pass "
+                             "labels= only with your own parcellation image.")
         names = parse_parcellation_name(parcellation, data_dir, data_url)
         parts = [_library_parcellation(n, data_dir, data_url) for n in names]
         if len(parts) == 1:
@@ -63,6 +74,15 @@ def fetch_parcellation(parcellation, space: str | None = None,
         if space is not None:
             parc.set_active_space(space)
         return parc
+
+
+def _is_image(obj) -> bool:
+    """True for a label image given as a file path, a nibabel image or an (L, R) pair."""
+    if isinstance(obj, (tuple, list)):
+        return len(obj) == 2 and all(_is_image(o) for o in obj)
+    if isinstance(obj, (str, os.PathLike)):
+        return str(obj).endswith((".nii", ".nii.gz", ".gii", ".gii.gz")) or os.path.isfile(obj)
+    return hasattr(obj, "get_fdata") or hasattr(obj, "darrays")
 
 
 def _library_parcellation(name: str, data_dir, data_url) -> Parcellation:

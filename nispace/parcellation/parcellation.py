@@ -147,7 +147,8 @@ class Parcellation:
 
     @classmethod
     def from_image(cls, img: ImageLike, labels: list[str] | str | os.PathLike | None = None,
-                   space: str | None = None, name: str | None = None) -> Parcellation:
+                   space: str | None = None, name: str | None = None, data_dir=None,
+                   data_url=None) -> Parcellation:
         """Build a parcellation from your own label image.
 
         Parameters
@@ -163,6 +164,9 @@ class Parcellation:
             surfaces are recognised from their number of vertices.
         name : str, optional
             Display name.
+        data_dir, data_url : optional
+            Where templates (surface meshes) are fetched from for centroids and
+            distances.
         """
         logger.info("Building Parcellation from path / image.")
         if isinstance(labels, (str, os.PathLike)):
@@ -187,11 +191,11 @@ class Parcellation:
             level = "cortex"
         else:
             entry = _Space("volume", img, labels)
-            entry.img()
+            entry.data()  # load now so that the labels are validated against the image
             space = space or "MNI152NLin6Asym"
             level = None
         logger.info("Parcellation space: '%s'.", space)
-        return cls(name, {space: entry}, level=level)
+        return cls(name, {space: entry}, level=level, data_dir=data_dir, data_url=data_url)
 
     @classmethod
     def combine(cls, cortex: Parcellation, subcortex: Parcellation,
