@@ -55,9 +55,8 @@ PROGRESS_MIN_BYTES = 2_000_000
 _CHUNK = 1 << 16
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
-# (data_dir, data_url) -> manifest; path -> (size, mtime_ns, sha256) of verified files
+# (data_dir, data_url) -> manifest
 _MANIFESTS: dict[tuple[str, str], dict[str, str]] = {}
-_VERIFIED: dict[str, tuple[int, int, str]] = {}
 
 
 class DataFetchError(OSError):
@@ -85,18 +84,16 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def _is_verified(path: Path, expected: str) -> bool:
-    """True if ``path`` exists and hashes to ``expected`` (memoised by size and mtime)."""
+    """True if ``path`` exists and hashes to ``expected``.
+
+    The file is hashed on every call: no size/mtime shortcut, which could miss a
+    same-size rewrite within one timestamp tick. Reference files are small
+    (hashing all PET maps and tables takes < 0.1 s, see benchmarks/).
+    """
     try:
-        st = path.stat()
+        return sha256_file(path) == expected
     except FileNotFoundError:
         return False
-    key = str(path)
-    memo = _VERIFIED.get(key)
-    if memo is not None and memo[:2] == (st.st_size, st.st_mtime_ns):
-        return memo[2] == expected
-    digest = sha256_file(path)
-    _VERIFIED[key] = (st.st_size, st.st_mtime_ns, digest)
-    return digest == expected
 
 
 # --------------------------------------------------------------------------------------
@@ -213,8 +210,6 @@ def _retrieve(location: str, target: Path, expected: str | None,
                     last = f"invalid content: {exc}"
                     continue
             os.replace(tmp, target)
-            st = target.stat()
-            _VERIFIED[str(target)] = (st.st_size, st.st_mtime_ns, digest)
             return
         finally:
             tmp.unlink(missing_ok=True)
@@ -285,16 +280,24 @@ def fetch_manifest(data_dir: str | os.PathLike | None = None,
     if manifest is None:
         data_dir.mkdir(parents=True, exist_ok=True)
         with _lock(data_dir, MANIFEST_NAME):
-            try:
-                _retrieve(_source_location(data_url, MANIFEST_NAME), target, None,
-                          check=_validate_manifest)
-            except (_Transient, _NotFound) as exc:
-                if not refresh or not target.exists():
-                    reason = ("not found" if isinstance(exc, _NotFound) else str(exc))
-                    raise _unreachable(MANIFEST_NAME, data_url, data_dir, reason) from None
-                logger.warning("Could not refresh %s (%s); using the cached copy.",
-                               MANIFEST_NAME, exc)
-            manifest = _validate_manifest(target)
+            # another process may have fetched it while we waited for the lock
+            if not refresh and target.exists():
+                try:
+                    manifest = _validate_manifest(target)
+                except ValueError:
+                    pass
+            if manifest is None:
+                try:
+                    _retrieve(_source_location(data_url, MANIFEST_NAME), target, None,
+                              check=_validate_manifest)
+                except (_Transient, _NotFound) as exc:
+                    if not refresh or not target.exists():
+                        reason = ("not found" if isinstance(exc, _NotFound) else str(exc))
+                        raise _unreachable(MANIFEST_NAME, data_url, data_dir,
+                                           reason) from None
+                    logger.warning("Could not refresh %s (%s); using the cached copy.",
+                                   MANIFEST_NAME, exc)
+                manifest = _validate_manifest(target)
     _MANIFESTS[key] = manifest
     return manifest
 
@@ -380,6 +383,5 @@ def fetch_files(relpaths: Iterable[str], data_dir=None, data_url=None,
 
 
 def clear_memo() -> None:
-    """Forget in-process manifests and verification results (the disk cache stays)."""
+    """Forget the manifests held in memory (the disk cache stays)."""
     _MANIFESTS.clear()
-    _VERIFIED.clear()
