@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
-from .._errors import check_option
+from .._errors import check_option, suggest
 from .._logging import verbose_context
 from .collections import load_collection
 from .download import fetch_file, fetch_manifest
@@ -94,8 +94,9 @@ def filter_maps(names: list[str], maps) -> list[str]:
         raise TypeError(f"maps: expected a str, a list of str or a dict of key filters; got "
                         f"{type(maps).__name__}.")
     if not out:
+        hint = suggest(maps[0], names) if isinstance(maps, list) and len(maps) == 1 else ""
         raise ValueError(f"maps: the filter {maps!r} matched none of the {len(names)} maps "
-                         f"(e.g. {names[:3]}).")
+                         f"(e.g. {names[:3]}).{hint}")
     return out
 
 
