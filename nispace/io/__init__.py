@@ -1,0 +1,14 @@
+"""Loading images and turning them into parcellated data.
+
+:func:`load_img` reads NIfTI volumes and (L, R) GIfTI pairs;
+:func:`parcellate_array` is the pure array core (maps x points -> maps x parcels);
+:func:`parcellate_images` parcellates volumes and surface maps with a
+:class:`~nispace.parcellation.Parcellation`; :func:`read_input` turns any supported
+input (images, tables, arrays, dicts) into a maps x parcels DataFrame.
+"""
+
+from .images import load_img
+from .inputs import read_input
+from .parcellate import parcellate_array, parcellate_images
+
+__all__ = ["load_img", "parcellate_array", "parcellate_images", "read_input"]

@@ -1,0 +1,349 @@
+"""Turning any supported input into a maps x parcels table.
+
+:func:`read_input` is the one entry point used for ``x``, ``y`` and ``z`` data: images
+are parcellated with :func:`~nispace.io.parcellate_images`, tables and arrays are
+checked against the parcellation. The result is always a new
+:class:`pandas.DataFrame` with one row per map (index = map labels) and one column
+per parcel (the parcellation's labels); the user's objects are never modified.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._logging import verbose_context
+from .images import is_gifti_like, is_image_like, is_path
+from .parcellate import _collect_images, _parcellate_sources
+
+logger = logging.getLogger(__name__)
+
+#: file name endings read as tables
+TABLE_EXTENSIONS = (".csv", ".tsv", ".csv.gz", ".tsv.gz")
+
+
+@dataclass
+class _Block:
+    """A consecutive run of maps from one input item (internal)."""
+
+    kind: str  # "image" | "table"
+    item: Any = None  # image item (path, image, pair)
+    values: np.ndarray | None = None  # table: (n_maps, n_parcels) float
+    index: pd.Index | None = None  # table: row labels, or None for defaults
+    n_maps: int = 0
+    names: list | None = None  # per-map labels from the input (file names, keys)
+    where: str = ""
+    columns: pd.Index | None = None  # table: parcel axis after alignment
+
+
+def _is_table_path(obj) -> bool:
+    return is_path(obj) and os.fspath(obj).lower().endswith(TABLE_EXTENSIONS)
+
+
+def _read_table(path, where: str) -> pd.DataFrame:
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"{where}: file not found: {os.fspath(path)!r}.")
+    sep = "\t" if ".tsv" in path.name.lower() else ","
+    df = pd.read_csv(path, sep=sep)
+    if df.shape[1] and not pd.api.types.is_numeric_dtype(df.iloc[:, 0]):
+        df = df.set_index(df.columns[0])
+        if str(df.index.name).startswith("Unnamed:"):
+            df.index.name = None
+    logger.info("Read table %s: %d row(s) x %d column(s).", path.name, *df.shape)
+    return df
+
+
+def _numeric(values, where: str) -> np.ndarray:
+    try:
+        if isinstance(values, (pd.DataFrame, pd.Series)):  # also nullable dtypes (pd.NA)
+            return values.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+        arr = np.array(values, dtype=np.float64)  # always a copy
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{where}: expected numeric values; got data that cannot be read as "
+                        f"numbers ({exc}).") from exc
+    return arr
+
+
+def _parcel_labels(parcellation) -> list[str] | None:
+    return None if parcellation is None else [str(v) for v in parcellation.labels]
+
+
+def _align_columns(columns: pd.Index, values: np.ndarray, parc_labels: list[str] | None,
+                   where: str, parc_name) -> tuple[np.ndarray, pd.Index]:
+    """Check the parcel axis of a table against the parcellation; reorder by label."""
+    n_cols = values.shape[1]
+    if parc_labels is None:
+        return values, columns
+    str_cols = [str(c) for c in columns]
+    if len(set(str_cols)) != len(str_cols):
+        dup = [c for c in dict.fromkeys(str_cols) if str_cols.count(c) > 1]
+        raise ValueError(f"{where}: expected one column per parcel; duplicated columns "
+                         f"{dup[:5]}.")
+    if not isinstance(columns, pd.RangeIndex) and set(str_cols) == set(parc_labels) \
+            and len(str_cols) == len(parc_labels):
+        if str_cols != parc_labels:
+            logger.info("%s: columns reordered to the parcellation's label order.", where)
+            order = pd.Index(str_cols).get_indexer(parc_labels)
+            values = values[:, order]
+        return values, pd.Index(parc_labels)
+    label_like = [c for c in columns if isinstance(c, str) and not c.strip().isdigit()]
+    if label_like:
+        unknown = [c for c in str_cols if c not in set(parc_labels)]
+        missing = [c for c in parc_labels if c not in set(str_cols)]
+        raise ValueError(
+            f"{where}: the columns do not match the parcel labels of parcellation "
+            f"{parc_name!r} ({len(parc_labels)} parcels); got {n_cols} columns, "
+            f"{len(unknown)} not in the parcellation (e.g. {unknown[:3]}) and "
+            f"{len(missing)} parcel(s) missing (e.g. {missing[:3]}).")
+    if n_cols != len(parc_labels):
+        raise ValueError(f"{where}: expected {len(parc_labels)} parcels (columns) to match "
+                         f"parcellation {parc_name!r}; got {n_cols} (data of shape "
+                         f"{values.shape}).")
+    return values, pd.Index(parc_labels)
+
+
+def _table_block(obj, where: str, parc_labels, parc_name) -> _Block:
+    """DataFrame, Series or array -> a table block (values copied)."""
+    if isinstance(obj, pd.DataFrame):
+        values = _numeric(obj, where)
+        index = None if isinstance(obj.index, pd.RangeIndex) else obj.index.copy()
+        values, columns = _align_columns(obj.columns, values, parc_labels, where, parc_name)
+        return _Block("table", values=values, index=index, n_maps=values.shape[0],
+                      where=where, columns=columns)
+    if isinstance(obj, pd.Series):
+        values = _numeric(obj, where)[None, :]
+        values, columns = _align_columns(obj.index, values, parc_labels, where, parc_name)
+        names = [obj.name] if obj.name is not None else None
+        return _Block("table", values=values, index=None, n_maps=1, names=names,
+                      where=where, columns=columns)
+    arr = _numeric(obj, where)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2:
+        raise ValueError(f"{where}: expected a 1D (one map) or 2D (n_maps, n_parcels) array; "
+                         f"got a {arr.ndim}D array of shape {arr.shape}.")
+    if parc_labels is not None and arr.shape[1] != len(parc_labels):
+        hint = (" (transposed? maps are rows)" if arr.shape[0] == len(parc_labels) else "")
+        raise ValueError(f"{where}: expected {len(parc_labels)} parcels (columns) to match "
+                         f"parcellation {parc_name!r}; got an array of shape {arr.shape}"
+                         f"{hint}.")
+    columns = pd.Index(parc_labels) if parc_labels is not None else pd.RangeIndex(arr.shape[1])
+    return _Block("table", values=arr, index=None, n_maps=arr.shape[0], where=where,
+                  columns=columns)
+
+
+def _is_number_list(obj) -> bool:
+    return isinstance(obj, (list, tuple)) and len(obj) > 0 and all(
+        isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in obj)
+
+
+def _blocks(data, where: str, parc_labels, parc_name, top: bool = True) -> list[_Block]:
+    """Split an input into image and table blocks, in order."""
+    if isinstance(data, (pd.DataFrame, pd.Series, np.ndarray)) or _is_number_list(data) or (
+            isinstance(data, (list, tuple)) and data and all(_is_number_list(r) for r in data)):
+        return [_table_block(data, where, parc_labels, parc_name)]
+    if _is_table_path(data):
+        return [_table_block(_read_table(data, where), where, parc_labels, parc_name)]
+    if is_image_like(data):
+        return [_Block("image", item=data, where=where)]
+    if is_path(data):
+        raise ValueError(f"{where}: {os.fspath(data)!r} is neither an image (.nii, .nii.gz, "
+                         f".gii, .gii.gz) nor a table (.csv, .tsv) path. Reference datasets "
+                         f"such as 'pet' are loaded with nispace.datasets.fetch_reference.")
+    if is_gifti_like(data):
+        raise ValueError(f"{where}: got a single GIfTI hemisphere; surface data must be given "
+                         f"as an (L, R) pair (a tuple) of files or images.")
+    if isinstance(data, Mapping) and top:
+        if not data:
+            raise ValueError(f"{where}: got an empty dict.")
+        out = []
+        for key, value in data.items():
+            sub = _blocks(value, f"{where}[{key!r}]", parc_labels, parc_name, top=False)
+            if len(sub) != 1 or (sub[0].kind == "table" and sub[0].n_maps != 1):
+                n = sub[0].n_maps if len(sub) == 1 else len(sub)
+                raise ValueError(f"{where}[{key!r}]: expected one map per dict key; got "
+                                 f"{n} maps.")
+            sub[0].names = [key]
+            sub[0].index = None
+            out += sub
+        return out
+    if isinstance(data, (list, tuple)) and top:
+        if not data:
+            raise ValueError(f"{where}: got an empty {type(data).__name__}.")
+        out = []
+        for i, item in enumerate(data):
+            out += _blocks(item, f"{where}[{i}]", parc_labels, parc_name, top=False)
+        return out
+    raise TypeError(f"{where}: expected images (NIfTI paths/images, (L, R) GIfTI pairs), a "
+                    f"list or dict of them, a DataFrame, a Series, a numpy array or a "
+                    f"CSV/TSV path; got {type(data).__name__}.")
+
+
+def read_input(data, parcellation=None, labels=None, name: str = "x",
+               **parcellate_kwargs) -> pd.DataFrame:
+    """Read maps of any supported kind into a maps x parcels DataFrame.
+
+    Parameters
+    ----------
+    data : image(s), dict, DataFrame, Series, array, or path
+        * NIfTI volumes (3D = one map, 4D = one map per volume), ``(L, R)`` GIfTI
+          pairs, or their file paths; parcellated with ``parcellation``;
+        * a dict ``{label: image or 1D data}`` (one map per key);
+        * a DataFrame (rows = maps, columns = parcels), a Series (one map), a
+          numpy array ``(n_maps, n_parcels)`` or ``(n_parcels,)``, or the path of
+          a CSV/TSV table (first column = map labels if it is not numeric);
+        * a list of any of these (images in a list are parcellated in one call).
+    parcellation : Parcellation or None
+        Needed for images. Tables are checked against it: the number of parcels
+        must match, and label-like columns must be its parcel labels (they are
+        reordered to its order).
+    labels : str or list, optional
+        Map labels (one per map), overriding all others.
+    name : str
+        Name of the argument in messages and prefix of default labels
+        (``x0, x1, ...``).
+    **parcellate_kwargs
+        Passed to :func:`~nispace.io.parcellate_images` (``space``, ``strategy``,
+        ``background``, ``min_valid``, ``resampling_target``, ``dtype``,
+        ``interpolation``, ``verbose``).
+
+    Returns
+    -------
+    pandas.DataFrame, shape (n_maps, n_parcels)
+        float64. Index: ``labels``, else dict keys, the DataFrame's index, a
+        Series' name, file names without extension (images; ``<name>_<i>`` for
+        volumes of a 4D file), else ``<name>0, <name>1, ...``. Columns: the
+        parcellation's labels (without parcellation: the table's columns).
+
+    Raises
+    ------
+    ValueError
+        Wrong number of parcels, columns that are not the parcellation's labels,
+        maps that are all NaN, duplicated labels, wrong number of labels, a dict
+        value holding several maps, and all errors of
+        :func:`~nispace.io.parcellate_images`.
+    TypeError
+        Unsupported input types or non-numeric tables.
+
+    Examples
+    --------
+    >>> from nispace.datasets import fetch_parcellation
+    >>> parc = fetch_parcellation("Schaefer200")                          # doctest: +SKIP
+    >>> y = read_input({"Pain": "pain.nii.gz"}, parc, name="y")           # doctest: +SKIP
+    >>> y.shape                                                           # doctest: +SKIP
+    (1, 200)
+    """
+    verbose = parcellate_kwargs.pop("verbose", True)
+    with verbose_context(verbose):
+        parc_labels = _parcel_labels(parcellation)
+        parc_name = getattr(parcellation, "name", None)
+        blocks = _blocks(data, name, parc_labels, parc_name)
+        kinds = sorted({b.kind for b in blocks})
+        logger.info("Input '%s': %s.", name, " + ".join(
+            {"image": "images (to parcellate)", "table": "parcellated data"}[k] for k in kinds))
+
+        # images: collected and parcellated in one call (shared grids are reduced together)
+        image_blocks = [b for b in blocks if b.kind == "image"]
+        if image_blocks:
+            if parcellation is None:
+                raise ValueError(f"parcellation: needed to parcellate the images in '{name}'; "
+                                 f"pass a Parcellation (nispace.datasets.fetch_parcellation).")
+            sources = []
+            for b in image_blocks:
+                src = _collect_images(b.item, argument=b.where)
+                n = sum(s.n_maps for s in src)
+                if b.names is not None and n != 1:
+                    raise ValueError(f"{b.where}: expected one map per dict key; the image "
+                                     f"holds {n} maps (a 4D image or several GIfTI data "
+                                     f"arrays). Split it or pass it outside a dict.")
+                b.n_maps = n
+                if b.names is None:
+                    b.names = _image_names(src)
+                sources += src
+            values, _ = _parcellate_sources(sources, parcellation, **parcellate_kwargs)
+            start = 0
+            for b in image_blocks:
+                b.values = values[start:start + b.n_maps]
+                start += b.n_maps
+        elif parcellate_kwargs:
+            logger.info("'%s' is already parcellated; ignoring %s.", name,
+                        sorted(parcellate_kwargs))
+
+        columns = _columns(blocks, parc_labels, name)
+        values = np.concatenate([b.values for b in blocks], axis=0)
+        index = _index(blocks, labels, name, values.shape[0])
+        df = pd.DataFrame(values, index=index, columns=columns, copy=False)
+
+        nan_rows = np.isnan(values).all(axis=1)
+        if nan_rows.any():
+            bad = [str(v) for v in df.index[nan_rows][:5]]
+            raise ValueError(f"{name}: {int(nan_rows.sum())} map(s) contain only NaN values "
+                             f"(e.g. {bad}); check the data, the background setting and "
+                             f"that images and parcellation are in the same space.")
+        n_nan = int(np.isnan(values).any(axis=0).sum())
+        if n_nan:
+            logger.info("'%s': %d of %d parcels contain NaN values in at least one map.",
+                        name, n_nan, values.shape[1])
+        logger.info("Got '%s' data for %d map(s) x %d parcels.", name, *df.shape)
+        return df
+
+
+def _image_names(sources) -> list:
+    names = []
+    for s in sources:
+        if s.name is None:
+            names += [None] * s.n_maps
+        elif s.n_maps == 1:
+            names.append(s.name)
+        else:
+            names += [f"{s.name}_{t}" for t in range(s.n_maps)]
+    return names
+
+
+def _columns(blocks: list[_Block], parc_labels, name: str) -> pd.Index:
+    if parc_labels is not None:
+        return pd.Index(parc_labels)
+    cols = [b.columns for b in blocks if b.kind == "table"]
+    first = cols[0]
+    for c in cols[1:]:
+        if not first.equals(c):
+            raise ValueError(f"{name}: the tables have different columns ({len(first)} vs "
+                             f"{len(c)}); pass a parcellation or tables with equal columns.")
+    return first.copy()
+
+
+def _index(blocks: list[_Block], labels, name: str, n_maps: int) -> pd.Index:
+    if labels is not None:
+        if isinstance(labels, str):
+            labels = [labels]
+        labels = list(labels)
+        if len(labels) != n_maps:
+            raise ValueError(f"labels: expected {n_maps} label(s), one per map of '{name}'; "
+                             f"got {len(labels)}.")
+        index = pd.Index(labels)
+    elif len(blocks) == 1 and blocks[0].index is not None:
+        index = blocks[0].index.copy()
+    else:
+        flat = []
+        for b in blocks:
+            if b.names is not None:
+                flat += list(b.names)
+            elif b.index is not None:
+                flat += list(b.index)
+            else:
+                flat += [None] * b.n_maps
+        flat = [f"{name}{i}" if v is None else v for i, v in enumerate(flat)]
+        index = pd.Index(flat, tupleize_cols=False)
+    dup = index[index.duplicated()]
+    if len(dup):
+        raise ValueError(f"{name}: map labels must be unique; duplicated: "
+                         f"{[str(d) for d in dict.fromkeys(dup)][:5]}. Pass labels= or a dict.")
+    return index
