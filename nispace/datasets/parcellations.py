@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 
@@ -121,6 +122,11 @@ def _labels(relpath: str, data_dir, data_url) -> list[str]:
 
 
 def _lazy(relpaths, data_dir, data_url):
+    """A picklable loader that fetches the image file(s) on first use."""
+    return functools.partial(_fetch_paths, relpaths, data_dir, data_url)
+
+
+def _fetch_paths(relpaths, data_dir, data_url):
     if isinstance(relpaths, str):
-        return lambda: fetch_file(relpaths, data_dir, data_url)
-    return lambda: tuple(fetch_file(r, data_dir, data_url) for r in relpaths)
+        return fetch_file(relpaths, data_dir, data_url)
+    return tuple(fetch_file(r, data_dir, data_url) for r in relpaths)

@@ -18,6 +18,7 @@ Conventions
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -497,22 +498,27 @@ class Parcellation:
 
 
 def _merged_loader(cortex: Parcellation, subcortex: Parcellation, space: str):
-    def load():
-        logger.info("Merging '%s' and '%s' for space '%s'.", cortex.name, subcortex.name, space)
-        cx_img, sc_img = cortex.get_img(space), subcortex.get_img(space)
-        sc_data = subcortex.get_data(space)
-        if sc_img.shape != cx_img.shape or not np.allclose(sc_img.affine, cx_img.affine):
-            from nilearn.image import resample_to_img
+    """A picklable loader that merges the two volumes on first use."""
+    return functools.partial(_merge_volumes, cortex, subcortex, space)
 
-            sc_data = np.asarray(resample_to_img(sc_img, cx_img, interpolation="nearest",
-                                                 force_resample=True, copy_header=True)
-                                 .dataobj).astype(np.int32)
-        n_cx = int(cortex.get_label_values(space).max())
-        merged, n_overlap = merge_label_volumes(cortex.get_data(space), sc_data, n_cx)
-        if n_overlap:
-            logger.info("%d voxels labelled in both parcellations were kept cortical.", n_overlap)
-        return nib.Nifti1Image(merged, cx_img.affine)
-    return load
+
+def _merge_volumes(cortex: Parcellation, subcortex: Parcellation, space: str):
+    logger.info("Merging '%s' and '%s' for space '%s'.", cortex.name, subcortex.name, space)
+    cx_img, sc_img = cortex.get_img(space), subcortex.get_img(space)
+    sc_data = subcortex.get_data(space)
+    if sc_img.shape != cx_img.shape or not np.allclose(sc_img.affine, cx_img.affine):
+        from nilearn.image import resample_to_img
+
+        sc_data = np.asarray(resample_to_img(sc_img, cx_img, interpolation="nearest",
+                                             force_resample=True, copy_header=True)
+                             .dataobj).astype(np.int32)
+    n_cx = int(cortex.get_label_values(space).max())
+    merged, n_overlap = merge_label_volumes(cortex.get_data(space), sc_data, n_cx)
+    if n_overlap:
+        logger.info("%d voxels labelled in both parcellations were kept cortical.", n_overlap)
+    return nib.Nifti1Image(merged, cx_img.affine)
+
+
 
 
 def _save_atomic(path: Path, array: np.ndarray) -> None:
