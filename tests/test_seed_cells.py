@@ -150,3 +150,39 @@ def test_documented_cells_run_on_the_mirror(data_url, capsys):
     assert "Distance matrix: (200, 200) (parcels x parcels, in mm)" in out
     assert "200 cortex + 16 subcortex parcels" in out
     assert ns["pet_combined"].index.names == ["set", "map"]
+
+
+def test_cell_11_custom_parcellation_with_images(data_url, capsys):
+    """Cell [11] with stand-ins for what needs the internet: nilearn's AAL download
+    becomes the mirror's Harvard-Oxford NIfTI (a custom label image given by path,
+    with its label list), and NeuroQuery's pain map the mirror's pain meta-analysis."""
+    from nispace.datasets import fetch_example, fetch_file, fetch_reference
+
+    pet_maps = fetch_reference("pet", print_references=False, verbose=False)
+    stem = "parcellation/HarvardOxfordCortical/MNI152NLin6Asym/"
+    stem += "parc-HarvardOxfordCortical_space-MNI152NLin6Asym.label"
+    aal_map = str(fetch_file(stem + ".nii.gz"))
+    aal_labels = fetch_file(stem + ".txt").read_text().splitlines()
+    pain_path = str(fetch_example("painmeta", verbose=False))
+
+    code = '''
+from nispace.io import load_img
+from nispace.api import NiSpace
+
+nsp_custom = NiSpace(
+x=pet_maps[:5], # use the first 5 maps of the PET map data loaded above
+y=load_img(pain_path),
+y_labels="Pain",
+parcellation=aal_map, # custom NIfTI image
+parcellation_labels=aal_labels # parcel names (optional)
+)
+nsp_custom.fit()
+print(f"Parcellated with Destrieux: {nsp_custom.get_y().shape[1]} parcels")
+'''
+    ns = {"pet_maps": pet_maps, "aal_map": aal_map, "aal_labels": aal_labels,
+          "pain_path": pain_path}
+    exec(compile(code, "<cell [11]>", "exec"), ns)
+    assert "Parcellated with Destrieux: 96 parcels" in capsys.readouterr().out
+    nsp = ns["nsp_custom"]
+    assert nsp.get_x().shape == (5, 96) and list(nsp.get_y().index) == ["Pain"]
+    assert nsp.get_x().columns[0] == aal_labels[0]
