@@ -8,6 +8,12 @@ datasets
 parcellation
     The multi-space :class:`~nispace.parcellation.Parcellation`, centroids and
     distance matrices.
+io
+    Loading images and parcellating them; reading X/Y/Z inputs of any form.
+stats
+    Effect sizes, Y transforms, covariate cleaning, X reduction, colocalization.
+api
+    The :class:`~nispace.api.NiSpace` object tying these together.
 """
 
 from importlib.metadata import PackageNotFoundError, version
