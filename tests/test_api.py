@@ -155,3 +155,22 @@ def test_methods_need_a_fitted_object_and_valid_names(pet, pain):
         nsp.clean_y(how="across")
     with pytest.raises(ValueError, match="groups: expected one value per Y map"):
         nsp.transform_y("hedges(a,b)", groups=["a", "b"])
+
+
+def test_reduce_x_per_set_and_clean_y_within(data_url, pain):
+    x = fetch_reference("pet", parcellation="Schaefer200", collection="UniqueTracers",
+                        print_references=False, verbose=False)
+    nsp = NiSpace(x=x, y=pain, z=x.iloc[:1].to_numpy(), parcellation="Schaefer200",
+                  verbose=False).fit()
+    raw = nsp.get_x()
+    nsp.reduce_x("mean")
+    reduced = nsp.get_x()
+    sets = list(dict.fromkeys(raw.index.get_level_values("set")))
+    assert list(reduced.index) == sets
+    np.testing.assert_allclose(reduced.loc["Glutamate"].to_numpy(),
+                               raw.loc["Glutamate"].mean(axis=0).to_numpy())
+    # regress the first PET map out of Y across parcels: residuals are orthogonal to it
+    nsp.clean_y(how="within")
+    resid, zmap = nsp.get_y().to_numpy()[0], nsp.get_z().to_numpy()[0]
+    ok = np.isfinite(resid) & np.isfinite(zmap)
+    assert abs(np.corrcoef(resid[ok], zmap[ok])[0, 1]) < 1e-10
