@@ -20,9 +20,7 @@ def available_parcellations(data_dir=None, data_url=None, include_aliases: bool 
     names = list_names("parcellation", data_dir, data_url)
     if include_aliases:
         return names
-    return [n for n in names
-            if "alias" not in load_manifest("parcellation", n, data_dir, data_url)[1]
-            or load_manifest("parcellation", n, data_dir, data_url)[0] == n]
+    return [n for n in names if load_manifest("parcellation", n, data_dir, data_url)[0] == n]
 
 
 def fetch_parcellation(parcellation, space: str | None = None,

@@ -219,8 +219,12 @@ def fetch_reference(dataset: str, maps=None, collection: str | os.PathLike | Non
                         f"parcellation: dataset {dataset!r} has no table for {p!r}. Tables "
                         f"exist for {tabs}. To parcellate images with another parcellation, "
                         f"fetch the images (parcellation=None) and parcellate them.")
-            names = list(read_table(f"reference/{dataset}/tab/dset-{dataset}_parc-"
-                                    f"{parc_names[0]}.csv.gz", data_dir, data_url).index)
+            tables = []
+            for p in parc_names:
+                logger.info("Loading data parcellated with '%s'.", p)
+                tables.append(read_table(f"reference/{dataset}/tab/dset-{dataset}_parc-{p}.csv.gz",
+                                         data_dir, data_url))
+            names = list(tables[0].index)
         else:
             names = list(meta.get("maps") or {})
             if not names:
@@ -245,7 +249,7 @@ def fetch_reference(dataset: str, maps=None, collection: str | os.PathLike | Non
             names = list(dict.fromkeys(collection_df["map"]))
 
         if parc_names is not None:
-            data = _load_tables(dataset, parc_names, names, collection_df, cortex_only,
+            data = _select_rows(dataset, parc_names, tables, names, collection_df, cortex_only,
                                 standardize_parcellated, data_dir, data_url)
         else:
             data = _map_paths(dataset, meta, names, space, hemi, data_dir, data_url)
@@ -275,13 +279,9 @@ def _parcellation_names(parcellation, data_dir, data_url, tabs) -> list[str] | N
     return parse_parcellation_name(parcellation, data_dir, data_url, extra_names=tabs)
 
 
-def _load_tables(dataset, parc_names, names, collection_df, cortex_only, standardize,
+def _select_rows(dataset, parc_names, tables, names, collection_df, cortex_only, standardize,
                  data_dir, data_url) -> pd.DataFrame:
-    tables = []
-    for p in parc_names:
-        logger.info("Loading data parcellated with '%s'.", p)
-        tables.append(read_table(f"reference/{dataset}/tab/dset-{dataset}_parc-{p}.csv.gz",
-                                 data_dir, data_url))
+    """Merge the parcellated tables and keep the selected maps, in collection order."""
     if cortex_only and len(parc_names) > 1:
         library = set(list_names("parcellation", data_dir, data_url))
         levels = [load_manifest("parcellation", p, data_dir, data_url)[1].get("level")
