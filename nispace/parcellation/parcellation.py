@@ -41,7 +41,7 @@ SURFACE_SPACES = {"fsaverage", "fsLR"}
 #: vertices per hemisphere -> (space, density)
 _DENSITIES = {2562: ("fsaverage", "3k"), 10242: ("fsaverage", "10k"),
               40962: ("fsaverage", "41k"), 163842: ("fsaverage", "164k"),
-              32492: ("fsLR", "32k"), 59412: ("fsLR", "59k"), 163842 + 1: ("fsLR", "164k")}
+              32492: ("fsLR", "32k"), 59412: ("fsLR", "59k")}  # fsLR 164k is ambiguous
 #: bump when the way distances are computed changes (invalidates the disk cache)
 _DIST_VERSION = "1"
 
