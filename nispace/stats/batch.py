@@ -1,0 +1,853 @@
+"""Colocalization statistics for a whole batch of permuted maps at once.
+
+A permutation test needs the statistics of :func:`nispace.stats.coloc.colocalize`
+for thousands of null versions of X (reference maps) or Y (target maps).
+:func:`colocalize_batch` takes X of shape ``(B, n_x, n_parcels)`` and/or Y of shape
+``(B, n_y, n_parcels)`` (a leading batch axis on either or both) and returns every
+statistic with a leading batch axis, ``(B, n_y, n_x)`` or ``(B, n_y)``. For each
+``k`` the result equals ``colocalize(X[k], Y[k], ...)`` (with the unbatched side
+as given) to rounding, with the same NaN conventions (see :mod:`nispace.stats.coloc`).
+
+Algorithms
+----------
+**Grouping by NaN pattern.** Pair-wise methods (``pearson``, ``spearman``,
+``partialpearson``, ``partialspearman``, ``slr``) drop, per X-Y pair, the parcels
+that are NaN in either map (or in Z). Rows of an unbatched side are grouped by NaN
+pattern first (a loop over patterns, not over permutations) and the columns
+restricted to that pattern, so that the unbatched side is NaN-free. When every
+batched row then shares one pattern (the common case: no NaN at all, or NaN at the
+same parcels in every null) the statistics of all permutations come from **one
+matrix product**: rows are ranked (Spearman, :func:`rank_rows`), Z is regressed out
+(one basis of Z for all rows), rows are centred and scaled to unit norm, and
+``rho = Y_u @ X_u.T`` for all permutations together.
+
+**Varying NaN parcels** (spin nulls of a map with NaN parcels: each null has NaN at
+other parcels). Let ``V`` be the batched side with per-row validity masks ``W``
+and ``S`` the NaN-free other side, without Z. ``V`` is centred over its own valid
+parcels (which are the pair's parcels, since ``S`` has no NaN) and set to 0
+elsewhere, so ``sum_W v_c s = sum_W v_c (s - mean_W s)`` and the cross-products are
+one product ``V_c @ S.T``. The moments of ``S`` over each ``W`` are masked sums,
+``W @ [s', s'^2, s^2].T`` with ``s' = s - mean(s)``, from which
+``S_ss(W) = sum_W s'^2 - (sum_W s')^2 / n_W``. Pairs where this subtraction loses
+more than three digits (``S`` nearly constant over ``W``) are recomputed exactly by
+two-pass sums (vectorised over the flagged pairs), so constant-over-``W`` maps give
+NaN exactly as in :mod:`~nispace.stats.coloc`.
+
+For **Spearman** with varying masks, the ranks of ``s`` over each valid set ``W``
+depend on ``W``. They are computed exactly with the comparison matrix
+``C[p, q] = [s_q < s_p] + 0.5 [s_q = s_p]``: the average rank of parcel ``p``
+within ``W`` is ``r_p(W) = 1 + #{q in W: s_q < s_p} + 0.5 #{q in W, q != p: s_q = s_p}
+= 0.5 + (W @ C.T)_p`` for ``p`` in ``W``. All masks of a chunk are ranked by one
+matrix product ``W @ C.T`` (``(rows, n) @ (n, n)`` per map of ``S``). Every term is
+a multiple of 0.5, so these ranks, ``sum_W r^2`` and the rank variance are exact in
+float64 (a map constant over ``W`` has variance exactly 0). Memory: the comparison
+matrices ``(n_s_chunk, n, n)`` and the rank blocks ``(rows_chunk, n_s_chunk, n)``
+are each kept below :data:`CHUNK_BYTES` (32 MB) by sub-chunking maps and rows, so
+this path adds less than ~100 MB whatever ``B``, ``n_x`` and ``n_parcels``. Cost:
+``2 n_parcels^2`` flops per (row, map) pair, e.g. ~2.3 GFlop for 1000 nulls of 29
+maps of 200 parcels against one map. When ``S`` is batched too, a ``C`` would serve
+a single permutation, so the masked copies ``where(W, s, nan)`` are ranked by
+:func:`rank_rows` instead (same exact ranks, ``O(n log n)`` per pair, chunked to the
+same memory bound).
+
+**Multivariate** methods (``mlr``, ``dominance``) drop parcels list-wise, per
+Y map. When that mask changes only with the permutation (one mask per ``k``, e.g.
+X nulls with NaN), maps are centred over each mask and zero-padded, which leaves
+every sum over the mask unchanged, so the same batched kernel serves both cases.
+``mlr`` solves the normal equations of the standardised predictors,
+``R beta = r`` for stacked ``(B, n_x, n_x)`` systems (inverted once when X is not
+batched); ``R² = r' R^{-1} r``. Permutations whose predictors are constant or
+nearly collinear (condition number of ``R`` above 1e6), where the minimum-norm
+solution of ``numpy.linalg.lstsq`` in :func:`~nispace.stats.coloc.mlr` is not the
+solution of the normal equations, are delegated to :func:`~nispace.stats.coloc.mlr`.
+``dominance`` computes the R² of every subset ``S`` of predictors as
+``r_S' R_SS^+ r_S`` from batched correlation matrices (pseudo-inverses shared by all
+permutations when X is not batched) and aggregates them with the helpers of
+:mod:`nispace.stats.dominance`.
+
+Everything else falls back to a loop over the batch calling
+:func:`~nispace.stats.coloc.colocalize`: the methods ``mi``, ``pls``, ``pcr``,
+``lasso``, ``ridge`` and ``elasticnet``, and, for the vectorised methods, the rare
+layouts without a closed form here (Z together with NaN parcels that vary between
+permutations; varying NaN parcels on both sides of a pair).
+
+References
+----------
+Spearman, C. (1904). The proof and measurement of association between two things.
+Am. J. Psychol., 15(1), 72-101. https://doi.org/10.2307/1412159
+
+Budescu, D. V. (1993). Dominance analysis: A new approach to the problem of relative
+importance of predictors in multiple regression. Psychological Bulletin, 114(3),
+542-551. https://doi.org/10.1037/0033-2909.114.3.542
+
+Alexander-Bloch, A. F., et al. (2018). On testing for spatial correspondence between
+maps of human brain structure and function. NeuroImage, 178, 540-551.
+https://doi.org/10.1016/j.neuroimage.2018.05.070
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._errors import suggest
+from .coloc import (
+    _DEGENERATE_TOL,
+    _FUNCTIONS,
+    _MIN_PAIR_PARCELS,
+    COLOC_METHODS,
+    _center,
+    _check_bool,
+    _residualize,
+    _residualize_rowwise,
+    _validate,
+    colocalize,
+)
+from .dominance import (
+    MAX_PREDICTORS,
+    _dominance_from_subsets,
+    _row_groups,
+    _subset_bits,
+    adjusted_r2,
+)
+
+__all__ = ["BATCHED_METHODS", "CHUNK_BYTES", "colocalize_batch", "rank_rows"]
+
+#: Methods computed without a loop over permutations (all others loop over ``colocalize``).
+BATCHED_METHODS: tuple[str, ...] = ("pearson", "spearman", "partialpearson", "partialspearman",
+                                    "slr", "mlr", "dominance")
+
+#: Upper bound (bytes) of each large temporary array of the batched kernels.
+CHUNK_BYTES = 32 * 2**20
+
+_PAIR_METHODS = ("pearson", "spearman", "partialpearson", "partialspearman", "slr")
+_RANKED = ("spearman", "partialspearman")
+#: ``S_ss(W)`` of the masked-sums path is recomputed exactly when the one-pass formula
+#: keeps fewer than ~3 digits of it (or when ``S`` is nearly constant everywhere).
+_CANCEL_TOL = 1e-3
+_GLOBAL_CONST_TOL = 1e-8
+#: ``mlr`` permutations whose predictor correlation matrix is worse conditioned than
+#: this are delegated to :func:`nispace.stats.coloc.mlr`.
+_MAX_COND = 1e6
+
+
+# --------------------------------------------------------------------------------------
+# ranks
+
+
+def rank_rows(a, axis: int = -1) -> np.ndarray:
+    """Average ranks along one axis; NaN entries stay NaN and are not ranked.
+
+    Parameters
+    ----------
+    a : array_like, shape (..., n, ...)
+        Values; any number of leading/trailing axes is ranked independently.
+    axis : int, default -1
+        Axis along which to rank.
+
+    Returns
+    -------
+    numpy.ndarray of float64, same shape as ``a``
+        1-based ranks among the non-NaN entries of each slice, ties given the mean of
+        the ranks they span; NaN where ``a`` is NaN. Equals
+        ``scipy.stats.rankdata(a, axis=axis, nan_policy="omit")`` (scipy >= 1.10).
+
+    Notes
+    -----
+    Fully vectorised: one ``argsort`` per slice (NaN sort last), tie groups found by
+    comparing neighbours of the sorted values, group starts propagated forwards with
+    ``maximum.accumulate`` and group ends backwards with ``minimum.accumulate``; the
+    average rank ``(start + end) / 2 + 1`` is scattered back to the original order.
+
+    Examples
+    --------
+    >>> rank_rows([[3.0, np.nan, 1.0, 3.0, 2.0]])
+    array([[3.5, nan, 1. , 3.5, 2. ]])
+    """
+    arr = np.asarray(a, dtype=np.float64)
+    if arr.ndim == 0:
+        raise ValueError(f"a: expected an array with at least one axis; got a scalar {arr!r}.")
+    moved = np.moveaxis(arr, axis, -1)
+    shape = moved.shape
+    n = shape[-1]
+    if moved.size == 0:
+        return np.empty(arr.shape)
+    flat = moved.reshape(-1, n)
+    out = np.empty_like(flat)
+    positions = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+    step = max(1, CHUNK_BYTES // 8 // 8 // n)         # rows per chunk: bounded temporaries
+    for start in range(0, flat.shape[0], step):
+        rows = flat[start:start + step]
+        order = np.argsort(rows, axis=1)
+        ordered = np.take_along_axis(rows, order, axis=1)
+        starts = np.ones(ordered.shape, dtype=bool)
+        np.not_equal(ordered[:, 1:], ordered[:, :-1], out=starts[:, 1:])  # NaN never tied
+        ends = np.ones(ordered.shape, dtype=bool)
+        ends[:, :-1] = starts[:, 1:]
+        first = np.maximum.accumulate(np.where(starts, positions, 0), axis=1)
+        last = np.minimum.accumulate(np.where(ends, positions, n - 1)[:, ::-1], axis=1)
+        ranks = (first + last[:, ::-1]) * 0.5 + 1.0
+        ranks[np.isnan(ordered)] = np.nan
+        np.put_along_axis(out[start:start + step], order, ranks, axis=1)
+    return np.moveaxis(out.reshape(shape), -1, axis)
+
+
+# --------------------------------------------------------------------------------------
+# validation
+
+
+def _as_batch(values, name: str) -> np.ndarray:
+    """``values`` as float64 ``(B, n_maps, n_parcels)``; 1-D/2-D input gets ``B = 1``."""
+    try:
+        arr = np.array(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: expected a numeric array of shape (n_maps, n_parcels) or "
+                         f"(B, n_maps, n_parcels); could not convert it to float ({exc})."
+                         ) from None
+    if arr.ndim == 1:
+        arr = arr[np.newaxis, :]
+    if arr.ndim == 2:
+        arr = arr[np.newaxis]
+    if arr.ndim != 3 or 0 in arr.shape:
+        raise ValueError(f"{name}: expected a non-empty array of shape (n_maps, n_parcels) or "
+                         f"(B, n_maps, n_parcels); got shape {np.shape(values)}.")
+    if np.isinf(arr).any():
+        k, j, p = np.argwhere(np.isinf(arr))[0]
+        raise ValueError(f"{name}: expected finite values (NaN marks missing parcels); got "
+                         f"{arr[k, j, p]} at batch {k}, map {j}, parcel {p}.")
+    all_nan = np.isnan(arr).all(axis=2)
+    if all_nan.any():
+        k, j = np.argwhere(all_nan)[0]
+        raise ValueError(f"{name}: map {j} of batch element {k} contains only NaN values "
+                         f"({int(all_nan.sum())} such map(s) in total); drop them first.")
+    return arr
+
+
+@dataclass
+class _Options:
+    method: str
+    zy: bool
+    r2_adjusted: bool
+    individual: bool = False
+
+    @property
+    def rank(self) -> bool:
+        return self.method in _RANKED
+
+
+def _check_kwargs(method: str, kwargs: dict[str, Any]) -> None:
+    """Reject keyword arguments that ``colocalize`` would reject for ``method``."""
+    generic = ("X", "Y", "Z", "zy_matched", "fisher_z", "r2_adjusted", "cv", "seed")
+    accepted = [p for p in inspect.signature(_FUNCTIONS[method]).parameters if p not in generic]
+    unknown = sorted(set(kwargs) - set(accepted) - {"cv", "seed"})
+    if unknown:
+        raise ValueError(f"kwargs: method {method!r} accepts {accepted or 'none'} (and cv, "
+                         f"seed); got unexpected {unknown}.")
+
+
+# --------------------------------------------------------------------------------------
+# small array helpers
+
+
+def _center_masked(a: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centre ``a`` over ``valid`` (broadcast), 0 elsewhere; degenerate rows become 0.
+
+    Returns the centred array and the means ``(...)`` (NaN for an empty mask). The
+    degeneracy rule is that of :func:`nispace.stats.coloc._center`.
+    """
+    vals = np.where(valid, a, 0.0)
+    count = np.broadcast_to(valid, vals.shape).sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = vals.sum(axis=-1) / count
+    centred = np.where(valid, a - mean[..., None], 0.0)
+    norm = np.sqrt(np.einsum("...i,...i->...", centred, centred))
+    ref = np.sqrt(np.einsum("...i,...i->...", vals, vals))
+    centred[norm <= _DEGENERATE_TOL * ref] = 0.0
+    return centred, mean
+
+
+def _rows(a: np.ndarray, fn) -> np.ndarray:
+    """Apply a row-wise 2-D function to ``(..., n)`` by flattening the leading axes."""
+    return fn(a.reshape(-1, a.shape[-1])).reshape(a.shape)
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b^T`` for ``a (Ba, na, n)``, ``b (Bb, nb, n)`` with ``Ba, Bb in {1, B}``.
+
+    One matrix product whenever a side is not batched; ``(max(Ba, Bb), na, nb)``.
+    """
+    (ba, na, n), (bb, nb, _) = a.shape, b.shape
+    if ba == 1 and bb == 1:
+        return (a[0] @ b[0].T)[np.newaxis]
+    if ba == 1:
+        return (a[0] @ b.reshape(-1, n).T).reshape(na, bb, nb).transpose(1, 0, 2)
+    if bb == 1:
+        return (a.reshape(-1, n) @ b[0].T).reshape(ba, na, nb)
+    return np.matmul(a, b.transpose(0, 2, 1))
+
+
+def _pick(a: np.ndarray, k: int | slice) -> np.ndarray:
+    """Batch element(s) ``k`` of ``a``, or ``a`` itself when it is not batched."""
+    if a.shape[0] == 1:
+        return a if isinstance(k, slice) else a[0]
+    return a[k]
+
+
+def _valid_y(Y: np.ndarray, Z: np.ndarray | None, zy: bool) -> np.ndarray:
+    valid = ~np.isnan(Y)
+    if Z is not None:
+        valid &= ~np.isnan(Z) if zy else ~np.isnan(Z).any(axis=0)
+    return valid
+
+
+def _cols(a: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``a[..., mask]`` without a copy when ``mask`` keeps every parcel."""
+    return a if mask.all() else a[..., mask]
+
+
+def _z_part(Z: np.ndarray | None, cols, rows=None, zy: bool = False) -> np.ndarray | None:
+    if Z is None:
+        return None
+    if zy and rows is not None:
+        Z = Z[rows]
+    return _cols(Z, cols)
+
+
+def _common(valid: np.ndarray) -> np.ndarray | None:
+    """The one validity pattern of all rows of ``valid (B, r, n)``, or None."""
+    first = valid[0, 0]
+    return first.copy() if (valid == first).all() else None
+
+
+def _remove_z(X: np.ndarray, Y: np.ndarray, Z: np.ndarray | None, zy: bool):
+    """Batched :func:`nispace.stats.coloc._remove_z` on NaN-free blocks."""
+    if Z is None:
+        return X, Y
+    if zy:
+        zs = np.broadcast_to(Z, Y.shape).reshape(-1, Y.shape[-1])
+        return X, _residualize_rowwise(Y.reshape(-1, Y.shape[-1]), zs).reshape(Y.shape)
+    return (_rows(X, lambda a: _residualize(a, Z)), _rows(Y, lambda a: _residualize(a, Z)))
+
+
+def _batch_steps(n_batch: int, per_item: int) -> list[slice]:
+    """Slices of ``range(n_batch)`` holding at most CHUNK_BYTES / 8 / per_item items."""
+    step = max(1, CHUNK_BYTES // 8 // max(per_item, 1))
+    return [slice(s, min(s + step, n_batch)) for s in range(0, n_batch, step)]
+
+
+# --------------------------------------------------------------------------------------
+# fallback: a loop over the batch
+
+
+def _loop_into(out: dict, X, Y, Z, xr, yr, o: _Options, *, multivariate: bool,
+               ks=None) -> None:
+    """Fill ``out`` for batch elements ``ks`` with :func:`colocalize`, one call each.
+
+    Maps left without any parcel by an earlier column restriction give NaN (a pair
+    with fewer than 3 parcels, or a model without parcels, has NaN statistics).
+    """
+    n_batch = next(iter(out.values())).shape[0]
+    z_all_nan = None if Z is None else np.isnan(Z).all(axis=1)
+    for k in range(n_batch) if ks is None else ks:
+        xk, yk = _pick(X, k), _pick(Y, k)
+        xok, yok = ~np.isnan(xk).all(axis=1), ~np.isnan(yk).all(axis=1)
+        if Z is not None:
+            if o.zy:
+                yok &= ~z_all_nan
+            elif z_all_nan.any():
+                continue
+        if (multivariate and not xok.all()) or not xok.any() or not yok.any():
+            continue
+        zk = Z[yok] if (Z is not None and o.zy) else Z
+        kw = {"individual": True} if o.individual else {}
+        res = colocalize(xk[xok], yk[yok], o.method, zk, zy_matched=o.zy, fisher_z=False,
+                         r2_adjusted=o.r2_adjusted, **kw)
+        for key, arr in out.items():
+            if multivariate:
+                arr[k, yr[yok]] = res[key]
+            else:
+                arr[k][np.ix_(yr[yok], xr[xok])] = res[key]
+
+
+# --------------------------------------------------------------------------------------
+# pair-wise methods: correlations and slr
+
+
+def _slr_from_moments(sxx, syy, sxy, xmean, ymean, n_obs) -> dict[str, np.ndarray]:
+    """slr statistics as :func:`nispace.stats.coloc.slr` from centred moments."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        beta = sxy / sxx
+        rr = sxy**2 / (syy * sxx)
+    beta = np.where(sxx == 0, np.nan, beta)
+    rr[~np.isfinite(rr)] = np.nan
+    r2 = np.clip(rr, 0.0, 1.0)
+    return {"r2_raw": r2, "r2_adj": adjusted_r2(r2, n_obs, 1), "beta": beta,
+            "intercept": ymean - beta * xmean}
+
+
+def _clean_pairs(X, Y, Z, o: _Options) -> dict[str, np.ndarray]:
+    """Pair-wise statistics for NaN-free blocks: ``(B, n_y, n_x)`` by one product."""
+    if o.rank:
+        X, Y = rank_rows(X), rank_rows(Y)
+        Z = None if Z is None else rank_rows(Z)
+    X, Y = _remove_z(X, Y, Z, o.zy)
+    xc, yc = _rows(X, _center), _rows(Y, _center)
+    xn = np.sqrt(np.einsum("...i,...i->...", xc, xc))
+    yn = np.sqrt(np.einsum("...i,...i->...", yc, yc))
+    if o.method != "slr":
+        xu = xc / np.where(xn > 0, xn, 1.0)[..., None]
+        yu = yc / np.where(yn > 0, yn, 1.0)[..., None]
+        rho = _cross(yu, xu)
+        rho[(yn == 0)[:, :, None] | (xn == 0)[:, None, :]] = np.nan
+        return {"rho": np.clip(rho, -1.0, 1.0)}
+    sxx, syy = (xn**2)[:, None, :], (yn**2)[:, :, None]
+    return _slr_from_moments(sxx, syy, _cross(yc, xc), X.mean(axis=-1)[:, None, :],
+                             Y.mean(axis=-1)[:, :, None], X.shape[-1])
+
+
+def _masked_rank_sums(W: np.ndarray, vc: np.ndarray, S: np.ndarray):
+    """``sum_W v_c r_s(W)`` and the rank variance of each ``S`` row over each mask.
+
+    ``W``, ``vc`` (B, r, n); ``S`` (Bs, ns, n) NaN-free, ``Bs in {1, B}``. Returns
+    ``(svs, sss)`` of shape (B, r, ns). Shared ``S``: ranks of ``s`` within ``W`` are
+    ``0.5 + W @ C.T`` with the comparison matrix ``C[p, q] = [s_q < s_p] + 0.5
+    [s_q = s_p]``, one product for all masks (see the module docstring). Batched
+    ``S`` (each ``C`` would serve one permutation only): :func:`rank_rows` of the
+    masked copies ``where(W, s, nan)``, which gives the same exact ranks.
+    """
+    n_batch, r, n = W.shape
+    n_s = S.shape[1]
+    budget = CHUNK_BYTES // 8
+    wf = W.astype(np.float64)
+    count = wf.sum(axis=-1)
+    mean_sq = count * ((count + 1.0) * 0.5) ** 2                      # n_W * mean rank²
+    svs = np.empty((n_batch, r, n_s))
+    sss = np.empty((n_batch, r, n_s))
+    if S.shape[0] > 1:
+        s_step = max(1, budget // (2 * r * n))
+        for s0 in range(0, n_s, s_step):
+            sb = min(s_step, n_s - s0)
+            k_step = max(1, budget // (2 * r * sb * n))
+            for k0 in range(0, n_batch, k_step):
+                ks, ss = slice(k0, k0 + k_step), slice(s0, s0 + sb)
+                masked = np.where(W[ks, :, np.newaxis, :], S[ks, np.newaxis, ss, :], np.nan)
+                rank = np.nan_to_num(rank_rows(masked), copy=False)   # 0 outside W
+                svs[ks, :, ss] = np.einsum("krsp,krp->krs", rank, vc[ks])
+                sss[ks, :, ss] = (np.einsum("krsp,krsp->krs", rank, rank)
+                                  - mean_sq[ks, :, np.newaxis])
+        return svs, sss
+
+    rows_w, rows_v = wf.reshape(-1, n), vc.reshape(-1, n)
+    # sum_W r² = sum_W u² + sum_W u + n_W / 4 with r = u + 0.5 (all terms exact)
+    offset = (mean_sq - 0.25 * count).reshape(-1)
+    vsum = rows_v.sum(axis=-1)
+    s_step = max(1, budget // (n * n))
+    for s0 in range(0, n_s, s_step):
+        sb = min(s_step, n_s - s0)
+        # C[p, q] = 0.5 + 0.5 sign(s_p - s_q): 1 if s_q < s_p, 0.5 if equal, 0 if greater
+        comp = S[0, s0:s0 + sb, :, np.newaxis] - S[0, s0:s0 + sb, np.newaxis, :]
+        np.sign(comp, out=comp)
+        comp *= 0.5
+        comp += 0.5
+        comp = comp.reshape(sb * n, n)
+        r_step = max(1, budget // (2 * sb * n))
+        a_all = np.empty((rows_w.shape[0], sb))
+        b_all = np.empty((rows_w.shape[0], sb))
+        for r0 in range(0, rows_w.shape[0], r_step):
+            sl = slice(r0, r0 + r_step)
+            u = (rows_w[sl] @ comp.T).reshape(-1, sb, n)                  # (rows, sb, n)
+            a_all[sl] = np.einsum("rsp,rp->rs", u, rows_v[sl]) + 0.5 * vsum[sl, None]
+            u_w = u * rows_w[sl, np.newaxis, :]
+            b_all[sl] = (np.einsum("rsp,rsp->rs", u_w, u) + u_w.sum(axis=-1)
+                         - offset[sl, None])
+        svs[..., s0:s0 + sb] = a_all.reshape(n_batch, r, sb)
+        sss[..., s0:s0 + sb] = b_all.reshape(n_batch, r, sb)
+    return svs, sss
+
+
+def _masked_moment_sums(W: np.ndarray, vc: np.ndarray, S: np.ndarray):
+    """Cross-products, variances and means of NaN-free ``S`` over the masks ``W``.
+
+    Masked sums by matrix products, with pairs that lose precision to cancellation
+    recomputed exactly (two-pass). Returns ``(svs, sss, smean)`` of shape (B, r, ns).
+    """
+    n_batch, r, n = W.shape
+    n_s = S.shape[1]
+    wf = W.astype(np.float64)
+    count = wf.sum(axis=-1)[..., None]
+    s_mean = S.mean(axis=-1, keepdims=True)
+    shifted = S - s_mean
+    stacked = np.concatenate([shifted, shifted * shifted, S * S], axis=1)   # (Bs, 3ns, n)
+    sums = _cross(wf, stacked)                                              # (B, r, 3ns)
+    s1, s2, sq = sums[..., :n_s], sums[..., n_s:2 * n_s], sums[..., 2 * n_s:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shift = s1 / count
+    sss = s2 - s1 * shift
+    svs = _cross(vc, shifted) - shift * vc.sum(axis=-1)[..., None]
+    smean = s_mean[..., 0][:, None, :] + shift
+    redo = (count >= _MIN_PAIR_PARCELS) & ((sss <= _CANCEL_TOL * s2)
+                                          | (s2 <= _GLOBAL_CONST_TOL * sq))
+    kk, rr, ss = np.nonzero(redo)
+    step = max(1, CHUNK_BYTES // 8 // (3 * n))
+    for start in range(0, kk.size, step):
+        k, i, j = kk[start:start + step], rr[start:start + step], ss[start:start + step]
+        w = W[k, i]
+        s = S[k if S.shape[0] > 1 else np.zeros_like(k), j]
+        centred, mean = _center_masked(s, w)
+        sss[k, i, j] = np.einsum("fi,fi->f", centred, centred)
+        svs[k, i, j] = np.einsum("fi,fi->f", vc[k, i], centred)
+        smean[k, i, j] = mean
+    return svs, sss, smean
+
+
+def _masked_pairs(V: np.ndarray, S: np.ndarray, o: _Options, v_is_x: bool
+                  ) -> dict[str, np.ndarray]:
+    """Pair statistics of batched ``V`` (NaN at varying parcels) and NaN-free ``S``.
+
+    Returns arrays of shape (B, n_v, n_s).
+    """
+    W = ~np.isnan(V)
+    count = W.sum(axis=-1)[..., None].astype(np.float64)               # (B, r, 1)
+    if o.rank:
+        V = rank_rows(V)
+    vc, vmean = _center_masked(V, W)
+    svv = np.einsum("...i,...i->...", vc, vc)[..., None]
+    few = np.broadcast_to(count < _MIN_PAIR_PARCELS, (V.shape[0], V.shape[1], S.shape[1]))
+    if o.rank:
+        svs, sss = _masked_rank_sums(W, vc, S)
+        smean = None
+    else:
+        svs, sss, smean = _masked_moment_sums(W, vc, S)
+    if o.method != "slr":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = svs / np.sqrt(svv * sss)
+        rho[~np.isfinite(rho) | few | (svv == 0) | (sss <= 0)] = np.nan
+        return {"rho": np.clip(rho, -1.0, 1.0)}
+    vmean = vmean[..., None]
+    if v_is_x:
+        res = _slr_from_moments(svv, sss, svs, vmean, smean, count)
+    else:
+        res = _slr_from_moments(sss, svv, svs, smean, vmean, count)
+    for arr in res.values():
+        arr[few] = np.nan
+    return res
+
+
+def _pair_fill(out: dict, X, Y, Z, xr, yr, o: _Options) -> None:
+    """Fill ``out[...][:, yr, xr]``: group by NaN pattern, then the fastest exact path."""
+    if X.shape[-1] < _MIN_PAIR_PARCELS:
+        return
+    vx, vy = ~np.isnan(X), _valid_y(Y, Z, o.zy)
+    if X.shape[0] == 1:
+        groups = _row_groups(vx[0])
+        if len(groups) > 1:
+            for mask, rows in groups:
+                _pair_fill(out, X[:, rows][..., mask], Y[..., mask], _z_part(Z, mask),
+                           xr[rows], yr, o)
+            return
+    if Y.shape[0] == 1:
+        groups = _row_groups(vy[0])
+        if len(groups) > 1:
+            for mask, rows in groups:
+                _pair_fill(out, X[..., mask], Y[:, rows][..., mask],
+                           _z_part(Z, mask, rows, o.zy), xr, yr[rows], o)
+            return
+    px, py = _common(vx), _common(vy)
+    idx = (slice(None), yr[:, None], xr[None, :])
+    if px is not None and py is not None:
+        m = px & py
+        if m.sum() >= _MIN_PAIR_PARCELS:
+            res = _clean_pairs(_cols(X, m), _cols(Y, m), _z_part(Z, m), o)
+            for key, arr in res.items():
+                out[key][idx] = arr
+        return
+    if Z is None and px is not None:                     # Y varies, X NaN-free on px
+        res = _masked_pairs(_cols(Y, px), _cols(X, px), o, v_is_x=False)
+    elif Z is None and py is not None:                   # X varies, Y NaN-free on py
+        res = {k: v.transpose(0, 2, 1)
+               for k, v in _masked_pairs(_cols(X, py), _cols(Y, py), o, v_is_x=True).items()}
+    else:
+        _loop_into(out, X, Y, Z, xr, yr, o, multivariate=False)
+        return
+    for key, arr in res.items():
+        out[key][idx] = arr
+
+
+# --------------------------------------------------------------------------------------
+# multivariate methods: mlr and dominance
+
+
+def _mlr_kernel(xc, xmean, yc, ymean, ysq, o: _Options):
+    """mlr statistics of centred, zero-padded blocks; also the ill-conditioned batch rows.
+
+    ``xc`` (Kx, p, n), ``yc`` (K, n_y, n), means ``(K?, p|n_y)``, ``ysq`` (K, n_y) sum of
+    squared targets (for the constant-target rule of :func:`coloc.mlr`).
+    """
+    p = xc.shape[1]
+    gram = np.matmul(xc, xc.transpose(0, 2, 1))                      # (Kx, p, p)
+    d = np.sqrt(np.diagonal(gram, axis1=1, axis2=2))                 # (Kx, p)
+    bad = (d == 0).any(axis=1)
+    ds = np.where(d > 0, d, 1.0)
+    corr = gram / (ds[:, :, None] * ds[:, None, :])
+    corr[bad] = np.eye(p)
+    eig = np.linalg.eigvalsh(corr)
+    bad |= eig[:, 0] * _MAX_COND < eig[:, -1]
+    corr[bad] = np.eye(p)
+    inv = np.linalg.inv(corr)                                        # (Kx, p, p)
+    cross = _cross(xc, yc)                                           # (K, p, n_y)
+    beta = np.matmul(inv, cross / ds[:, :, None]) / ds[:, :, None]   # (K, p, n_y)
+    syy = np.einsum("...i,...i->...", yc, yc)                        # (K, n_y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.einsum("kpt,kpt->kt", cross, beta) / syy
+    r2[np.broadcast_to(~(syy > _DEGENERATE_TOL * ysq), r2.shape)] = np.nan
+    res = {"r2_raw": r2, "beta": beta.transpose(0, 2, 1),
+           "intercept": ymean - np.einsum("kpt,kp->kt", beta, np.broadcast_to(
+               xmean, (beta.shape[0], p)))}
+    if o.individual:
+        ginv_diag = np.diagonal(inv, axis1=1, axis2=2) / ds**2       # (Kx, p)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            drop = beta**2 / ginv_diag[:, :, None] / syy[:, None, :]
+        res["r2_without"] = (r2[:, None, :] - drop).transpose(0, 2, 1)   # (K, n_y, p)
+    return res, bad
+
+
+def _dominance_kernel(xc, yc) -> np.ndarray:
+    """Plain R² of all subset models ``(K, 2**p, n_y)`` as in :mod:`.dominance`."""
+    xn = np.sqrt(np.einsum("...i,...i->...", xc, xc))
+    yn = np.sqrt(np.einsum("...i,...i->...", yc, yc))
+    xz = xc / np.where(xn > 0, xn, 1.0)[..., None]
+    yz = yc / np.where(yn > 0, yn, 1.0)[..., None]
+    gram = np.matmul(xz, xz.transpose(0, 2, 1))                      # (Kx, p, p)
+    cross = _cross(xz, yz)                                           # (K, p, n_y)
+    n_batch, p, n_y = cross.shape
+    bits = _subset_bits(p)
+    sizes = bits.sum(axis=1)
+    r2 = np.zeros((n_batch, 2**p, n_y))
+    for k in range(1, p + 1):
+        masks = np.flatnonzero(sizes == k)
+        members = np.nonzero(bits[masks])[1].reshape(-1, k)
+        step = max(1, CHUNK_BYTES // 8 // (n_batch * k * max(k, n_y)))
+        for start in range(0, masks.size, step):
+            idx = members[start:start + step]
+            g = gram[:, idx[:, :, None], idx[:, None, :]]            # (Kx, c, k, k)
+            c = cross[:, idx]                                        # (K, c, k, n_y)
+            w = np.matmul(np.linalg.pinv(g, hermitian=True), c)
+            r2[:, masks[start:start + step]] = np.einsum("bskt,bskt->bst", c, w)
+    r2[np.broadcast_to((yn == 0)[:, None, :], r2.shape)] = np.nan
+    return np.clip(r2, 0.0, 1.0, out=r2, where=~np.isnan(r2))
+
+
+def _multi_block(out: dict, X, Y, W, yr, o: _Options) -> np.ndarray:
+    """Vectorised mlr/dominance of a block; returns batch rows to delegate (mlr only).
+
+    ``X`` (Bx, p, n), ``Y`` (By, n_y, n) and ``W`` (Bw, n) the list-wise mask of each
+    permutation (None: all parcels valid, ``X``/``Y`` NaN-free).
+    """
+    p, n_y, n = X.shape[1], Y.shape[1], X.shape[-1]
+    n_batch = next(iter(out.values())).shape[0]
+    per_item = (p + n_y) * n + (2**p * n_y if o.method == "dominance" else p * n_y)
+    to_delegate = []
+    for sl in _batch_steps(n_batch, 2 * per_item):
+        xb, yb = _pick(X, sl), _pick(Y, sl)
+        if W is None:
+            valid = np.ones((1, 1, n), dtype=bool)
+            n_obs = np.full(1, float(n))
+        else:
+            valid = _pick(W, sl)[:, None, :]
+            n_obs = valid[:, 0].sum(axis=-1).astype(np.float64)
+        xc, xmean = _center_masked(xb, valid)
+        yc, ymean = _center_masked(yb, valid)
+        few = n_obs < p + 2                                           # (Kw,)
+        if o.method == "mlr":
+            ysq = np.einsum("...i,...i->...", *(2 * [np.where(valid, yb, 0.0)]))
+            res, bad = _mlr_kernel(xc, xmean, yc, ymean, ysq, o)
+            res["r2_adj"] = adjusted_r2(res["r2_raw"], n_obs[:, None], p)
+            if o.individual:
+                r2 = res["r2_adj"] if o.r2_adjusted else res["r2_raw"]
+                without = res.pop("r2_without")
+                if o.r2_adjusted:
+                    without = adjusted_r2(without, n_obs[:, None, None], p - 1)
+                res["individual"] = r2[:, :, None] - without
+            bad = np.broadcast_to(bad & ~few, (sl.stop - sl.start,))
+            to_delegate.extend(np.flatnonzero(bad) + sl.start)
+        else:
+            r2 = _dominance_kernel(xc, yc)
+            if o.r2_adjusted:
+                r2 = adjusted_r2(r2, n_obs[:, None, None],
+                                 _subset_bits(p).sum(axis=1)[None, :, None])
+            k = r2.shape[0]
+            flat = _dominance_from_subsets(r2.transpose(1, 0, 2).reshape(2**p, k * n_y), p)
+            res = {key: flat[key].reshape((k, n_y) + flat[key].shape[1:])
+                   for key in ("sum", "total", "individual", "relative")}
+        for key, arr in res.items():
+            arr = np.array(np.broadcast_to(arr, (sl.stop - sl.start,) + arr.shape[1:]))
+            arr[np.broadcast_to(few, (arr.shape[0],))] = np.nan
+            out[key][sl, yr] = arr
+    return np.asarray(to_delegate, dtype=int)
+
+
+def _multi_fill(out: dict, X, Y, Z, yr, o: _Options) -> None:
+    """Fill ``out[...][:, yr]`` for mlr/dominance (list-wise NaN removal per Y map)."""
+    p = X.shape[1]
+    vy = _valid_y(Y, Z, o.zy)
+    if Y.shape[0] == 1:
+        groups = _row_groups(vy[0])
+        if len(groups) > 1:
+            for mask, rows in groups:
+                _multi_fill(out, X[..., mask], Y[:, rows][..., mask],
+                            _z_part(Z, mask, rows, o.zy), yr[rows], o)
+            return
+    W = vy & ~np.isnan(X).any(axis=1)[:, None, :]                    # (B', n_y, n)
+    common = _common(W)
+    if common is not None:
+        if common.sum() < p + 2:
+            return
+        Xm, Ym = _remove_z(_cols(X, common), _cols(Y, common), _z_part(Z, common), o.zy)
+        bad = _multi_block(out, Xm, Ym, None, yr, o)
+    elif Z is None and (W == W[:, :1]).all():
+        bad = _multi_block(out, X, Y, W[:, 0], yr, o)
+    else:
+        _loop_into(out, X, Y, Z, None, yr, o, multivariate=True)
+        return
+    if bad.size:
+        for arr in out.values():
+            arr[np.ix_(bad, yr)] = np.nan
+        _loop_into(out, X, Y, Z, None, yr, o, multivariate=True, ks=bad)
+
+
+# --------------------------------------------------------------------------------------
+# public entry point
+
+
+def colocalize_batch(X, Y, method: str, Z=None, *, zy_matched: bool = False,
+                     fisher_z: bool = False, r2_adjusted: bool = True,
+                     stats: Sequence[str] | None = None, **kwargs) -> dict[str, np.ndarray]:
+    """Colocalization statistics of many permuted (null) maps at once.
+
+    Parameters
+    ----------
+    X : array_like, shape (B, n_x, n_parcels) or (n_x, n_parcels)
+        Reference maps, optionally with a leading batch (permutation) axis.
+    Y : array_like, shape (B, n_y, n_parcels) or (n_y, n_parcels)
+        Target maps, optionally with a leading batch axis. When X and Y are both
+        batched, their ``B`` must match: permutation ``k`` of X pairs with
+        permutation ``k`` of Y. Neither batched: ``B = 1``.
+    method : str
+        One of :data:`nispace.stats.coloc.COLOC_METHODS`. :data:`BATCHED_METHODS`
+        are vectorised across the batch; the others loop over it.
+    Z : array_like, shape (n_z, n_parcels), optional
+        Covariate maps (not batched), as in :func:`~nispace.stats.coloc.colocalize`;
+        with ``zy_matched``: shape (n_y, n_parcels).
+    zy_matched : bool, default False
+        ``Z[i]`` is regressed out of ``Y[..., i, :]`` only.
+    fisher_z : bool, default False
+        ``arctanh`` of ``rho`` (correlation methods).
+    r2_adjusted : bool, default True
+        Adjusted R² in ``"r2"`` of ``slr``, ``mlr``, ``dominance`` (and ``pcr``).
+    stats : sequence of str, optional
+        Statistics to return (default: all of the method's); e.g. ``["rho"]``.
+        For ``mlr``, ``"individual"`` is computed only when listed here or when
+        ``individual=True`` is passed.
+    **kwargs
+        Passed on as in :func:`~nispace.stats.coloc.colocalize` (``cv``, ``seed``,
+        ``n_components``, ``individual``, ...). The fallback methods are called
+        once per permutation with the same ``seed``.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        For each statistic an array of shape ``(B, n_y, n_x)`` (per X-Y pair) or
+        ``(B, n_y)`` (per model); element ``k`` equals
+        ``colocalize(X[k], Y[k], method, Z, ...)[stat]`` to rounding.
+
+    Raises
+    ------
+    ValueError
+        As :func:`~nispace.stats.coloc.colocalize`, plus batch sizes of X and Y that
+        differ and ``stats`` names the method does not return.
+
+    Notes
+    -----
+    See the module docstring for the algorithms (one matrix product per batch for
+    NaN-free correlations, masked sums and exact comparison-matrix ranks for NaN
+    parcels that vary between nulls, batched normal equations for ``mlr``, batched
+    all-subsets R² for ``dominance``) and their memory use.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x, y = rng.normal(size=(3, 100)), rng.normal(size=(1, 100))
+    >>> nulls = np.stack([x[:, rng.permutation(100)] for _ in range(50)])
+    >>> colocalize_batch(nulls, y, "spearman")["rho"].shape
+    (50, 1, 3)
+    """
+    if not isinstance(method, str) or method not in _FUNCTIONS:
+        raise ValueError(f"method: expected one of {list(_FUNCTIONS)}; got {method!r}."
+                         + (suggest(method, _FUNCTIONS) if isinstance(method, str) else ""))
+    for name, value in (("zy_matched", zy_matched), ("fisher_z", fisher_z),
+                        ("r2_adjusted", r2_adjusted)):
+        _check_bool(name, value)
+    X, Y = _as_batch(X, "X"), _as_batch(Y, "Y")
+    if X.shape[0] > 1 and Y.shape[0] > 1 and X.shape[0] != Y.shape[0]:
+        raise ValueError(f"X and Y: both carry a batch axis, so their batch sizes must match; "
+                         f"got X {X.shape} and Y {Y.shape}.")
+    partial = method if method.startswith("partial") else None
+    _, _, Z = _validate(X[0], Y[0], Z, zy_matched, require_z=partial)
+    n_batch = max(X.shape[0], Y.shape[0])
+    available = COLOC_METHODS[method] + (("individual",) if method == "mlr" else ())
+    if stats is None:
+        wanted = list(COLOC_METHODS[method])
+    else:
+        wanted = [stats] if isinstance(stats, str) else list(stats)
+        unknown = [s for s in wanted if s not in available]
+        if unknown or not wanted:
+            raise ValueError(f"stats: method {method!r} returns {list(available)}; got "
+                             f"{wanted!r}.")
+    if method not in BATCHED_METHODS:
+        results = [colocalize(_pick(X, k), _pick(Y, k), method, Z, fisher_z=fisher_z,
+                              zy_matched=zy_matched, r2_adjusted=r2_adjusted, **kwargs)
+                   for k in range(n_batch)]
+        names = list(results[0]) if stats is None else wanted
+        return {s: np.stack([r[s] for r in results]) for s in names}
+
+    _check_kwargs(method, kwargs)
+    individual = False
+    if method == "mlr":
+        _check_bool("individual", kwargs.get("individual", False))
+        individual = bool(kwargs.get("individual", False)) or "individual" in wanted
+        if individual and "individual" not in wanted and stats is None:
+            wanted.append("individual")
+    o = _Options(method, zy_matched, r2_adjusted, individual=individual)
+    n_y, n_x = Y.shape[1], X.shape[1]
+    yr, xr = np.arange(n_y), np.arange(n_x)
+    if method in _PAIR_METHODS:
+        keys = ["rho"] if method != "slr" else ["r2_raw", "r2_adj", "beta", "intercept"]
+        out = {key: np.full((n_batch, n_y, n_x), np.nan) for key in keys}
+        _pair_fill(out, X, Y, Z, xr, yr, o)
+    else:
+        if method == "dominance" and n_x > MAX_PREDICTORS:
+            raise ValueError(f"X: dominance analysis fits all 2**n_x subset models and "
+                             f"supports at most {MAX_PREDICTORS} predictors; got n_x = {n_x}. "
+                             "Reduce X first (e.g. PCA or fewer maps).")
+        if method == "mlr":
+            out = {"r2_raw": np.full((n_batch, n_y), np.nan),
+                   "r2_adj": np.full((n_batch, n_y), np.nan),
+                   "beta": np.full((n_batch, n_y, n_x), np.nan),
+                   "intercept": np.full((n_batch, n_y), np.nan)}
+            if individual:
+                out["individual"] = np.full((n_batch, n_y, n_x), np.nan)
+        else:
+            out = {"sum": np.full((n_batch, n_y), np.nan)}
+            out |= {key: np.full((n_batch, n_y, n_x), np.nan)
+                    for key in ("total", "individual", "relative")}
+        _multi_fill(out, X, Y, Z, yr, o)
+    if "rho" in out and fisher_z:
+        with np.errstate(divide="ignore"):
+            out["rho"] = np.arctanh(out["rho"])
+    if "r2_raw" in out:
+        out["r2"] = out["r2_adj"] if r2_adjusted else out["r2_raw"]
+    return {s: out[s] for s in wanted}
