@@ -37,6 +37,14 @@ _SAVE_FORMAT = "nispace-object"
 _CV_METHODS = {"pls", "pcr", "lasso", "ridge", "elasticnet"}
 
 
+def _set_means(x: pd.DataFrame) -> pd.DataFrame:
+    """Mean map of every set of X (rows with a ``set`` index level), in set order."""
+    sets = x.index.get_level_values("set")
+    names = list(dict.fromkeys(sets))
+    return pd.DataFrame([x.to_numpy()[np.asarray(sets == n)].mean(axis=0) for n in names],
+                        index=pd.Index(names, name="set"), columns=x.columns)
+
+
 def _zscore_rows(frame: pd.DataFrame) -> pd.DataFrame:
     from .datasets.tables import zscore_rows
 
@@ -143,7 +151,10 @@ class NiSpace:
             self.y_raw_ = self.y_
             self.x_raw_ = self.x_
             self.transforms_: list[dict] = []
+            self.y_steps_: list[dict] = []
             self.colocalizations_: dict[str, dict[str, pd.DataFrame]] = {}
+            self.coloc_params_: dict[str, dict] = {}
+            self._reset_permutations()
             self._fitted = True
             return self
 
@@ -266,6 +277,8 @@ class NiSpace:
                                          subjects=subjects)
         self.y_ = pd.DataFrame(values, index=pd.Index(labels, name="y"), columns=y.columns)
         self.transforms_.append({"y": transform})
+        self.y_steps_.append({"kind": "transform", "formula": transform, "groups": groups,
+                              "subjects": subjects})
         logger.info("Transformed Y with '%s': %d x %d.", transform, *self.y_.shape)
         return self
 
@@ -317,6 +330,7 @@ class NiSpace:
         check_option("how", how, ["between", "within", "both"])
         y = self.get_y()
         values = y.to_numpy(copy=True)
+        step: dict = {"kind": "clean"}
         if how in ("between", "both") or combat:
             cov = self._covariate_frame(covariates_between, y)
             if combat:
@@ -324,9 +338,9 @@ class NiSpace:
                     raise ValueError("covariates_between: ComBat needs a 'site' column; got "
                                      f"columns {list(cov.columns)}.")
                 others = cov.drop(columns="site")
-                values = cleaning.combat(values, cov["site"].to_numpy(),
-                                         None if others.empty else
-                                         cleaning.one_hot(others)[0])
+                step["combat_site"] = cov["site"].to_numpy()
+                step["combat_cov"] = None if others.empty else cleaning.one_hot(others)[0]
+                values = cleaning.combat(values, step["combat_site"], step["combat_cov"])
                 cov = others
             if how in ("between", "both") and not cov.empty:
                 protect = [protect] if isinstance(protect, str) else list(protect or [])
@@ -336,7 +350,8 @@ class NiSpace:
                                      f"covariates_between ({list(cov.columns)}).")
                 prot = cleaning.one_hot(cov[protect])[0] if protect else None
                 rest = cov.drop(columns=protect)
-                values = cleaning.regress_between(values, cleaning.one_hot(rest)[0], prot)
+                step["between"], step["protect"] = cleaning.one_hot(rest)[0], prot
+                values = cleaning.regress_between(values, step["between"], prot)
         if how in ("within", "both"):
             maps = covariates_within if covariates_within is not None else self.z_
             if maps is None:
@@ -347,8 +362,10 @@ class NiSpace:
                 raise ValueError(f"covariates_within: expected {values.shape[1]} parcels; got "
                                  f"{maps.shape[1]}.")
             values = cleaning.regress_within(values, maps)
+            step["within"] = maps
         self.y_ = pd.DataFrame(values, index=y.index, columns=y.columns)
         self.transforms_.append({"clean_y": how, "combat": combat})
+        self.y_steps_.append(step)
         return self
 
     @staticmethod
@@ -431,6 +448,11 @@ class NiSpace:
                 results[stat] = frame
             key = method + ("_xsea" if xsea else "")
             self.colocalizations_[key] = results
+            self.coloc_params_[key] = {"method": method, "xsea": xsea, "xsea_aggr": xsea_aggr,
+                                       "options": {"fisher_z": fisher_z,
+                                                   "zy_matched": zy_matched,
+                                                   "r2_adjusted": r2_adjusted, **kwargs}}
+            self._reset_permutations(key)
             logger.info("Stored %s colocalization statistics: %s.", key, list(results))
             return self
 
@@ -449,7 +471,8 @@ class NiSpace:
                                            rho_scale=rho_scale)
         return pd.DataFrame(values, index=frame.index, columns=pd.Index(set_names, name="set"))
 
-    def get_colocalizations(self, method: str | None = None, stat: str | None = None):
+    def get_colocalizations(self, method: str | None = None, stat: str | None = None,
+                            get_nulls: bool = False, normalized: bool = False):
         """Stored colocalizations.
 
         Parameters
@@ -460,23 +483,434 @@ class NiSpace:
         stat : str, optional
             One statistic (``"rho"``, ``"r2"``, ``"beta"``, ...). Omitted: the
             method's main statistic if it has only one, else a dict of all.
+        get_nulls : bool
+            Also return the null colocalizations of the last :meth:`permute` call,
+            arrays ``(n_perm, n_rows, n_cols)``: ``(colocalizations, nulls)``.
+        normalized : bool
+            Return the colocalizations as z-scores against their null distribution
+            (``(observed - mean(null)) / sd(null)``; needs :meth:`permute`).
         """
         self._check_fitted()
-        done = list(self.colocalizations_)
+        key = self._method_key(method, self.colocalizations_, "colocalizations")
+        if normalized:
+            if key not in self.z_values_:
+                raise RuntimeError(f"normalized=True needs null distributions; call "
+                                   f"nsp.permute(method={key!r}) first.")
+            result = self._pick(self.z_values_[key], stat)
+        else:
+            result = self._pick(self.colocalizations_[key], stat)
+        if not get_nulls:
+            return result
+        if key not in self.nulls_:
+            raise RuntimeError(f"get_nulls=True needs null distributions; call "
+                               f"nsp.permute(method={key!r}) first.")
+        return result, self.get_nulls(key, stat)
+
+    # ----------------------------------------------------------------------------------
+    # permutation, p-values, corrections
+
+    def _reset_permutations(self, key: str | None = None) -> None:
+        stores = ("nulls_", "p_values_", "z_values_", "permutations_", "p_corrected_")
+        if key is None:
+            for name in stores:
+                setattr(self, name, {})
+            return
+        for name in stores:
+            getattr(self, name, {}).pop(key, None)
+
+    def _method_key(self, method: str | None, store: dict, what: str) -> str:
+        done = list(store)
         if not done:
-            raise RuntimeError("No colocalizations yet; call nsp.colocalize(method) first.")
+            raise RuntimeError(f"No {what} yet; call " + (
+                "nsp.colocalize(method) first." if what == "colocalizations" else
+                "nsp.permute(...) first."))
         if method is None:
             if len(done) > 1:
                 raise ValueError(f"method: several methods were run ({done}); name one.")
-            method = done[0]
+            return done[0]
+        if method not in store and f"{method}_xsea" in store:
+            return f"{method}_xsea"
         check_option("method", method, done)
-        results = self.colocalizations_[method]
+        return method
+
+    def _parcel_positions(self) -> np.ndarray:
+        """Positions of the data's parcels in the parcellation's label order."""
+        labels = list(self.parcellation_.labels)
+        pos = {lab: i for i, lab in enumerate(labels)}
+        cols = list(self.x_.columns)
+        if len(pos) == len(labels) and all(c in pos for c in cols):
+            return np.array([pos[c] for c in cols])
+        if len(cols) == len(labels):
+            return np.arange(len(labels))
+        raise ValueError("The data's parcels cannot be matched to the parcellation's labels; "
+                         "pass null_maps= or dist_mat= for your parcels.")
+
+    def _coloc_spec(self, key: str):
+        from .permute.spec import ColocSpec, SetSpec
+
+        params = self.coloc_params_[key]
+        sets = None
+        if params["xsea"]:
+            names = self.x_.index.names
+            sets = SetSpec(self.x_.index.get_level_values("set").to_numpy(),
+                           how=params["xsea_aggr"],
+                           weights=(self.x_.index.get_level_values("weight")
+                                    .to_numpy(dtype=float) if "weight" in names else None),
+                           fisher_z=params["options"].get("fisher_z", False))
+        z = self.z_.to_numpy() if self.z_ is not None else None
+        return ColocSpec(params["method"], Z=z, options=dict(params["options"]), sets=sets,
+                         self_pairs=self.y_ is None)
+
+    def permute(self, what: str = "maps", method: str | None = None,
+                maps_which: str | None = None, null_method=None, n_perm: int = 10000,
+                p_tails: str | dict | None = None, pooled_p: bool | str = False,
+                null_maps=None, dist_mat=None, groups=None, subjects=None,
+                paired: bool = False, seed: int | None = None, n_proc: int | None = None,
+                use_cache: bool = True, null_kwargs: dict | None = None) -> NiSpace:
+        """Exact permutation p-values for stored colocalizations.
+
+        Parameters
+        ----------
+        what : {"maps", "groups", "sets", "pairs"}
+            ``"maps"``: spatial null maps of X, Y or both (``maps_which``);
+            ``"groups"``: permute the group labels of the subject data and replay
+            every Y step (cleaning, transform); ``"sets"``: XSEA sets against random
+            sets of the same size from all X maps; ``"pairs"``: within-pair vs
+            re-paired colocalizations (Y_i with X_i; SPICE).
+        method : str, optional
+            Stored colocalization to test (``"spearman"``, ``"spearman_xsea"``, ...);
+            may be omitted when only one was run.
+        maps_which : {"X", "Y", "XY"}, optional
+            Maps to replace by nulls (default X, or Y for XSEA).
+        null_method : str or tuple, optional
+            Null model (:data:`nispace.nulls.NULL_METHODS`, or a split such as
+            ``"spin+moran"`` for combined parcellations); default: spins for
+            cortical parcellations with a surface, else Moran.
+        n_perm : int
+            Number of permutations.
+        p_tails : {"two", "upper", "lower"} or dict, optional
+            Tail for all statistics or per statistic; defaults per statistic
+            (:data:`nispace.stats.pvalues.DEFAULT_TAILS`).
+        pooled_p : bool or {"mean", "median", "auto"}
+            Average the colocalizations of all Y maps (observed and every null)
+            and compute one p per X map.
+        null_maps : dict or ndarray, optional
+            Your own null maps: ``{label: (n_perm, n_parcels)}`` for the permuted maps,
+            or an array ``(n_maps, n_perm, n_parcels)``.
+        dist_mat : ndarray, optional
+            Parcel distances for distance-based nulls (default: the parcellation's).
+        groups, subjects, paired
+            For ``what="groups"``: labels to permute (default: those given to
+            ``transform_y``) and exchangeability within subjects.
+        seed, n_proc : optional
+            Default: the object's. Results are identical for any ``n_proc``.
+        use_cache : bool
+            Reuse null maps cached on disk for the same maps, model, n_perm and seed.
+        null_kwargs : dict, optional
+            Options of the null model.
+        """
+        from .permute import engine
+        from .stats import pvalues
+
+        self._check_fitted()
+        check_option("what", what, ["maps", "groups", "sets", "pairs"])
+        seed = self.seed if seed is None else seed
+        n_proc = engine.resolve_n_proc(self.n_proc if n_proc is None else n_proc)
+        with verbose_context(self.verbose):
+            logger.info("*** NiSpace.permute() - Estimate exact non-parametric p values. ***")
+            key = self._method_key(method, self.colocalizations_, "colocalizations")
+            observed = self.colocalizations_[key]
+            logger.info("Permutation of: %s (method '%s', n_perm = %d).", what, key, n_perm)
+            info = {"what": what, "method": key, "n_perm": int(n_perm), "seed": seed,
+                    "n_proc": n_proc}
+            if what == "maps":
+                nulls, extra = self._permute_maps(key, maps_which, null_method, n_perm,
+                                                  null_maps, dist_mat, seed, n_proc,
+                                                  use_cache, null_kwargs)
+                info.update(extra)
+            elif what == "groups":
+                nulls = self._permute_groups(key, n_perm, groups, subjects, paired, seed,
+                                             n_proc)
+                info["paired"] = bool(paired)
+            elif what == "sets":
+                nulls = self._permute_sets(key, n_perm, seed, n_proc)
+            else:
+                observed, nulls = self._permute_pairs(key, n_perm, seed, n_proc)
+            stats = [s for s in observed if s in nulls
+                     and nulls[s].shape[1:] == observed[s].shape]
+            tails = pvalues.resolve_tails(p_tails, stats, pvalues.DEFAULT_TAILS)
+            pooled = pvalues.resolve_pooled_p(pooled_p, len(self.get_y()))
+            logger.info("Calculating exact p-values (tails = %s%s).", tails,
+                        f", pooled: {pooled}" if pooled else "")
+            p_frames, z_frames, null_store, obs_store = {}, {}, {}, {}
+            for stat in stats:
+                obs = observed[stat]
+                null = nulls[stat]
+                values = obs.to_numpy(dtype=float)
+                index = obs.index
+                if pooled:
+                    values = pvalues.pool_colocalizations(values, pooled)
+                    null = pvalues.pool_colocalizations(null, pooled)
+                    index = pd.Index([f"pooled_{pooled}"], name=obs.index.name or "y")
+                p = pvalues.null_to_p(values, null, tail=tails[stat])
+                z = pvalues.null_zscore(values, null)
+                p_frames[stat] = pd.DataFrame(p, index=index, columns=obs.columns)
+                z_frames[stat] = pd.DataFrame(z, index=index, columns=obs.columns)
+                obs_store[stat] = pd.DataFrame(values, index=index, columns=obs.columns)
+                null_store[stat] = null
+            info.update(p_tails=tails, pooled_p=pooled, stats=stats, observed=obs_store)
+            self.nulls_[key] = null_store
+            self.p_values_[key] = p_frames
+            self.z_values_[key] = z_frames
+            self.permutations_[key] = info
+            self.p_corrected_[key] = {}
+            for stat in stats:
+                n_sig = int((p_frames[stat].to_numpy() < 0.05).sum())
+                logger.info("%s: %d/%d p < 0.05 (uncorrected).", stat, n_sig,
+                            p_frames[stat].size)
+            return self
+
+    def _permute_maps(self, key, maps_which, null_method, n_perm, null_maps, dist_mat, seed,
+                      n_proc, use_cache, null_kwargs):
+        from .permute.maps import null_colocalizations_maps
+        from .permute.models import null_model_for
+        from .permute.nullmaps import prepare_null_maps
+
+        params = self.coloc_params_[key]
+        which = (maps_which or ("Y" if params["xsea"] else "X")).upper()
+        check_option("maps_which", which, ["X", "Y", "XY"])
+        x = self.x_
+        y = self.get_y()
+        standardize = self._standardize_set(self.standardize)
+        model = desc = None
+        sources = {}
+        for side in which:
+            frame = x if side == "X" else y
+            if null_maps is not None:
+                sources[side] = self._user_nulls(null_maps, frame, side, n_perm)
+                desc = "user-provided"
+                continue
+            if model is None:
+                if dist_mat is None and self.parcellation_dist_mat is not None:
+                    dist_mat = self.parcellation_dist_mat
+                model, desc = null_model_for(self.parcellation_, null_method,
+                                             keep=self._parcel_positions(), dist_mat=dist_mat,
+                                             null_kwargs=null_kwargs)
+                logger.info("Null model: %s.", desc)
+            sources[side] = prepare_null_maps(
+                model, frame.to_numpy(dtype=float), list(frame.index), n_perm, seed,
+                n_proc=n_proc, use_cache=use_cache,
+                standardize=side.lower() in standardize, verbose=self.verbose)
+        try:
+            nulls = null_colocalizations_maps(
+                self._coloc_spec(key), x.to_numpy(dtype=float), y.to_numpy(dtype=float),
+                sources.get("X"), sources.get("Y"), n_proc=n_proc, verbose=self.verbose)
+        finally:
+            for src in sources.values():
+                if hasattr(src, "cleanup"):
+                    src.cleanup()
+        return nulls, {"maps_which": which, "null_method": desc}
+
+    @staticmethod
+    def _user_nulls(null_maps, frame: pd.DataFrame, side: str, n_perm: int):
+        from .permute.nullmaps import ArrayNulls
+
+        n_maps, n_parcels = frame.shape
+        if isinstance(null_maps, dict):
+            missing = [lab for lab in frame.index if lab not in null_maps]
+            if missing:
+                raise ValueError(f"null_maps: no null maps for {side} map(s) {missing[:3]}; "
+                                 f"got keys {list(null_maps)[:5]}.")
+            arr = np.stack([np.asarray(null_maps[lab], dtype=float) for lab in frame.index])
+        else:
+            arr = np.asarray(null_maps, dtype=float)
+        if arr.ndim != 3 or arr.shape[0] != n_maps or arr.shape[2] != n_parcels \
+                or arr.shape[1] < n_perm:
+            raise ValueError(f"null_maps: expected shape ({n_maps}, >= n_perm={n_perm}, "
+                             f"{n_parcels}) for the {side} maps; got {arr.shape}.")
+        return ArrayNulls(arr[:, :n_perm])
+
+    def _permute_groups(self, key, n_perm, groups, subjects, paired, seed, n_proc):
+        from .permute.groups import null_colocalizations_groups
+
+        steps = [dict(s) for s in self.y_steps_]
+        y_raw = self.get_y(raw=True)
+        if groups is not None:
+            groups = self._align("groups", groups, y_raw)
+            for s in steps:
+                if s["kind"] == "transform" and s.get("groups") is not None:
+                    s["groups"] = groups
+        blocks = None
+        if paired:
+            if subjects is None:
+                subjects = next((s.get("subjects") for s in steps
+                                 if s["kind"] == "transform" and s.get("subjects") is not None),
+                                None)
+            if subjects is None:
+                raise ValueError("subjects: paired=True needs the subject id of every Y map "
+                                 "(pass subjects= here or to transform_y).")
+            blocks = self._align("subjects", subjects, y_raw)
+        return null_colocalizations_groups(
+            self._coloc_spec(key), self.x_.to_numpy(dtype=float), y_raw.to_numpy(dtype=float),
+            steps, n_perm, seed, blocks=blocks, n_proc=n_proc, verbose=self.verbose)
+
+    def _permute_sets(self, key, n_perm, seed, n_proc):
+        from .permute.sets import null_colocalizations_sets
+        from .stats.coloc import colocalize
+
+        params = self.coloc_params_[key]
+        if not params["xsea"]:
+            raise ValueError("what='sets' tests XSEA set statistics; run "
+                             "nsp.colocalize(method, xsea=True) first.")
+        spec = self._coloc_spec(key)
+        x, y = self.x_, self.get_y()
+        stats = colocalize(x.to_numpy(), y.to_numpy(), params["method"], Z=spec.Z,
+                           **params["options"])
+        pair = {k: np.asarray(v, float) for k, v in stats.items()
+                if np.ndim(v) == 2 and np.shape(v) == (len(y), len(x))}
+        sets = x.index.get_level_values("set")
+        sizes = [int((sets == name).sum()) for name in spec.sets.names]
+        fisher = params["options"].get("fisher_z", False)
+        return null_colocalizations_sets(pair, sizes, n_perm, seed, how=params["xsea_aggr"],
+                                         rho_scale={"rho": not fisher}, n_proc=n_proc,
+                                         verbose=self.verbose)
+
+    def _permute_pairs(self, key, n_perm, seed, n_proc):
+        from .permute.pairs import null_colocalizations_pairs, pair_statistics
+
+        params = self.coloc_params_[key]
+        if params["xsea"]:
+            raise ValueError("what='pairs' needs map-level colocalizations, not XSEA sets.")
+        obs = self.colocalizations_[key]
+        stat = next((s for s in ("rho", "r2", "beta", "mi") if s in obs), next(iter(obs)))
+        frame = obs[stat]
+        if frame.shape[0] != frame.shape[1]:
+            raise ValueError(f"what='pairs': expected as many Y as X maps (Y_i pairs with "
+                             f"X_i); got {frame.shape[0]} Y and {frame.shape[1]} X maps.")
+        summary = pair_statistics(frame.to_numpy())
+        observed = {"within": pd.DataFrame([[summary["within"]]], index=pd.Index(["pairs"]),
+                                           columns=[stat])}
+        self.pair_summary_ = summary
+        return observed, null_colocalizations_pairs(frame.to_numpy(), n_perm, seed,
+                                                    n_proc=n_proc, verbose=self.verbose)
+
+    def correct_p(self, mc_method: str = "meff", method: str | None = None,
+                  mc_dimension: str = "x") -> NiSpace:
+        """Correct the stored p-values for multiple comparisons.
+
+        Parameters
+        ----------
+        mc_method : str
+            ``"meff"`` (= ``"meffgalwey"``; Galwey 2009) or ``"meffliji"`` (Li & Ji
+            2005): Šidák correction with the effective number of tests from the
+            correlations of the maps; ``"maxT"`` / ``"step_maxT"`` (Westfall & Young
+            1993) from the stored nulls; or any ``statsmodels`` ``multipletests``
+            method (``"fdr_bh"``, ``"bonferroni"``, ``"holm"``, ... and NiSpace
+            aliases such as ``"fdr"``, ``"fdrbh"``, ``"bonf"``).
+        method : str, optional
+            Which permuted colocalization (may be omitted if only one).
+        mc_dimension : {"x", "y", "array"}
+            The family: X maps within each Y row (default), Y maps within each
+            column, or all tests together.
+        """
+        from .stats import correction
+
+        self._check_fitted()
+        key = self._method_key(method, self.p_values_, "permutations")
+        canonical = correction.canonical_mc_method(mc_method)
+        check_option("mc_dimension", mc_dimension, ["x", "y", "array"])
+        info = self.permutations_[key]
+        out = {}
+        for stat, p in self.p_values_[key].items():
+            corr = self._mc_correlations(key, p, mc_dimension) \
+                if canonical.startswith("meff") else None
+            kwargs = {}
+            if corr is not None:
+                kwargs = {"corr_x": corr.get("x"), "corr_y": corr.get("y")}
+            if canonical in ("maxt", "step_maxt"):
+                kwargs = {"null": self.nulls_[key][stat],
+                          "obs": info["observed"][stat].to_numpy(),
+                          "tail": info["p_tails"][stat]}
+            out[stat] = pd.DataFrame(
+                correction.correct_p(p.to_numpy(), canonical, mc_dimension=mc_dimension,
+                                     **kwargs),
+                index=p.index, columns=p.columns)
+        self.p_corrected_.setdefault(key, {})[(canonical, mc_dimension)] = out
+        info["mc_method"] = (canonical, mc_dimension)
+        return self
+
+    def _mc_correlations(self, key: str, p: pd.DataFrame, mc_dimension: str):
+        """Correlations among the tested maps, for the effective number of tests."""
+        params = self.coloc_params_[key]
+        spearman = "spearman" in params["method"]
+
+        def corr(frame: pd.DataFrame) -> np.ndarray:
+            values = frame.to_numpy(dtype=float)
+            values = values[:, ~np.isnan(values).any(axis=0)]
+            if spearman:
+                from scipy.stats import rankdata
+
+                values = rankdata(values, axis=1)
+            return np.atleast_2d(np.corrcoef(values))
+
+        x = self.x_
+        if params["xsea"]:
+            x = _set_means(x)
+        out = {}
+        if mc_dimension in ("x", "array"):
+            out["x"] = corr(x) if p.shape[1] == len(x) else np.eye(p.shape[1])
+        if mc_dimension in ("y", "array"):
+            y = self.get_y()
+            out["y"] = corr(y) if p.shape[0] == len(y) and len(y) > 1 else np.eye(p.shape[0])
+        return out
+
+    def get_p_values(self, method: str | None = None, stat: str | None = None,
+                     mc_method: str | None = None, mc_dimension: str = "x"):
+        """Permutation p-values (DataFrames like :meth:`get_colocalizations`).
+
+        With ``mc_method`` the corrected p-values (computed on first request, see
+        :meth:`correct_p`).
+        """
+        self._check_fitted()
+        key = self._method_key(method, self.p_values_, "permutations")
+        frames = self.p_values_[key]
+        if mc_method is not None:
+            from .stats.correction import canonical_mc_method
+
+            tag = (canonical_mc_method(mc_method), mc_dimension)
+            if tag not in self.p_corrected_.get(key, {}):
+                self.correct_p(mc_method, method=key, mc_dimension=mc_dimension)
+            frames = self.p_corrected_[key][tag]
+        return self._pick(frames, stat)
+
+    def get_corrected_p_values(self, method: str | None = None, stat: str | None = None):
+        """The p-values corrected by the last :meth:`correct_p` call for ``method``."""
+        self._check_fitted()
+        key = self._method_key(method, self.p_values_, "permutations")
+        tag = self.permutations_[key].get("mc_method")
+        if tag is None:
+            raise RuntimeError("No corrected p-values yet; call nsp.correct_p(mc_method) first.")
+        return self._pick(self.p_corrected_[key][tag], stat)
+
+    @staticmethod
+    def _pick(frames: dict, stat: str | None):
         if stat is None:
-            if len(results) == 1:
-                return next(iter(results.values())).copy()
-            return {k: v.copy() for k, v in results.items()}
-        check_option("stat", stat, list(results))
-        return results[stat].copy()
+            if len(frames) == 1:
+                return next(iter(frames.values())).copy()
+            return {k: v.copy() for k, v in frames.items()}
+        check_option("stat", stat, list(frames))
+        return frames[stat].copy()
+
+    def get_nulls(self, method: str | None = None, stat: str | None = None):
+        """Null colocalizations ``(n_perm, n_rows, n_cols)`` per statistic."""
+        self._check_fitted()
+        key = self._method_key(method, self.nulls_, "permutations")
+        nulls = self.nulls_[key]
+        if stat is None:
+            return next(iter(nulls.values())).copy() if len(nulls) == 1 else \
+                {k: v.copy() for k, v in nulls.items()}
+        check_option("stat", stat, list(nulls))
+        return nulls[stat].copy()
 
     # ----------------------------------------------------------------------------------
     # persistence

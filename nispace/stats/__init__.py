@@ -12,9 +12,18 @@ reduce
     Dimensionality reduction of reference maps (mean/median per set, PCA, ICA, FA).
 coloc, dominance, xsea
     Colocalization methods, dominance analysis and set-level aggregation.
+batch
+    The colocalization methods vectorised across permutations (null maps).
+pvalues, correction
+    Exact permutation p-values, z-scores against nulls, pooling over Y maps;
+    multiple-comparison corrections (Meff, max-T, statsmodels' methods).
 """
 
+from .batch import colocalize_batch
 from .coloc import COLOC_METHODS, colocalize
+from .correction import MC_METHODS, correct_p
+from .pvalues import null_to_p, null_zscore
 from .transforms import apply_transform, parse_transform
 
-__all__ = ["COLOC_METHODS", "apply_transform", "colocalize", "parse_transform"]
+__all__ = ["COLOC_METHODS", "MC_METHODS", "apply_transform", "colocalize", "colocalize_batch",
+           "correct_p", "null_to_p", "null_zscore", "parse_transform"]

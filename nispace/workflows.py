@@ -1,0 +1,309 @@
+"""Workflows: the whole NiSpace pipeline in one call, returning the fitted object.
+
+================================  ==============================  ===========================
+function                          question                        null model
+================================  ==============================  ===========================
+:func:`colocalization`            do these maps colocalize with   spatial null maps
+                                  the reference maps?
+:func:`group_colocalization`      do group differences            group-label permutation
+                                  colocalize with them?
+:func:`xsea`                      ... with *sets* of reference    spatial null maps
+                                  maps?
+:func:`group_xsea`                group differences and sets      group-label permutation
+:func:`paired_colocalization`     is each map closest to its own  re-pairing (SPICE)
+                                  partner map?
+================================  ==============================  ===========================
+
+Each workflow runs ``fit`` → (``clean_y``) → (``transform_y``) → ``colocalize`` →
+``permute`` → ``correct_p`` on a :class:`~nispace.api.NiSpace` object, and returns
+it (``return_nispace_only=True``, the default) or, as NiSpace's earlier versions
+did, ``(colocalizations, p_values, corrected_p_values, nsp)``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._logging import verbose_context
+from .api import NiSpace
+
+__all__ = ["colocalization", "group_colocalization", "xsea", "group_xsea",
+           "paired_colocalization"]
+
+logger = logging.getLogger("nispace.workflows")
+
+
+def _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, verbose,
+             nispace_object, init_kwargs) -> NiSpace:
+    if nispace_object is not None:
+        if not isinstance(nispace_object, NiSpace):
+            raise TypeError(f"nispace_object: expected a NiSpace object; got "
+                            f"{type(nispace_object).__name__}.")
+        nsp = nispace_object
+        if not nsp._fitted:
+            nsp.fit()
+        return nsp
+    if y is None:
+        raise ValueError("y: expected your map(s) (images, a table or an array); got None.")
+    if isinstance(x, str):
+        logger.info("Loading integrated %s dataset as X data.", x)
+    kwargs = dict(x=x, y=y, z=z, x_collection=x_collection, standardize=standardize,
+                  parcellation=parcellation, n_proc=n_proc, seed=seed, verbose=verbose)
+    kwargs.update(init_kwargs or {})
+    return NiSpace(**kwargs).fit()
+
+
+def _methods(colocalization_method) -> list[str]:
+    from .stats.coloc import COLOC_METHODS
+    from ._errors import check_option
+
+    methods = [colocalization_method] if isinstance(colocalization_method, str) \
+        else list(colocalization_method)
+    if not methods:
+        raise ValueError("colocalization_method: expected a method name or a list of them; "
+                         "got an empty list.")
+    for m in methods:
+        check_option("colocalization_method", m, list(COLOC_METHODS))
+    return methods
+
+
+def _finish(nsp: NiSpace, methods: list[str], xsea: bool, what: str, n_perm: int, seed,
+            n_proc, pooled_p, mc_method, plot: bool, colocalize_kwargs, permute_kwargs,
+            correct_p_kwargs, plot_kwargs, return_nispace_only: bool, **permute_defaults):
+    keys = []
+    for method in methods:
+        nsp.colocalize(method, xsea=xsea, **(colocalize_kwargs or {}))
+        key = method + ("_xsea" if xsea else "")
+        kwargs: dict[str, Any] = dict(what=what, method=key, n_perm=n_perm, seed=seed,
+                                      n_proc=n_proc, pooled_p=pooled_p, **permute_defaults)
+        kwargs.update(permute_kwargs or {})
+        nsp.permute(**kwargs)
+        if mc_method is not None:
+            nsp.correct_p(mc_method, method=key, **(correct_p_kwargs or {}))
+        keys.append(key)
+    if plot:
+        for key in keys:
+            if hasattr(nsp, "plot"):
+                nsp.plot(method=key, **(plot_kwargs or {}))
+            else:
+                logger.info("plot=True: figures need nispace.plotting, which is not part of "
+                            "this version; skipping.")
+    if return_nispace_only:
+        return nsp
+    pick = (lambda f: f[keys[0]]) if len(keys) == 1 else (lambda f: f)
+    colocs = {k: nsp.get_colocalizations(k) for k in keys}
+    ps = {k: nsp.get_p_values(k) for k in keys}
+    qs = {k: (nsp.get_corrected_p_values(k) if mc_method is not None else None) for k in keys}
+    return pick(colocs), pick(ps), pick(qs), nsp
+
+
+def colocalization(y, x="pet", z=None, x_collection: str | None = None,
+                   standardize: str | bool = "xz", parcellation="Schaefer200",
+                   y_covariates: pd.DataFrame | None = None, combat: bool = False,
+                   colocalization_method: str | list[str] = "spearman", null_method=None,
+                   pooled_p: bool | str = False, mc_method: str | None = "meff",
+                   n_perm: int = 10000, seed: int | None = None, n_proc: int = 1,
+                   plot: bool = True, verbose: bool = True, return_nispace_only: bool = True,
+                   nispace_object: NiSpace | None = None, init_kwargs: dict | None = None,
+                   clean_y_kwargs: dict | None = None, colocalize_kwargs: dict | None = None,
+                   permute_kwargs: dict | None = None, correct_p_kwargs: dict | None = None,
+                   plot_kwargs: dict | None = None, xsea: bool = False):
+    """Colocalize group-level map(s) Y with reference maps X; spatial null maps.
+
+    Parameters
+    ----------
+    y : images, table, array or dict
+        Your map(s): a NIfTI/GIfTI image or path, a list or ``{label: image}`` dict,
+        a DataFrame (maps x parcels) or an array.
+    x : str or same as y
+        Reference maps, or a dataset name (``"pet"``, ``"mrna"``, ...) fetched for
+        the parcellation (``x_collection`` selects a collection).
+    z : optional
+        Covariate maps (partial correlations).
+    standardize : str or bool
+        Which of X, Y, Z to z-score across parcels (default ``"xz"``).
+    parcellation : str, Parcellation or image
+        Default ``"Schaefer200"``.
+    y_covariates : DataFrame, optional
+        Subject covariates to regress from Y first (``combat=True``: harmonise the
+        ``site`` column with ComBat).
+    colocalization_method : str or list of str
+        Default ``"spearman"``.
+    null_method : str or tuple, optional
+        Null model (default: spins for cortical surface parcellations, else Moran).
+    pooled_p : bool or {"mean", "median", "auto"}
+        One p per X map from colocalizations averaged over the Y maps.
+    mc_method : str or None
+        Multiple-comparison correction (default ``"meff"``).
+    n_perm, seed, n_proc
+        Permutations (default 10,000), random seed, parallel workers (-1: all).
+    plot : bool
+        Draw the results (needs :mod:`nispace.plotting`).
+    return_nispace_only : bool
+        Return the fitted :class:`~nispace.api.NiSpace` (default) or
+        ``(colocalizations, p_values, corrected_p_values, nsp)``.
+    nispace_object : NiSpace, optional
+        Continue with this object instead of building one.
+    init_kwargs, clean_y_kwargs, colocalize_kwargs, permute_kwargs, correct_p_kwargs,
+    plot_kwargs : dict, optional
+        Passed to the corresponding NiSpace methods.
+    xsea : bool
+        Aggregate colocalizations over the sets of X (see :func:`xsea`).
+
+    Returns
+    -------
+    NiSpace, or a tuple (see ``return_nispace_only``).
+    """
+    with verbose_context(verbose):
+        methods = _methods(colocalization_method)
+        nsp = _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, verbose,
+                       nispace_object, init_kwargs)
+        if y_covariates is not None or combat:
+            kwargs = dict(how="between", covariates_between=y_covariates, combat=combat)
+            kwargs.update(clean_y_kwargs or {})
+            nsp.clean_y(**kwargs)
+        return _finish(nsp, methods, xsea, "maps", n_perm, seed, n_proc, pooled_p, mc_method,
+                       plot, colocalize_kwargs, permute_kwargs, correct_p_kwargs, plot_kwargs,
+                       return_nispace_only, null_method=null_method)
+
+
+def _design_frame(design, y_index: pd.Index, paired: bool) -> pd.DataFrame:
+    if isinstance(design, pd.DataFrame):
+        logger.info("DataFrame provided for design. Expecting 'groups'%s column(s).",
+                    " and 'subjects'" if paired else "")
+        frame = design.copy()
+    elif isinstance(design, (list, tuple, np.ndarray, pd.Series)) and np.ndim(design) == 1:
+        logger.info("1D design: using it as the group labels.")
+        frame = pd.DataFrame({"groups": np.asarray(design)}, index=y_index)
+    else:
+        raise TypeError(f"design: expected a DataFrame with a 'groups' column (and covariates) "
+                        f"or a 1D array of group labels; got {type(design).__name__}.")
+    needed = ["groups"] + (["subjects"] if paired else [])
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise ValueError(f"design: expected column(s) {needed}; missing {missing} (columns: "
+                         f"{list(frame.columns)}).")
+    if len(frame) != len(y_index):
+        raise ValueError(f"design: expected one row per Y map ({len(y_index)}); got "
+                         f"{len(frame)} rows.")
+    if frame.index.isin(y_index).all() and frame.index.is_unique:
+        frame = frame.loc[y_index]
+    logger.info("Design matrix of shape %s. Assuming %d subjects/maps.", frame.shape,
+                len(frame))
+    return frame
+
+
+def group_colocalization(y, design, x="pet", z=None, x_collection: str | None = None,
+                         standardize: str | bool = "xz", parcellation="Schaefer200",
+                         comparison_method: str = "hedges(a,b)", paired: bool = False,
+                         combat: bool = False,
+                         colocalization_method: str | list[str] = "spearman",
+                         mc_method: str | None = "meff", n_perm: int = 10000,
+                         seed: int | None = None, n_proc: int = 1, plot: bool = True,
+                         verbose: bool = True, return_nispace_only: bool = True,
+                         nispace_object: NiSpace | None = None,
+                         init_kwargs: dict | None = None, clean_y_kwargs: dict | None = None,
+                         transform_y_kwargs: dict | None = None,
+                         colocalize_kwargs: dict | None = None,
+                         permute_kwargs: dict | None = None,
+                         correct_p_kwargs: dict | None = None, plot_kwargs: dict | None = None,
+                         xsea: bool = False):
+    """Colocalize a group comparison of subject data with reference maps; the null
+    permutes the group labels and replays covariate cleaning and the comparison.
+
+    Parameters
+    ----------
+    y : table, images or array
+        Subject-level data, one row (map) per subject.
+    design : DataFrame or 1D array
+        One row per subject: a ``groups`` column (two levels), ``subjects`` when
+        ``paired``, ``site`` for ``combat``, and any other columns as covariates to
+        regress out (the group effect is protected).
+    comparison_method : str
+        A ``transform_y`` formula, default ``"hedges(a,b)"`` (a = first group level
+        in sorted order).
+    paired : bool
+        Paired design (labels exchanged within subjects only).
+    Other parameters
+        As :func:`colocalization`.
+    """
+    with verbose_context(verbose):
+        methods = _methods(colocalization_method)
+        nsp = _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, verbose,
+                       nispace_object, init_kwargs)
+        frame = _design_frame(design, nsp.get_y().index, paired)
+        covariates = frame.drop(columns=["subjects"], errors="ignore")
+        if combat or covariates.shape[1] > 1:
+            kwargs = dict(how="between", covariates_between=covariates, protect="groups",
+                          combat=combat)
+            kwargs.update(clean_y_kwargs or {})
+            nsp.clean_y(**kwargs)
+        kwargs = dict(groups=frame["groups"].to_numpy(),
+                      subjects=frame["subjects"].to_numpy() if paired else None)
+        kwargs.update(transform_y_kwargs or {})
+        nsp.transform_y(comparison_method, **kwargs)
+        return _finish(nsp, methods, xsea, "groups", n_perm, seed, n_proc, False, mc_method,
+                       plot, colocalize_kwargs, permute_kwargs, correct_p_kwargs, plot_kwargs,
+                       return_nispace_only, paired=paired)
+
+
+def xsea(y, x="mrna", z=None, x_collection: str | None = None,
+         standardize: str | bool = "xz", parcellation="Schaefer200",
+         colocalization_method: str | list[str] = "spearman", null_method=None,
+         pooled_p: bool | str = False, mc_method: str | None = "meff", n_perm: int = 10000,
+         seed: int | None = None, n_proc: int = 1, plot: bool = True, verbose: bool = True,
+         return_nispace_only: bool = True, **kwargs):
+    """X-set enrichment analysis: do the map(s) colocalize with *sets* of reference maps
+    (e.g. cell-type marker genes) more than expected from spatial null maps of Y?
+
+    Set statistics average the colocalizations of a set's maps (correlations on
+    Fisher's z scale); nulls are spatial null maps of Y aggregated the same way.
+    Parameters as :func:`colocalization` (``x`` defaults to ``"mrna"``).
+    """
+    return colocalization(y, x=x, z=z, x_collection=x_collection, standardize=standardize,
+                          parcellation=parcellation,
+                          colocalization_method=colocalization_method,
+                          null_method=null_method, pooled_p=pooled_p, mc_method=mc_method,
+                          n_perm=n_perm, seed=seed, n_proc=n_proc, plot=plot, verbose=verbose,
+                          return_nispace_only=return_nispace_only, xsea=True, **kwargs)
+
+
+def group_xsea(y, design, x="mrna", z=None, x_collection: str | None = None,
+               comparison_method: str = "hedges(a,b)", parcellation="Schaefer200",
+               colocalization_method: str | list[str] = "spearman",
+               mc_method: str | None = "meff", n_perm: int = 10000, seed: int | None = None,
+               n_proc: int = 1, plot: bool = True, verbose: bool = True,
+               return_nispace_only: bool = True, **kwargs):
+    """Group comparison with set enrichment: :func:`group_colocalization` with XSEA.
+
+    Group labels are permuted to make null effect-size maps, which are colocalized
+    with all reference maps and aggregated into sets like the observed map.
+    """
+    return group_colocalization(y, design, x=x, z=z, x_collection=x_collection,
+                                parcellation=parcellation,
+                                comparison_method=comparison_method,
+                                colocalization_method=colocalization_method,
+                                mc_method=mc_method, n_perm=n_perm, seed=seed, n_proc=n_proc,
+                                plot=plot, verbose=verbose,
+                                return_nispace_only=return_nispace_only, xsea=True, **kwargs)
+
+
+def paired_colocalization(y, x, z=None, standardize: str | bool = "xz",
+                          parcellation="Schaefer200",
+                          colocalization_method: str = "spearman", n_perm: int = 10000,
+                          seed: int | None = None, n_proc: int = 1, verbose: bool = True,
+                          return_nispace_only: bool = True, **kwargs):
+    """Are paired maps (Y_i, X_i; e.g. two modalities of each subject) more similar to
+    each other than to other subjects' maps? The statistic is the mean within-pair
+    colocalization; its null re-pairs the maps at random (SPICE; Weinstein et al.,
+    2021, https://doi.org/10.1002/hbm.25577)."""
+    return colocalization(y, x=x, z=z, standardize=standardize, parcellation=parcellation,
+                          colocalization_method=colocalization_method, mc_method=None,
+                          n_perm=n_perm, seed=seed, n_proc=n_proc, plot=False,
+                          verbose=verbose, return_nispace_only=return_nispace_only,
+                          permute_kwargs={"what": "pairs", "null_method": None,
+                                          **kwargs.pop("permute_kwargs", {})}, **kwargs)
