@@ -273,3 +273,26 @@ def test_permute_errors(pet, pain):
         nsp.permute(what="groups", n_perm=10)
     with pytest.raises(RuntimeError, match="permute"):
         nsp.get_p_values()
+
+
+def test_paired_workflows(data_url):
+    from nispace.workflows import group_colocalization, paired_colocalization
+
+    pet = fetch_reference("pet", parcellation="Schaefer200", collection="UniqueTracers",
+                          print_references=False, verbose=False).iloc[:3]
+    an = fetch_example("anorexianervosa", parcellation="Schaefer200", verbose=False)
+    # a paired design: subject i measured twice ("pre" = an HC row, "post" = an AN row)
+    design = pd.DataFrame({"groups": np.repeat(["post", "pre"], 50),
+                           "subjects": np.tile(np.arange(50), 2)}, index=an.index)
+    colocs, p, q, nsp = group_colocalization(
+        an, design, x=pet, comparison_method="pairedcohen(a,b)", paired=True, n_perm=200,
+        seed=1, plot=False, verbose=False, return_nispace_only=False)
+    assert nsp.permutations_["spearman"]["paired"] and p.shape == (1, 3)
+    assert ((p > 0) & (p <= 1)).all().all() and (q >= p - 1e-12).all().all()
+
+    # SPICE: each noisy copy is closest to its own original
+    x = fetch_reference("pet", parcellation="Schaefer200", print_references=False,
+                        verbose=False).iloc[:5]
+    y = (x + np.random.default_rng(1).normal(0, 1, x.shape)).set_axis(list("abcde"))
+    nsp = paired_colocalization(y, x, n_perm=500, seed=2, verbose=False)
+    assert nsp.get_p_values().iloc[0, 0] <= 0.05

@@ -73,11 +73,52 @@ def replay_steps(values: np.ndarray, steps: list[dict], perm: np.ndarray | None 
     return values
 
 
+def _clean_batch(values: np.ndarray, step: dict, perms: np.ndarray) -> np.ndarray | None:
+    """:func:`~nispace.stats.cleaning.regress_between` for every permutation of the
+    protected columns at once, ``(b, n_subjects, n_parcels)``; None when the fast path
+    does not apply (NaN, ComBat, within-cleaning, ill-conditioned designs)."""
+    if (step.get("combat_site") is not None or step.get("within") is not None
+            or step.get("between") is None or step.get("protect") is None
+            or np.isnan(values).any()):
+        return None
+    C = np.asarray(step["between"], dtype=float).reshape(len(values), -1)
+    P = np.asarray(step["protect"], dtype=float).reshape(len(values), -1)
+    # rescaling columns leaves C @ beta_C unchanged and conditions the normal equations
+    scale = np.concatenate([[1.0], np.abs(C).max(0), np.abs(P).max(0)])
+    scale[scale == 0] = 1.0
+    b, n, k = len(perms), len(values), C.shape[1]
+    D = np.empty((b, n, 1 + k + P.shape[1]))
+    D[:, :, 0] = 1.0
+    D[:, :, 1:1 + k] = C
+    D[:, :, 1 + k:] = P[perms]
+    D /= scale
+    G = D.transpose(0, 2, 1) @ D
+    if np.linalg.cond(G).max() > 1e10:
+        return None
+    beta = np.linalg.solve(G, D.transpose(0, 2, 1) @ values)
+    return values[None] - D[:, :, 1:1 + k] @ beta[:, 1:1 + k]
+
+
+def _replay_batch(values: np.ndarray, steps: list[dict], perms: np.ndarray) -> list[np.ndarray]:
+    """:func:`replay_steps` for every row of ``perms``; steps that do not depend on the
+    labels run once, the protected covariate regression runs batched when possible."""
+    first = next((i for i, s in enumerate(steps)
+                  if s.get("protect") is not None or s.get("groups") is not None), len(steps))
+    values = replay_steps(values, steps[:first])  # label-independent prefix: once
+    if first == len(steps):
+        return [values] * len(perms)
+    rest = steps[first:]
+    if rest[0]["kind"] == "clean":
+        batch = _clean_batch(values, rest[0], perms)
+        if batch is not None:
+            return [replay_steps(batch[i], rest[1:], perm) for i, perm in enumerate(perms)]
+    return [replay_steps(values, rest, perm) for perm in perms]
+
+
 def _groups_chunk(start, stop, seed, spec: ColocSpec, X, y_raw, steps, blocks):
     rng = as_generator(seed)
-    maps = [replay_steps(y_raw, steps, permute_labels(len(y_raw), rng, blocks))
-            for _ in range(stop - start)]
-    return spec(X, np.stack(maps))
+    perms = np.stack([permute_labels(len(y_raw), rng, blocks) for _ in range(stop - start)])
+    return spec(X, np.stack(_replay_batch(y_raw, steps, perms)))
 
 
 def null_colocalizations_groups(spec: ColocSpec, X: np.ndarray, y_raw: np.ndarray,
