@@ -87,7 +87,8 @@ class NiSpace:
     resampling_target : {"data", "parcellation", None}
         How images and parcellation are brought onto one grid.
     n_proc : int
-        Parallel workers.
+        Parallel workers for permutations (-1: all cores). Results do not depend
+        on it.
     seed : int, optional
         Seed for everything random.
     verbose : bool
@@ -133,8 +134,9 @@ class NiSpace:
                                  "dataset name such as 'pet'); got None.")
             check_option("resampling_target", self.resampling_target,
                          ["data", "parcellation", None])
-            if not isinstance(self.n_proc, (int, np.integer)) or self.n_proc < 1:
-                raise ValueError(f"n_proc: expected a positive integer; got {self.n_proc!r}.")
+            from .permute.engine import resolve_n_proc
+
+            resolve_n_proc(self.n_proc)  # a positive integer or -1 (all cores)
             standardize = self._standardize_set(self.standardize)
             self.parcellation_ = self._build_parcellation()
             self.x_ = self._read("x", self.x, self.x_labels)

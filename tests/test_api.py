@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 from nispace.api import NiSpace
-from nispace.datasets import fetch_example, fetch_parcellation, fetch_reference
+from nispace.datasets import fetch_example, fetch_reference
 from nispace.stats.effectsize import hedges_g
 
 

@@ -210,7 +210,7 @@ def _write(model, data, todo, digests, files, n_perm, seed, n_proc, verbose) -> 
                    consume=store)
         for arr in arrays:
             arr.flush()
-        del arrays
+        arrays.clear()  # close the memory maps before the files are moved
         for p, f in zip(parts, targets):
             os.replace(p, f)
     finally:

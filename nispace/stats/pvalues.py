@@ -272,7 +272,7 @@ def null_summary(null: ArrayLike, percentiles: Sequence[float] = (2.5, 50, 97.5)
     """
     null = np.asarray(null, dtype=np.float64)
     if null.ndim < 1:
-        raise ValueError(f"null: expected an array of shape (n_perm, ...); got a scalar.")
+        raise ValueError("null: expected an array of shape (n_perm, ...); got a scalar.")
     q = np.atleast_1d(np.asarray(percentiles, dtype=np.float64))
     if q.ndim != 1 or np.any(~np.isfinite(q)) or np.any((q < 0) | (q > 100)):
         raise ValueError(f"percentiles: expected values in [0, 100]; got {percentiles!r}.")
