@@ -1,0 +1,478 @@
+"""Parcel values projected back onto the brain: surfaces for the cortex, slices otherwise.
+
+Each map is one row of the figure:
+
+* cortical parcels on the template surface of the parcellation (``fsLR``
+  preferred, then ``fsaverage``; the cortex component of a combined
+  parcellation): left lateral, left medial, right lateral, right medial views,
+  drawn with :func:`nilearn.plotting.plot_surf` (matplotlib engine);
+* volumetric parcellations (and the subcortex of combined ones): axial slices
+  through the parcels (:func:`nilearn.plotting.plot_stat_map`) on the MNI T1w
+  template, when it can be fetched;
+* one colour scale shared by all panels of the map, with a colorbar.
+
+Every vertex / voxel gets the value of its parcel; unlabelled vertices (medial
+wall) and voxels stay empty.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .._errors import check_option
+from .labels import _column_labels
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+    from ..parcellation import Parcellation
+
+__all__ = ["plot_brain", "plot_parcellation"]
+
+logger = logging.getLogger("nispace.plotting")
+
+#: surface spaces in order of preference
+_SURFACE_PREFERENCE = ["fsLR", "fsaverage"]
+#: views of the surface panels of one map, left to right
+SURFACE_VIEWS = [("left", "lateral"), ("left", "medial"), ("right", "lateral"),
+                 ("right", "medial")]
+#: number of axial slices through the parcels of a volumetric part
+N_CUTS = 5
+#: fallback background template
+_DEFAULT_MNI = "MNI152NLin6Asym"
+
+_ROW_HEIGHT = 1.9  # inches per map
+_TITLE_HEIGHT = 0.35  # inches above each map for its title
+_CUT_WIDTH = 0.8  # width of one axial slice relative to a surface panel
+_CBAR_WIDTH = 0.07
+
+
+class _Part(NamedTuple):
+    """Which parcels are drawn how: ``values[:, index]`` on ``parc`` in ``space``."""
+
+    parc: Parcellation
+    space: str
+    index: np.ndarray
+
+
+# ---------------------------------------------------------------------------------------
+# values -> vertices / voxels
+
+
+def _project_labels(values: np.ndarray, label_data: np.ndarray,
+                    label_values: np.ndarray) -> np.ndarray:
+    """Give every element of a label array the value of its parcel.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (n_maps, n_parcels)
+        Parcel values in the order of ``label_values``.
+    label_data : numpy.ndarray of int, any shape S
+        Label array (0 = background).
+    label_values : numpy.ndarray of int, shape (n_parcels,)
+        Label value of each parcel.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_maps, *S)
+        NaN where the label is 0 or not one of ``label_values``.
+    """
+    label_values = np.asarray(label_values)
+    flat = np.asarray(label_data).ravel()
+    order = np.argsort(label_values, kind="stable")
+    sorted_values = label_values[order]
+    pos = np.clip(np.searchsorted(sorted_values, flat), 0, len(sorted_values) - 1)
+    valid = (sorted_values[pos] == flat) & (flat != 0)
+    out = np.full((values.shape[0], flat.size), np.nan)
+    out[:, valid] = values[:, order[pos[valid]]]
+    return out.reshape((values.shape[0], *np.shape(label_data)))
+
+
+def _vertex_values(values, parc: Parcellation, space: str) -> np.ndarray:
+    """Per-vertex values of a surface space (left then right hemisphere).
+
+    Parameters
+    ----------
+    values : array_like, shape (n_parcels,) or (n_maps, n_parcels)
+        Parcel values in the parcellation's label order.
+    parc : Parcellation
+        A parcellation with the surface space ``space``.
+    space : str
+        ``"fsLR"`` or ``"fsaverage"``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_maps, n_vertices_L + n_vertices_R)
+        The value of each vertex's parcel; NaN on unlabelled vertices (medial wall).
+    """
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    label_values = parc.get_label_values(space)
+    if values.shape[-1] != len(label_values):
+        raise ValueError(f"values: expected {len(label_values)} parcels of {parc.name!r} in "
+                         f"space {space!r}; got {values.shape[-1]}.")
+    return _project_labels(values, parc.get_data(space), label_values)
+
+
+def _volume_image(values: np.ndarray, parc: Parcellation, space: str):
+    """(value image, mask image) of one map on the label volume of ``space``."""
+    import nibabel as nib
+
+    img = parc.get_img(space)
+    vol = _project_labels(values[None], parc.get_data(space), parc.get_label_values(space))[0]
+    mask = np.isfinite(vol)
+    return (nib.Nifti1Image(np.where(mask, vol, 0.0).astype(np.float32), img.affine),
+            nib.Nifti1Image(mask.astype(np.float32), img.affine))
+
+
+def _cut_coords(parc: Parcellation, space: str, n_cuts: int = N_CUTS) -> list[float]:
+    """Axial (z, mm) coordinates spread over the labelled voxels (10th-90th percentile)."""
+    import nibabel as nib
+
+    data = parc.get_data(space)
+    ijk = np.argwhere(np.isin(data, parc.get_label_values(space)))
+    z = nib.affines.apply_affine(parc.get_img(space).affine, ijk)[:, 2]
+    return [float(c) for c in np.unique(np.round(np.quantile(z, np.linspace(0.1, 0.9,
+                                                                          n_cuts))))]
+
+
+# ---------------------------------------------------------------------------------------
+# inputs
+
+
+def _as_parcellation(parcellation) -> Parcellation:
+    from ..parcellation import Parcellation
+
+    if isinstance(parcellation, Parcellation):
+        return parcellation
+    if isinstance(parcellation, (str, tuple)):
+        from ..datasets import fetch_parcellation
+
+        return fetch_parcellation(parcellation, verbose=False)
+    raise TypeError(f"parcellation: expected a Parcellation or a library name; got "
+                    f"{type(parcellation).__name__}.")
+
+
+def _values_table(values, parc: Parcellation) -> tuple[np.ndarray, list[str] | None]:
+    """Values as (n_maps, n_parcels) in the parcellation's label order, and map names.
+
+    Tables are aligned by parcel labels (parcels missing from the table are NaN);
+    tables without parcel labels (e.g. a RangeIndex) and arrays must already be in
+    label order.
+    """
+    labels = list(parc.labels)
+    names = None
+    if isinstance(values, pd.Series):
+        names = [str(values.name)] if values.name is not None else None
+        values = values.to_frame().T
+    if isinstance(values, pd.DataFrame):
+        names = names or _column_labels(values.index, max_len=60)
+        cols = list(values.columns)
+        label_set = set(labels)
+        known = [c in label_set for c in cols]
+        if all(known) and cols != labels:
+            if len(set(cols)) != len(cols):
+                raise ValueError("values: duplicate parcel labels in the columns.")
+            if len(cols) < len(labels):
+                logger.info("values: %d of %d parcels missing; drawn empty.",
+                            len(labels) - len(cols), len(labels))
+            values = values.reindex(columns=labels)
+        elif not all(known) and (any(known) or len(cols) != len(labels)):
+            bad = [c for c, k in zip(cols, known) if not k][:3]
+            raise ValueError(f"values: columns {bad} are not parcels of {parc.name!r}; expected "
+                             f"its parcel labels (or {len(labels)} unlabelled columns in "
+                             f"label order).")
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim == 1:
+        arr = arr[None]
+    if arr.ndim != 2 or arr.shape[1] != len(labels):
+        raise ValueError(f"values: expected shape (n_parcels,) or (n_maps, n_parcels) with "
+                         f"n_parcels = {len(labels)} ({parc.name!r}); got {arr.shape}.")
+    return arr, names
+
+
+def _titles(titles, names, n_maps: int, parc: Parcellation) -> list[str]:
+    if titles is None:
+        if names is not None:
+            return names
+        return [str(parc.name)] if n_maps == 1 else [f"map {i + 1}" for i in range(n_maps)]
+    titles = [titles] if isinstance(titles, str) else [str(t) for t in titles]
+    if len(titles) != n_maps:
+        raise ValueError(f"titles: expected {n_maps} title(s), one per map; got "
+                         f"{len(titles)}.")
+    return titles
+
+
+def _volume_space(parc: Parcellation) -> str:
+    if not parc.is_surface():
+        return parc.active_space
+    spaces = [s for s in parc.spaces if not parc.is_surface(s)]
+    if not spaces:
+        raise ValueError(f"parcellation: {parc.name!r} has no volumetric space to draw its "
+                         f"non-cortical parcels in; spaces: {parc.spaces}.")
+    return spaces[0]
+
+
+def _plan(parc: Parcellation, space: str | None) -> tuple[_Part | None, _Part | None]:
+    """The surface part and the volume part of the figure (either may be None)."""
+    combined = parc.level == "combined" and len(parc.components) == 2
+    cortex = parc.components[0] if combined else parc
+    surfaces = [s for s in _SURFACE_PREFERENCE if s in cortex.spaces]
+    surfaces += [s for s in cortex.spaces if cortex.is_surface(s) and s not in surfaces]
+    everything = np.arange(parc.n_parcels)
+    if space is not None:
+        volumes = [s for s in parc.spaces if not parc.is_surface(s)]
+        check_option("space", space, volumes + surfaces)
+        if space in volumes:
+            return None, _Part(parc, space, everything)
+        surfaces = [space]
+    if not surfaces:
+        return None, _Part(parc, _volume_space(parc), everything)
+    if combined:
+        sub = parc.components[1]
+        return (_Part(cortex, surfaces[0], parc.cortex_indices),
+                _Part(sub, _volume_space(sub), parc.subcortex_indices))
+    return _Part(parc, surfaces[0], everything), None
+
+
+def _color_scale(row: np.ndarray, vmin, vmax, symmetric: bool | None,
+                 categorical: bool) -> tuple[float, float]:
+    """Colour limits of one map: explicit limits win; symmetric around 0 when asked
+    (or, with ``symmetric=None``, when the values have both signs)."""
+    finite = row[np.isfinite(row)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if categorical:
+        return (lo - 0.5 if vmin is None else vmin), (hi + 0.5 if vmax is None else vmax)
+    sym = (lo < 0 < hi) if symmetric is None else bool(symmetric)
+    if sym:
+        if vmin is None and vmax is None:
+            vmax = max(abs(lo), abs(hi))
+        if vmin is None:
+            vmin = -abs(vmax)
+        if vmax is None:
+            vmax = abs(vmin)
+    vmin = lo if vmin is None else float(vmin)
+    vmax = hi if vmax is None else float(vmax)
+    if vmin == vmax:  # constant map: a visible, non-degenerate scale
+        pad = abs(vmin) * 0.05 or 1.0
+        vmin, vmax = vmin - pad, vmax + pad
+    if vmin > vmax:
+        raise ValueError(f"vmin, vmax: expected vmin <= vmax; got {vmin} and {vmax}.")
+    return vmin, vmax
+
+
+def _categorical_cmap(values: np.ndarray):
+    """A qualitative colormap with one colour per integer between the smallest and
+    largest value (cycling through tab20, tab20b and tab20c)."""
+    import matplotlib as mpl
+    from matplotlib.colors import ListedColormap
+
+    finite = values[np.isfinite(values)]
+    if finite.size and not np.allclose(finite, np.round(finite)):
+        raise ValueError("values: categorical=True expects integer category codes; got "
+                         "non-integer values.")
+    n = int(finite.max() - finite.min() + 1) if finite.size else 1
+    palette = [c for name in ("tab20", "tab20b", "tab20c") for c in mpl.colormaps[name].colors]
+    return ListedColormap([palette[i % len(palette)] for i in range(n)], name="categories")
+
+
+def _background(parc: Parcellation, space: str):
+    """T1w template (2 mm) of ``space`` or of MNI152NLin6Asym, loaded; None if neither
+    can be fetched."""
+    import nibabel as nib
+
+    from ..datasets.templates import fetch_template
+
+    for candidate in dict.fromkeys([space, _DEFAULT_MNI]):
+        try:
+            path = fetch_template(candidate, desc="T1w", res="2mm", data_dir=parc._data_dir,
+                                  data_url=parc._data_url, verbose=False)
+        except (ValueError, KeyError, OSError) as exc:
+            logger.info("No T1w background for %s (%s).", candidate, exc)
+            continue
+        if candidate != space:
+            logger.info("Background: %s T1w template for data in %s.", candidate, space)
+        return nib.load(path)
+    logger.info("Drawing slices without a background template.")
+    return None
+
+
+def _surface_mesh(parc: Parcellation, space: str, surf_mesh: str):
+    try:
+        return parc._mesh(space, surf_mesh)
+    except ValueError as exc:
+        if surf_mesh == "midthickness":
+            raise
+        logger.info("No %r mesh for %s (%s); using 'midthickness'.", surf_mesh, space, exc)
+        return parc._mesh(space, "midthickness")
+
+
+# ---------------------------------------------------------------------------------------
+# public
+
+
+def plot_brain(values, parcellation, *, titles=None, cmap=None,
+               symmetric_cmap: bool | None = None, vmin=None, vmax=None,
+               space: str | None = None, surf_mesh: str = "inflated", categorical: bool = False,
+               figsize=None) -> Figure:
+    """Draw parcel values on the brain.
+
+    Parameters
+    ----------
+    values : array_like or pandas.DataFrame, shape (n_parcels,) or (n_maps, n_parcels)
+        Parcel values in the parcellation's label order (``parcellation.labels``).
+        A DataFrame/Series is aligned by its parcel labels (missing parcels are
+        drawn empty) and its index gives the default titles.
+    parcellation : Parcellation or str
+        The parcellation (or a library name, fetched).
+    titles : str or list of str, optional
+        One title per map (default: the table's index, the parcellation's name
+        for one map, else ``"map 1"``, ...).
+    cmap : str or matplotlib colormap, optional
+        Default: ``"RdBu_r"`` for symmetric scales, ``"viridis"`` otherwise, a
+        qualitative map for ``categorical=True``.
+    symmetric_cmap : bool, optional
+        Colour scale symmetric around 0 (``vmin = -vmax``). None: when a map has
+        both positive and negative values.
+    vmin, vmax : float, optional
+        Colour limits for every map (default: per map, from its values).
+    space : str, optional
+        Draw in this space: a surface space (``"fsLR"``, ``"fsaverage"``) for the
+        cortex, or a volumetric one to draw all parcels as slices. Default: the
+        cortex on ``fsLR`` (else ``fsaverage``) when available, everything else
+        as slices.
+    surf_mesh : str
+        Template surface (``"inflated"``, ``"midthickness"``, ``"sphere"``);
+        falls back to ``"midthickness"`` if the space has no such mesh.
+    categorical : bool
+        Values are category codes (integers): qualitative colours, no colorbar.
+    figsize : (float, float), optional
+        Figure size; default grows with the number of maps and panels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row per map: for the cortex, four 3D axes labelled
+        ``"surface:<hemi>:<view>"`` (left lateral, left medial, right lateral,
+        right medial); for volumetric parts, axial slices labelled
+        ``"volume:z=<mm>"``; and a colorbar (label ``"<colorbar>"``) unless
+        ``categorical``.
+
+    Notes
+    -----
+    Cortical parcels are shown on the parcellation's own surface labels (no
+    volume-to-surface projection). Faces at parcel borders take the median of
+    their three vertices, so every face has the colour of one parcel.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    parc = _as_parcellation(parcellation)
+    table, names = _values_table(values, parc)
+    n_maps = table.shape[0]
+    titles = _titles(titles, names, n_maps, parc)
+    surface, volume = _plan(parc, space)
+
+    mesh = _surface_mesh(surface.parc, surface.space, surf_mesh) if surface else None
+    cuts = _cut_coords(volume.parc, volume.space) if volume else []
+    bg = _background(volume.parc, volume.space) if volume else None
+
+    widths = ([1.0] * len(SURFACE_VIEWS) if surface else []) \
+        + ([_CUT_WIDTH * len(cuts)] if volume else []) + ([] if categorical else [_CBAR_WIDTH])
+    height = n_maps * (_ROW_HEIGHT + _TITLE_HEIGHT) + 0.15
+    fig = plt.figure(figsize=figsize or (_ROW_HEIGHT * sum(widths) + 0.6, height))
+    fig_h = fig.get_figheight()
+    grid = fig.add_gridspec(n_maps, len(widths), width_ratios=widths, left=0.01, right=0.95,
+                            bottom=0.1 / fig_h, top=1 - _TITLE_HEIGHT / fig_h,
+                            hspace=_TITLE_HEIGHT / _ROW_HEIGHT, wspace=0.03)
+    for m in range(n_maps):
+        row = table[m]
+        lo, hi = _color_scale(row, vmin, vmax, symmetric_cmap, categorical)
+        if cmap is not None:
+            cmap_m = cmap
+        elif categorical:
+            cmap_m = _categorical_cmap(row)
+        else:
+            cmap_m = "RdBu_r" if lo == -hi else "viridis"
+        col = 0
+        if surface:
+            _draw_surface(fig, grid, m, row[surface.index], surface, mesh, cmap_m, lo, hi)
+            col += len(SURFACE_VIEWS)
+        if volume:
+            _draw_slices(fig, fig.add_subplot(grid[m, col]), row[volume.index], volume, cuts,
+                         bg, cmap_m, lo, hi)
+            col += 1
+        if not categorical:
+            cax = fig.add_subplot(grid[m, col])
+            fig.colorbar(ScalarMappable(Normalize(lo, hi), cmap_m), cax=cax)
+            cax.set_label("<colorbar>")
+            cax.tick_params(labelsize="small")
+        box = grid[m, :].get_position(fig)
+        fig.text(0.5 * (box.x0 + box.x1), box.y1 + 0.05 / fig_h, titles[m], ha="center",
+                 va="bottom", fontsize="large", gid="map-title")
+    return fig
+
+
+def _draw_surface(fig, grid, m: int, values: np.ndarray, part: _Part, mesh, cmap, vmin, vmax):
+    """Four views of one map on the cortical surface, in grid row ``m``."""
+    from nilearn.plotting import plot_surf
+
+    vertex = _vertex_values(values, part.parc, part.space)[0]
+    n_left = part.parc._spaces[part.space].hemi_sizes()[0]
+    coords, faces = mesh
+    for k, (hemi, view) in enumerate(SURFACE_VIEWS):
+        ax = fig.add_subplot(grid[m, k], projection="3d")
+        h = 0 if hemi == "left" else 1
+        data = vertex[:n_left] if h == 0 else vertex[n_left:]
+        plot_surf((coords[h], faces[h]), surf_map=data, hemi=hemi, view=view,
+                  engine="matplotlib", cmap=cmap, colorbar=False, avg_method="median",
+                  threshold=None, vmin=vmin, vmax=vmax, axes=ax, figure=fig)
+        ax.set_box_aspect(None, zoom=1.5)
+        ax.set_label(f"surface:{hemi}:{view}")
+
+
+def _draw_slices(fig, ax, values: np.ndarray, part: _Part, cuts: list[float], bg, cmap,
+                 vmin, vmax) -> None:
+    """Axial slices of one map, drawn in the area of ``ax``."""
+    from nilearn.plotting import plot_stat_map
+
+    img, mask = _volume_image(values, part.parc, part.space)
+    display = plot_stat_map(img, bg_img=bg, display_mode="z", cut_coords=cuts, axes=ax,
+                            figure=fig, colorbar=False, threshold=None, transparency=mask,
+                            vmin=vmin, vmax=vmax, cmap=cmap, symmetric_cbar=False,
+                            draw_cross=False, black_bg=False, annotate=True,
+                            resampling_interpolation="nearest")
+    ax.set_label("volume:frame")
+    for coord, cut in display.axes.items():
+        cut.ax.set_label(f"volume:z={coord:g}")
+
+
+def plot_parcellation(parcellation, **kwargs) -> Figure:
+    """Draw the parcels of a parcellation in qualitative colours.
+
+    Parameters
+    ----------
+    parcellation : Parcellation or str
+        The parcellation (or a library name).
+    **kwargs
+        Passed to :func:`plot_brain` (``space``, ``surf_mesh``, ``titles``,
+        ``figsize``, ``cmap``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        As :func:`plot_brain` with ``categorical=True``; parcels get the codes
+        ``1..n_parcels`` in a fixed random order, so neighbouring parcels
+        usually differ in colour. Same parcellation → same figure.
+    """
+    from .._random import as_generator
+
+    parc = _as_parcellation(parcellation)
+    codes = as_generator(0).permutation(parc.n_parcels) + 1.0
+    kwargs.setdefault("titles", str(parc.name))
+    kwargs["categorical"] = True
+    return plot_brain(codes, parc, **kwargs)

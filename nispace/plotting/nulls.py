@@ -1,0 +1,131 @@
+"""Histograms of null colocalizations with the observed value, one panel per X map."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .categorical import _aligned, _as_table, _check_nulls
+from .labels import _column_labels
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+__all__ = ["plot_null_distributions"]
+
+
+def _format_p(p: float) -> str:
+    """``"p = 0.012"``; ``"p = 3.2e-04"`` below 0.001; ``"p = n/a"`` for NaN."""
+    if not np.isfinite(p):
+        return "p = n/a"
+    return f"p = {p:.3f}" if p >= 0.001 else f"p = {p:.1e}"
+
+
+def _select_columns(columns, observed: pd.DataFrame) -> np.ndarray:
+    """Positions of the requested columns (labels of ``observed`` or integer positions)."""
+    n = observed.shape[1]
+    if columns is None:
+        return np.arange(n)
+    if isinstance(columns, (str, tuple)) or np.isscalar(columns):
+        columns = [columns]
+    columns = list(columns)
+    if not columns:
+        raise ValueError("columns: expected at least one column label or position; got an "
+                         "empty selection.")
+    labels = list(observed.columns)
+    if all(c in labels for c in columns):
+        if not observed.columns.is_unique:
+            raise ValueError("columns: observed has duplicate column labels; select columns "
+                             "by position.")
+        return np.array([labels.index(c) for c in columns])
+    if all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in columns):
+        bad = [c for c in columns if not -n <= c < n]
+        if bad:
+            raise ValueError(f"columns: positions {bad} are out of range for {n} columns.")
+        return np.array([c % n for c in columns])
+    missing = [c for c in columns if c not in labels]
+    raise ValueError(f"columns: expected column labels of observed or integer positions; "
+                     f"{missing[:3]} are neither (columns are e.g. {labels[:3]}).")
+
+
+def plot_null_distributions(observed: pd.DataFrame, nulls: np.ndarray,
+                            p: pd.DataFrame | None = None, *, row: int = 0, columns=None,
+                            bins: int = 50, ncols: int = 4,
+                            figsize=None) -> tuple[Figure, np.ndarray]:
+    """Plot the null distribution of each X map's colocalization with one Y map.
+
+    Parameters
+    ----------
+    observed : pandas.DataFrame, shape (n_y, n_x)
+        Observed colocalizations (rows Y maps, columns X maps).
+    nulls : numpy.ndarray, shape (n_perm, n_y, n_x)
+        Null colocalizations aligned with ``observed``.
+    p : pandas.DataFrame or array, shape (n_y, n_x), optional
+        p-values, printed in each panel as ``"p = 0.012"``.
+    row : int
+        Position of the Y map (row of ``observed``) to show.
+    columns : label, int or list of them, optional
+        X maps to show, as column labels of ``observed`` or integer positions
+        (default: all).
+    bins : int
+        Histogram bins.
+    ncols : int
+        Panels per figure row.
+    figsize : (float, float), optional
+        Figure size (default: 2.6 x 2.1 inches per panel).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    axes : numpy.ndarray of matplotlib.axes.Axes, shape (n_rows, ncols)
+        One panel per selected X map in reading order, each with a density
+        histogram of the null, a vertical line at the observed value (gid
+        ``"observed"``) and, with ``p``, the p-value text; unused panels are
+        hidden.
+    """
+    import matplotlib.pyplot as plt
+
+    observed = _as_table(observed)
+    null = _check_nulls(nulls, observed.shape)
+    if null is None:
+        raise ValueError("nulls: expected null colocalizations (n_perm, n_y, n_x); got None.")
+    p_arr = _aligned(p, observed, "p")
+    n_y = observed.shape[0]
+    if isinstance(row, bool) or not isinstance(row, (int, np.integer)) or not -n_y <= row < n_y:
+        raise ValueError(f"row: expected an integer position in [0, {n_y}); got {row!r}.")
+    row = int(row) % n_y
+    for name, value in (("bins", bins), ("ncols", ncols)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name}: expected a positive integer; got {value!r}.")
+    cols = _select_columns(columns, observed)
+    labels = _column_labels(observed.columns, max_len=34)
+    n_panels = len(cols)
+    ncols = min(int(ncols), n_panels)
+    nrows = int(np.ceil(n_panels / ncols))
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False, layout="constrained",
+                             figsize=figsize or (2.6 * ncols, 2.1 * nrows + 0.4))
+    values = observed.to_numpy(dtype=float)
+    for k, ax in enumerate(axes.flat):
+        if k >= n_panels:
+            ax.set_visible(False)
+            continue
+        c = cols[k]
+        sample = null[:, row, c]
+        sample = sample[np.isfinite(sample)]
+        if sample.size:
+            ax.hist(sample, bins=bins, density=True, color="0.7", edgecolor="none")
+        ax.axvline(values[row, c], color="crimson", lw=1.8, gid="observed")
+        ax.margins(x=0.05)
+        if p_arr is not None:  # on the side away from the observed value
+            right = not (sample.size and values[row, c] > np.median(sample))
+            ax.text(0.97 if right else 0.03, 0.95, _format_p(p_arr[row, c]),
+                    transform=ax.transAxes, ha="right" if right else "left", va="top",
+                    fontsize="small", gid="p-value")
+        ax.set_title(labels[c], fontsize="x-small")
+        ax.tick_params(labelsize="x-small")
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    fig.suptitle(f"Null distributions: {observed.index[row]}", fontsize="medium")
+    return fig, axes
