@@ -202,7 +202,7 @@ class NiSpace:
                                    collection=collection, standardize_parcellated=False,
                                    print_references=False, verbose=self.verbose)
         frame = read_input(data, self.parcellation_, labels=labels, name=name,
-                           resampling_target=self.resampling_target)
+                           resampling_target=self.resampling_target, verbose=self.verbose)
         frame = frame.astype(self.dtype)
         if self.parcellation_hemi is not None:
             keep = self.parcellation_.get_hemi_indices(self.parcellation_hemi)
@@ -913,6 +913,129 @@ class NiSpace:
                 {k: v.copy() for k, v in nulls.items()}
         check_option("stat", stat, list(nulls))
         return nulls[stat].copy()
+
+    # ----------------------------------------------------------------------------------
+    # figures
+
+    _MAIN_STATS = ("rho", "r2", "total", "beta", "mi", "within")
+
+    def _main_stat(self, frames: dict, stat: str | None) -> str:
+        if stat is not None:
+            check_option("stat", stat, list(frames))
+            return stat
+        return next((s for s in self._MAIN_STATS if s in frames), next(iter(frames)))
+
+    @staticmethod
+    def _select(frame: pd.DataFrame, which, axis: int, name: str) -> np.ndarray:
+        """Positions of the rows/columns of ``frame`` named in ``which`` (labels, the last
+        level of a MultiIndex, or integer positions)."""
+        index = frame.index if axis == 0 else frame.columns
+        if which is None:
+            return np.arange(len(index))
+        which = [which] if isinstance(which, (str, int, tuple)) else list(which)
+        last = index.get_level_values(-1) if isinstance(index, pd.MultiIndex) else index
+        out = []
+        for w in which:
+            if isinstance(w, (int, np.integer)) and not isinstance(w, bool):
+                out.append(int(w))
+            elif w in index:
+                out.append(index.get_loc(w))
+            elif w in last:
+                out.append(int(np.flatnonzero(np.asarray(last == w))[0]))
+            else:
+                raise ValueError(f"{name}: {w!r} is not one of the maps ({list(last)[:5]}...).")
+        return np.asarray(out)
+
+    def plot(self, method: str | None = None, stat: str | None = None,
+             sort_by: str | None = "coloc", n_categories: int | None = None,
+             x_maps=None, y_maps=None, mc_method: str | None = None, alpha: float = 0.05,
+             title: str | None = None, ax=None, figsize=None):
+        """Plot colocalizations: one row per X map (or set), the observed value per Y map,
+        the null distribution as percentile bands and significance marks ("*" p < alpha,
+        "**" corrected p < alpha) once :meth:`permute` ran.
+
+        Parameters
+        ----------
+        method, stat : str, optional
+            Which stored result (see :meth:`get_colocalizations`).
+        sort_by : {"coloc", "abs_coloc", "z", "p"} or None
+            Order of the X maps.
+        n_categories : int, optional
+            Show only the first N X maps after sorting.
+        x_maps, y_maps : list, optional
+            Subsets of X maps (columns) and Y maps (rows), by label or position.
+        mc_method : str, optional
+            Correction for the "**" marks (default: the last :meth:`correct_p`).
+        Returns
+        -------
+        (Figure, Axes)
+        """
+        from .plotting import coloc_title, method_label, plot_colocalizations
+
+        self._check_fitted()
+        key = self._method_key(method, self.colocalizations_, "colocalizations")
+        info = self.permutations_.get(key)
+        frames = info["observed"] if info else self.colocalizations_[key]
+        stat = self._main_stat(frames, stat)
+        obs = frames[stat]
+        nulls = p = q = None
+        if info:
+            nulls, p = self.nulls_[key][stat], self.p_values_[key][stat]
+            tag = mc_method or info.get("mc_method")
+            if tag is not None:
+                q = (self.get_p_values(key, stat, mc_method=tag) if isinstance(tag, str)
+                     else self.p_corrected_[key][tag][stat])
+        rows = self._select(obs, y_maps, 0, "y_maps")
+        cols = self._select(obs, x_maps, 1, "x_maps")
+        obs = obs.iloc[rows, cols]
+        if nulls is not None:
+            nulls = nulls[:, rows][:, :, cols]
+            p = p.iloc[rows, cols]
+            q = None if q is None else q.iloc[rows, cols]
+        if title is None:
+            transform = next((t["y"] for t in reversed(self.transforms_) if "y" in t), None)
+            title = coloc_title(self.coloc_params_[key]["method"] +
+                                ("_xsea" if self.coloc_params_[key]["xsea"] else ""), stat,
+                                transform=transform, what=info["what"] if info else None,
+                                maps_which=info.get("maps_which") if info else None)
+        return plot_colocalizations(obs, nulls, p, q, sort_by=sort_by,
+                                    n_categories=n_categories, alpha=alpha, title=title,
+                                    xlabel=method_label(self.coloc_params_[key]["method"], stat),
+                                    ax=ax, figsize=figsize)
+
+    def plot_nulls(self, method: str | None = None, stat: str | None = None, maps=None,
+                   row: int = 0, **kwargs):
+        """Null distribution of every X map (histogram), with the observed value and p."""
+        from .plotting import plot_null_distributions
+
+        self._check_fitted()
+        key = self._method_key(method, self.nulls_, "permutations")
+        info = self.permutations_[key]
+        stat = self._main_stat(info["observed"], stat)
+        return plot_null_distributions(info["observed"][stat], self.nulls_[key][stat],
+                                       self.p_values_[key][stat], row=row, columns=maps,
+                                       **kwargs)
+
+    def plot_brain(self, data: str = "Y", maps=None, symmetric_cmap: bool | None = None,
+                   **kwargs):
+        """Draw parcel values of Y (or X, or Z) on the brain: the cortex on the template
+        surface (lateral and medial views of both hemispheres), subcortical and
+        volumetric parcellations as slices. Returns a matplotlib Figure."""
+        from .plotting import plot_brain
+
+        self._check_fitted()
+        check_option("data", data, ["Y", "X", "Z", "y", "x", "z"])
+        frame = {"y": self.get_y, "x": self.get_x, "z": self.get_z}[data.lower()]()
+        if frame is None:
+            raise ValueError("data: this object has no Z maps.")
+        rows = self._select(frame, maps, 0, "maps")
+        frame = frame.iloc[rows]
+        values = np.full((len(frame), self.parcellation_.n_parcels), np.nan)
+        values[:, self._parcel_positions()] = frame.to_numpy(dtype=float)
+        titles = [" · ".join(map(str, t)) if isinstance(t, tuple) else str(t)
+                  for t in frame.index]
+        return plot_brain(values, self.parcellation_, titles=titles,
+                          symmetric_cmap=symmetric_cmap, **kwargs)
 
     # ----------------------------------------------------------------------------------
     # persistence

@@ -87,11 +87,7 @@ def _finish(nsp: NiSpace, methods: list[str], xsea: bool, what: str, n_perm: int
         keys.append(key)
     if plot:
         for key in keys:
-            if hasattr(nsp, "plot"):
-                nsp.plot(method=key, **(plot_kwargs or {}))
-            else:
-                logger.info("plot=True: figures need nispace.plotting, which is not part of "
-                            "this version; skipping.")
+            nsp.plot(method=key, **(plot_kwargs or {}))
     if return_nispace_only:
         return nsp
     pick = (lambda f: f[keys[0]]) if len(keys) == 1 else (lambda f: f)
@@ -142,7 +138,7 @@ def colocalization(y, x="pet", z=None, x_collection: str | None = None,
     n_perm, seed, n_proc
         Permutations (default 10,000), random seed, parallel workers (-1: all).
     plot : bool
-        Draw the results (needs :mod:`nispace.plotting`).
+        Draw the results (:meth:`NiSpace.plot`, one figure per method).
     return_nispace_only : bool
         Return the fitted :class:`~nispace.api.NiSpace` (default) or
         ``(colocalizations, p_values, corrected_p_values, nsp)``.

@@ -13,6 +13,8 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")  # figures without a screen
 import socket
 import threading
 from pathlib import Path

@@ -9,7 +9,7 @@ verified against the repository's SHA-256 manifest and cached in
 
 from .collections import list_collections, load_collection
 from .config import DEFAULT_DATA_URL, get_data_dir, get_data_url
-from .download import DataFetchError, fetch_file, fetch_manifest
+from .download import DataFetchError, fetch_file, fetch_manifest, files_used, reset_files_used
 from .examples import available_examples, fetch_example
 from .parcellations import available_parcellations, fetch_parcellation
 from .references import available_datasets, fetch_metadata, fetch_reference
@@ -28,8 +28,10 @@ __all__ = [
     "fetch_parcellation",
     "fetch_reference",
     "fetch_template",
+    "files_used",
     "get_data_dir",
     "get_data_url",
     "list_collections",
     "load_collection",
+    "reset_files_used",
 ]

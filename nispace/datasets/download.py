@@ -57,6 +57,8 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 # (data_dir, data_url) -> manifest
 _MANIFESTS: dict[tuple[str, str], dict[str, str]] = {}
+#: provenance: every file fetch_file returned in this process, with its SHA-256
+_USED: dict[str, str] = {}
 
 
 class DataFetchError(OSError):
@@ -306,6 +308,9 @@ def fetch_file(relpath: str, data_dir: str | os.PathLike | None = None,
                data_url: str | None = None, verbose: bool | str | int | None = None) -> Path:
     """Return the local path of a verified copy of ``relpath``.
 
+    Every file returned is recorded, with its SHA-256, for provenance
+    (:func:`files_used`).
+
     Parameters
     ----------
     relpath : str
@@ -329,6 +334,24 @@ def fetch_file(relpath: str, data_dir: str | os.PathLike | None = None,
     DataFetchError
         The file is neither cached and valid nor obtainable from the source.
     """
+    target = _fetch_file(relpath, data_dir, data_url, verbose)
+    rel = _check_relpath(relpath)
+    # the manifest's hash, which the file was just verified against (memoised)
+    _USED[rel] = fetch_manifest(data_dir, data_url).get(rel) or sha256_file(target)
+    return target
+
+
+def files_used() -> dict[str, str]:
+    """Data files fetched in this process so far: ``{relpath: sha256}``, in order."""
+    return dict(_USED)
+
+
+def reset_files_used() -> None:
+    """Start a new provenance record (see :func:`files_used`)."""
+    _USED.clear()
+
+
+def _fetch_file(relpath, data_dir, data_url, verbose) -> Path:
     with verbose_context(verbose):
         rel = _check_relpath(relpath)
         data_dir, data_url = get_data_dir(data_dir), get_data_url(data_url)

@@ -384,3 +384,26 @@ def parcel_geodesic_distances(
         vertices = np.full_like(sub, -1)
         vertices[sub >= 0] = keep[sub[sub >= 0]]
     return geodesic_distance_matrix(faces, coords, vertices, mask)
+
+
+def vertex_areas(coords: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Area (mm²) attributed to every vertex of a triangle mesh: one third of the area
+    of each triangle it belongs to (so the areas sum to the mesh's area).
+
+    Parameters
+    ----------
+    coords : ndarray (n_vertices, 3)
+    faces : ndarray (n_faces, 3) of int
+
+    Returns
+    -------
+    ndarray (n_vertices,)
+    """
+    coords = _check_coords(coords)
+    faces = np.asarray(faces, dtype=np.int64)
+    a, b, c = (coords[faces[:, k]] for k in range(3))
+    tri = 0.5 * np.linalg.norm(np.cross(b - a, c - a), axis=1)
+    out = np.zeros(len(coords))
+    for k in range(3):
+        np.add.at(out, faces[:, k], tri / 3.0)
+    return out

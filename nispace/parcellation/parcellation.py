@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 import nibabel as nib
 import numpy as np
+import pandas as pd
 
 from .._errors import check_option
 from . import geometry
@@ -489,6 +490,45 @@ class Parcellation:
                 part, faces[h], coords[h], values[idx], mask=mask)
         np.fill_diagonal(dist, 0.0)
         return dist
+
+    def region_summary(self, space: str | None = None) -> pd.DataFrame:
+        """Size of every parcel, in the style of nilearn's masker reports.
+
+        Volumes: number of voxels times the voxel volume (mm³). Surfaces: area on
+        the template mesh (fsLR midthickness; fsaverage: mean of white and pial),
+        one third of every triangle's area going to each of its vertices (mm²).
+
+        Returns
+        -------
+        DataFrame
+            One row per parcel: ``label value``, ``region name``, ``size (in mm^3)``
+            or ``size (in mm^2)``, ``relative size (in %)`` (share of all parcels).
+        """
+        space, entry = self._space(space)
+        values = self.get_label_values(space)
+        data = np.asarray(entry.data()).ravel()
+        if entry.kind == "volume":
+            unit = "mm^3"
+            weights = np.full(data.shape, abs(np.linalg.det(entry.img().affine[:3, :3])))
+        else:
+            unit = "mm^2"
+            coords, faces = self._mesh(space, "midthickness")
+            weights = np.concatenate([geometry.vertex_areas(c, f)
+                                      for c, f in zip(coords, faces)])
+        pos = np.searchsorted(values, data)
+        pos[pos == len(values)] = 0
+        inside = values[pos] == data
+        sizes = np.bincount(pos[inside], weights=weights[inside], minlength=len(values))
+        return pd.DataFrame({"label value": values, "region name": self.get_labels(space),
+                             f"size (in {unit})": sizes,
+                             "relative size (in %)": 100 * sizes / sizes.sum()})
+
+    def plot(self, **kwargs):
+        """Draw the parcels (qualitative colours): cortex on the template surface,
+        subcortex/volumes as slices. See :func:`nispace.plotting.plot_parcellation`."""
+        from ..plotting import plot_parcellation
+
+        return plot_parcellation(self, **kwargs)
 
     # ----------------------------------------------------------------------------------
 

@@ -1,0 +1,373 @@
+"""The ``nispace`` command: a thin argparse layer over the workflows.
+
+Exit codes: 0 success, 2 usage errors (bad arguments, missing files, unknown names),
+1 analysis failures. Progress bars and logs go to stderr; ``--quiet`` silences both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import sys
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+logger = logging.getLogger("nispace.cli")
+
+EPILOG = """\
+examples:
+  # a meta-analytic map against the PET receptor maps (10,000 spins)
+  nispace colocalize --y pain.nii.gz --x pet --x-collection UniqueTracers \\
+      --parcellation Schaefer200 --n-perm 10000 --seed 42 --out results/pain
+
+  # patients vs controls (Hedges' g), null by permuting the group labels
+  nispace group-colocalize --y subjects.csv --design design.csv --x pet \\
+      --parcellation Schaefer200 --out results/an
+
+  # the mirror's example data, groups read from the subject labels
+  nispace group-colocalize --y example:anorexianervosa --groups-regex "(AN|HC)$" \\
+      --x pet --x-collection UniqueTracers --out results/an
+
+  # gene-set enrichment of a map; list what the data source has; fetch a table
+  nispace xsea --y map.nii.gz --x mrna --x-collection CellTypesPsychEncodeTPM --out res
+  nispace list collections --dataset mrna
+  nispace fetch reference pet --parcellation Schaefer200 --out pet.csv
+  nispace report results/pain        # re-render report.html from a results folder
+
+inputs (--y, --x, --z): NIfTI/GIfTI files (a GIfTI pair as L.gii,R.gii), CSV/TSV
+tables (maps x parcels, first column = map labels), a reference dataset name
+(pet, mrna, ...), or reference:NAME / example:NAME from the data source.
+"""
+
+
+class UsageError(Exception):
+    """A problem with the command line or its inputs (exit code 2)."""
+
+
+def _common(p: argparse.ArgumentParser, x_default: str, group: bool) -> None:
+    io = p.add_argument_group("inputs")
+    io.add_argument("--y", nargs="+", required=True, metavar="INPUT",
+                    help="your map(s): images, a table, or example:/reference:NAME")
+    io.add_argument("--y-labels", nargs="+", metavar="LABEL", help="labels of the Y maps")
+    io.add_argument("--x", nargs="+", default=[x_default], metavar="INPUT",
+                    help=f"reference maps or a dataset name (default: {x_default})")
+    io.add_argument("--x-collection", metavar="NAME", help="collection of the X dataset")
+    io.add_argument("--z", nargs="+", metavar="INPUT", help="covariate maps")
+    io.add_argument("--parcellation", default="Schaefer200",
+                    help="library parcellation name or a label image (default: Schaefer200)")
+    io.add_argument("--parcellation-labels", metavar="FILE",
+                    help="text file with the parcel names of a custom label image")
+    io.add_argument("--standardize", default="xz", help="z-score 'x', 'y', 'z' (default xz)")
+    if group:
+        g = p.add_argument_group("design")
+        d = g.add_mutually_exclusive_group(required=True)
+        d.add_argument("--design", metavar="TABLE",
+                       help="CSV/TSV, one row per Y map: a 'groups' column, 'subjects' "
+                            "(paired), 'site' (ComBat) and covariates")
+        d.add_argument("--groups-regex", metavar="REGEX",
+                       help="read the group of each Y map from its label, e.g. '(AN|HC)$'")
+        g.add_argument("--comparison", default="hedges(a,b)",
+                       help="transform formula (default: hedges(a,b); a = first level "
+                            "in sorted order)")
+        g.add_argument("--paired", action="store_true", help="paired design")
+        g.add_argument("--combat", action="store_true", help="ComBat on the 'site' column")
+    st = p.add_argument_group("statistics")
+    st.add_argument("--method", nargs="+", default=["spearman"],
+                    help="colocalization method(s) (default: spearman)")
+    if not group:
+        st.add_argument("--null-method", help="null model (default: spins for cortical "
+                                              "surface parcellations, else moran; "
+                                              "'spin+moran' for cortex+subcortex)")
+        st.add_argument("--maps-which", choices=["X", "Y", "XY"],
+                        help="maps replaced by nulls (default X; Y for xsea)")
+        st.add_argument("--pooled-p", default="false",
+                        choices=["false", "mean", "median", "auto"],
+                        help="one p per X map from colocalizations averaged over Y maps")
+    st.add_argument("--p-tails", choices=["two", "upper", "lower"],
+                    help="tail of the tests (default per statistic: two for correlations)")
+    st.add_argument("--mc-method", default="meff",
+                    help="multiple-comparison correction (default: meff; 'none' to skip)")
+    st.add_argument("--n-perm", type=int, default=10000, help="permutations (default 10000)")
+    st.add_argument("--seed", type=int, help="random seed (results reproducible with it)")
+    st.add_argument("--n-proc", type=int, default=1, help="parallel workers (-1: all cores)")
+    out = p.add_argument_group("output")
+    out.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    out.add_argument("--no-figures", action="store_true", help="skip figures")
+    out.add_argument("--no-report", action="store_true", help="skip report.html")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``nispace`` (also used to render ``--help``)."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="nispace", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Spatial colocalization of brain maps with permutation tests.",
+        epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"nispace {__version__}")
+    parser.add_argument("--quiet", action="store_true", help="no logs or progress bars")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # --quiet also after the command (``nispace colocalize ... --quiet``)
+    quiet = argparse.ArgumentParser(add_help=False)
+    quiet.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS,
+                       help="no logs or progress bars")
+    specs = [("colocalize", "map(s) vs reference maps, spatial null maps", "pet", False),
+             ("group-colocalize", "group difference vs reference maps, label permutation",
+              "pet", True),
+             ("xsea", "map(s) vs sets of reference maps (set enrichment)", "mrna", False),
+             ("group-xsea", "group difference vs sets of reference maps", "mrna", True)]
+    for name, text, x_default, group in specs:
+        p = sub.add_parser(name, help=text, description=text, epilog=EPILOG, parents=[quiet],
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        _common(p, x_default, group)
+    f = sub.add_parser("fetch", help="download data (verified) and print or save it",
+                       parents=[quiet])
+    f.add_argument("kind", choices=["reference", "parcellation", "template", "example"])
+    f.add_argument("name")
+    f.add_argument("--parcellation", help="parcellated table (reference, example)")
+    f.add_argument("--collection", help="collection of a reference dataset")
+    f.add_argument("--space", help="space (parcellation, template)")
+    f.add_argument("--out", metavar="PATH", help="save a table as CSV here")
+    ls = sub.add_parser("list", help="list datasets, collections, maps, parcellations, ...",
+                        parents=[quiet])
+    ls.add_argument("what", choices=["datasets", "collections", "maps", "parcellations",
+                                     "spaces", "examples"])
+    ls.add_argument("--dataset", default="pet", help="dataset (collections, maps)")
+    ls.add_argument("--parcellation", default="Schaefer200", help="parcellation (spaces)")
+    r = sub.add_parser("report", help="re-render report.html from a results folder",
+                       parents=[quiet])
+    r.add_argument("folder")
+    r.add_argument("--no-figures", action="store_true", help="keep the existing figures")
+    return parser
+
+
+# --------------------------------------------------------------------------------------
+# inputs
+
+_TABLE = re.compile(r"\.(csv|tsv|txt)(\.gz)?$", re.I)
+_IMAGE = re.compile(r"\.(nii|nii\.gz|gii|gii\.gz|mgz)$", re.I)
+
+
+def _read_table(path: str):
+    import pandas as pd
+
+    sep = "\t" if re.search(r"\.tsv(\.gz)?$", path, re.I) else ","
+    return pd.read_csv(path, sep=sep, index_col=0)
+
+
+def _input(values: list[str], parcellation: str, collection: str | None, name: str):
+    """One CLI input (list of strings) → what NiSpace accepts."""
+    from .datasets import fetch_example, fetch_reference
+
+    if len(values) == 1:
+        v = values[0]
+        kind, _, rest = v.partition(":")
+        if kind in ("example", "reference") and rest:
+            dataset, _, coll = rest.partition(":")
+            if kind == "example":
+                return fetch_example(dataset, parcellation=parcellation, verbose=False)
+            return fetch_reference(dataset, parcellation=parcellation,
+                                   collection=coll or collection, print_references=False,
+                                   verbose=False)
+        if _TABLE.search(v):
+            if not os.path.isfile(v):
+                raise UsageError(f"--{name}: file not found: {v}")
+            return _read_table(v)
+        if not _IMAGE.search(v) and "," not in v and not os.path.exists(v):
+            return v  # a dataset name such as 'pet'; NiSpace checks it
+    out = []
+    for v in values:
+        parts = v.split(",") if "," in v else [v]
+        for part in parts:
+            if not os.path.isfile(part):
+                raise UsageError(f"--{name}: file not found: {part}")
+        out.append(tuple(parts) if len(parts) == 2 else parts[0])
+    return out if len(out) > 1 else out[0]
+
+
+def _design(args, y_labels):
+    import pandas as pd
+
+    if args.design:
+        if not os.path.isfile(args.design):
+            raise UsageError(f"--design: file not found: {args.design}")
+        design = _read_table(args.design)
+        design.index = design.index.astype(str)
+        return design
+    try:
+        pattern = re.compile(args.groups_regex)
+    except re.error as err:
+        raise UsageError(f"--groups-regex: not a valid regular expression ({err}).") from None
+    groups = []
+    for label in y_labels:
+        m = pattern.search(str(label))
+        if m is None:
+            raise UsageError(f"--groups-regex: {args.groups_regex!r} does not match the Y "
+                             f"label {label!r}.")
+        groups.append(m.group(1) if m.groups() else m.group(0))
+    return pd.DataFrame({"groups": groups}, index=[str(lab) for lab in y_labels])
+
+
+# --------------------------------------------------------------------------------------
+# commands
+
+def _analysis(args) -> int:
+    import pandas as pd
+
+    from . import workflows
+    from .datasets import reset_files_used
+    from .report.results import export_results
+
+    verbose = not args.quiet
+    reset_files_used()
+    group = args.command.startswith("group")
+    xsea = args.command.endswith("xsea")
+    y = _input(args.y, args.parcellation, None, "y")
+    x = _input(args.x, args.parcellation, args.x_collection, "x")
+    z = _input(args.z, args.parcellation, None, "z") if args.z else None
+    if args.n_perm < 1:
+        raise UsageError(f"--n-perm: expected a positive integer; got {args.n_perm}.")
+    mc = None if str(args.mc_method).lower() == "none" else args.mc_method
+    permute_kwargs = {"p_tails": args.p_tails} if args.p_tails else {}
+    init = {"y_labels": args.y_labels,
+            "parcellation_labels": args.parcellation_labels}
+    common = dict(x=x, z=z, x_collection=args.x_collection, parcellation=args.parcellation,
+                  colocalization_method=args.method, mc_method=mc, n_perm=args.n_perm,
+                  seed=args.seed, n_proc=args.n_proc, plot=False, verbose=verbose,
+                  init_kwargs={k: v for k, v in init.items() if v is not None},
+                  permute_kwargs=permute_kwargs, standardize=args.standardize)
+    warnings = []
+    if any(str(v).startswith("example:anorexianervosa") for v in args.y):
+        warnings.append("The anorexia nervosa example data are SIMULATED and not intended for "
+                        "scientific use.")
+    if group:
+        labels = args.y_labels or (list(y.index) if isinstance(y, pd.DataFrame) else None)
+        if labels is None:
+            raise UsageError("--y-labels: a group analysis of images needs one label per "
+                             "image (matching the design's first column).")
+        design = _design(args, labels)
+        func = workflows.group_xsea if xsea else workflows.group_colocalization
+        nsp = func(y, design, comparison_method=args.comparison, paired=args.paired,
+                   combat=args.combat, **common)
+    else:
+        pooled = {"false": False}.get(args.pooled_p, args.pooled_p)
+        if args.maps_which:
+            permute_kwargs["maps_which"] = args.maps_which
+        func = workflows.xsea if xsea else workflows.colocalization
+        nsp = func(y, null_method=args.null_method, pooled_p=pooled, **common)
+    command = "nispace " + " ".join(sys.argv[1:]) if sys.argv else None
+    export_results(nsp, args.out, command=command, figures=not args.no_figures,
+                   report=not args.no_report, warnings=warnings)
+    if not args.quiet:
+        print(f"nispace: results written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _fetch(args) -> int:
+    from .datasets import fetch_example, fetch_parcellation, fetch_reference, fetch_template
+
+    verbose = not args.quiet
+    if args.kind == "reference":
+        result = fetch_reference(args.name, parcellation=args.parcellation,
+                                 collection=args.collection, print_references=False,
+                                 verbose=verbose)
+    elif args.kind == "example":
+        result = fetch_example(args.name, parcellation=args.parcellation, verbose=verbose)
+    elif args.kind == "parcellation":
+        parc = fetch_parcellation(args.name, space=args.space, verbose=verbose)
+        print(parc)
+        return 0
+    else:
+        result = fetch_template(args.space or args.name, verbose=verbose)
+    import pandas as pd
+
+    if isinstance(result, pd.DataFrame):
+        if args.out:
+            result.to_csv(args.out)
+            print(f"{result.shape[0]} maps x {result.shape[1]} parcels saved to {args.out}")
+        else:
+            print(result.iloc[:, :6].to_string())
+    else:
+        items = result if isinstance(result, (list, tuple)) else [result]
+        for item in items:
+            print(item)
+    return 0
+
+
+def _list(args) -> int:
+    from . import datasets
+
+    if args.what == "datasets":
+        items = datasets.available_datasets()
+    elif args.what == "examples":
+        items = datasets.available_examples()
+    elif args.what == "parcellations":
+        items = datasets.available_parcellations()
+    elif args.what == "collections":
+        items = datasets.list_collections(args.dataset)
+    elif args.what == "spaces":
+        items = datasets.fetch_parcellation(args.parcellation, verbose=False).spaces
+    else:
+        info = datasets.fetch_metadata(args.dataset)
+        items = [] if info is None else list(info.index)
+    for item in items:
+        print(item)
+    return 0
+
+
+def _report(args) -> int:
+    from .report.results import render_from_folder
+
+    if not Path(args.folder).is_dir():
+        raise UsageError(f"folder: not a directory: {args.folder}")
+    try:
+        path = render_from_folder(args.folder, figures=not args.no_figures)
+    except FileNotFoundError as err:
+        raise UsageError(str(err)) from None
+    print(path)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``nispace`` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)  # usage errors exit with 2 here
+    if args.quiet:
+        os.environ.setdefault("TQDM_DISABLE", "1")
+    else:
+        from ._logging import set_log_level
+
+        set_log_level(True)
+    handlers = {"fetch": _fetch, "list": _list, "report": _report}
+    try:
+        return handlers.get(args.command, _analysis)(args)
+    except UsageError as err:
+        parser.print_usage(sys.stderr)
+        print(f"nispace: error: {err}", file=sys.stderr)
+        return 2
+    except (ValueError, KeyError, TypeError, FileNotFoundError) as err:
+        # raised while validating names and arguments (unknown dataset, bad option)
+        msg = err.args[0] if isinstance(err, KeyError) and err.args else err
+        if _is_usage(err):
+            print(f"nispace: error: {msg}", file=sys.stderr)
+            return 2
+        print(f"nispace: analysis failed: {msg}", file=sys.stderr)
+        return 1
+    except Exception as err:  # noqa: BLE001 - the command line reports, not tracebacks
+        print(f"nispace: analysis failed: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+
+
+def _is_usage(err: Exception) -> bool:
+    """Errors about the user's arguments (names, options, files) rather than the data."""
+    text = str(err)
+    return isinstance(err, (KeyError, FileNotFoundError)) or bool(
+        re.match(r"^[\w\-\[\]'\"]+: (expected|unknown|got|not)", text)
+        or "expected one of" in text or "Did you mean" in text)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
