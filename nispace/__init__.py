@@ -25,4 +25,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 from ._logging import set_log_level
 
-__all__ = ["__version__", "set_log_level"]
+__all__ = ["__version__", "parcellate", "set_log_level"]
+
+
+def __getattr__(name: str):
+    # nispace.parcellate without importing nibabel/nilearn at ``import nispace``
+    if name == "parcellate":
+        from .io.extract import parcellate
+
+        return parcellate
+    raise AttributeError(f"module 'nispace' has no attribute {name!r}")

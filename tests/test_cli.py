@@ -132,3 +132,43 @@ def test_console_script_exit_code(data_url, tmp_path):
                           "--out", str(tmp_path / "o"), "--quiet"], capture_output=True,
                          text=True, timeout=300, env=dict(os.environ))
     assert res.returncode == 2 and "--n-perm" in res.stderr
+
+
+def test_image_and_table_inputs(data_url, tmp_path):
+    from nispace.datasets import fetch_example
+
+    image = fetch_example("painmeta", verbose=False)  # the ALE z map (NIfTI)
+    out = tmp_path / "img"
+    assert run("colocalize", "--y", str(image), "--y-labels", "Pain", "--n-perm", "100",
+               "--seed", "3", "--out", str(out), "--no-figures", "--no-report",
+               "--quiet") == 0
+    assert set(pd.read_csv(out / "results.csv")["y"]) == {"Pain"}
+
+    an = fetch_example("anorexianervosa", parcellation="Schaefer200", verbose=False)
+    an.to_csv(tmp_path / "an.tsv", sep="\t")
+    design = pd.DataFrame({"groups": an.index.str[-2:],
+                           "age": range(len(an))}, index=an.index)
+    design.to_csv(tmp_path / "design.tsv", sep="\t")
+    out = tmp_path / "tab"
+    assert run("group-colocalize", "--y", str(tmp_path / "an.tsv"), "--design",
+               str(tmp_path / "design.tsv"), "--n-perm", "100", "--seed", "3", "--out",
+               str(out), "--no-figures", "--no-report", "--quiet") == 0
+    prov = json.loads((out / "results.json").read_text())
+    assert prov["transforms"][0]["clean_y"] == "between"  # age regressed, groups protected
+
+
+def test_workflows_draw_figures_only_with_plot_true(data_url):
+    import matplotlib.pyplot as plt
+
+    from nispace.datasets import fetch_example
+    from nispace.workflows import colocalization
+
+    pain = fetch_example("painmeta", parcellation="Schaefer200", verbose=False)
+    plt.close("all")
+    colocalization(pain, x="pet", x_collection="UniqueTracers", n_perm=50, seed=1,
+                   plot=False, verbose=False)
+    assert plt.get_fignums() == []
+    colocalization(pain, x="pet", x_collection="UniqueTracers", n_perm=50, seed=1,
+                   plot=True, verbose=False)
+    assert len(plt.get_fignums()) == 1
+    plt.close("all")

@@ -523,6 +523,58 @@ class Parcellation:
                              f"size (in {unit})": sizes,
                              "relative size (in %)": 100 * sizes / sizes.sum()})
 
+    def to_masker(self, space: str | None = None, strategy: str = "mean", **kwargs):
+        """A nilearn labels masker configured with this parcellation.
+
+        Volumes give a :class:`nilearn.maskers.NiftiLabelsMasker`, surfaces a
+        :class:`nilearn.maskers.SurfaceLabelsMasker` on the template mesh
+        (midthickness); both carry the parcel names as a look-up table
+        (``lut``, background 0). Extra keyword arguments go to the masker.
+        """
+        from nilearn import maskers
+
+        kwargs.setdefault("standardize", None)  # no scaling (nilearn's False is deprecated)
+        space, entry = self._space(space)
+        lut = pd.DataFrame({"index": np.concatenate([[0], self.get_label_values(space)]),
+                            "name": ["Background"] + self.get_labels(space)})
+        if entry.kind == "volume":
+            return maskers.NiftiLabelsMasker(labels_img=entry.img(), lut=lut,
+                                             strategy=strategy, **kwargs)
+        from nilearn.surface import InMemoryMesh, PolyMesh, SurfaceImage
+
+        coords, faces = self._mesh(space, "midthickness")
+        data, (n_l, _) = np.asarray(entry.data()), entry.hemi_sizes()
+        mesh = PolyMesh(left=InMemoryMesh(coords[0], faces[0]),
+                        right=InMemoryMesh(coords[1], faces[1]))
+        img = SurfaceImage(mesh=mesh, data={"left": data[:n_l], "right": data[n_l:]})
+        return maskers.SurfaceLabelsMasker(labels_img=img, lut=lut, strategy=strategy,
+                                           **kwargs)
+
+    def generate_report(self, space: str | None = None, path=None, **masker_params):
+        """A report in the style of nilearn's masker reports: the regions drawn on
+        the brain, the region table (:meth:`region_summary`) and the parameters.
+
+        Parameters
+        ----------
+        space : str, optional
+            Space to report (default: the active one).
+        path : str or PathLike, optional
+            Also save the HTML there.
+        **masker_params
+            Parameters to list (e.g. ``strategy="mean"``).
+
+        Returns
+        -------
+        nispace.report.ParcellationReport
+            Has ``.html``, ``.save_as_html(path)`` and displays in notebooks.
+        """
+        from ..report.parcellation import parcellation_report
+
+        report = parcellation_report(self, space=space, **masker_params)
+        if path is not None:
+            report.save_as_html(path)
+        return report
+
     def plot(self, **kwargs):
         """Draw the parcels (qualitative colours): cortex on the template surface,
         subcortex/volumes as slices. See :func:`nispace.plotting.plot_parcellation`."""

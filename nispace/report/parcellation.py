@@ -1,0 +1,70 @@
+"""A report of a parcellation, in the style of nilearn's masker reports.
+
+The page shows the parcels drawn on the brain, the table of regions (label value,
+name, size in mm³ or mm², relative size) and the parameters, with the same
+self-contained renderer as the analysis reports (:mod:`nispace.report.html`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import os
+from pathlib import Path
+
+from .html import Figure, ReportContext, render_report, write_report
+
+__all__ = ["ParcellationReport", "parcellation_report"]
+
+
+class ParcellationReport:
+    """An HTML report: ``.html`` (text), ``.save_as_html(path)``, notebook display."""
+
+    def __init__(self, context: ReportContext):
+        self.context = context
+        self.html = render_report(context)
+
+    def save_as_html(self, path: str | os.PathLike) -> Path:
+        """Write the report (atomically, UTF-8); returns the path."""
+        return write_report(self.context, path)
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __str__(self) -> str:
+        return self.html
+
+
+def parcellation_report(parc, space: str | None = None, **params) -> ParcellationReport:
+    """Build the :class:`ParcellationReport` of ``parc`` in ``space``."""
+    import matplotlib.pyplot as plt
+
+    from .. import __version__
+
+    space = space or parc.active_space
+    regions = parc.region_summary(space)
+    size_col = next(c for c in regions.columns if c.startswith("size"))
+    figures = []
+    try:
+        fig = parc.plot(space=space)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+        plt.close(fig)
+        figures.append(Figure(caption=f"Parcels of {parc.name} ({space})", png=buf.getvalue()))
+    except Exception:  # noqa: BLE001 - the table is the essential part
+        pass
+    kind = "surface" if parc.is_surface(space) else "volume"
+    summary = (f"{parc.n_parcels} parcels in {space} ({kind}); total size "
+               f"{regions[size_col].sum():.0f} {size_col.split('in ')[-1].rstrip(')')}; "
+               f"smallest parcel {regions[size_col].min():.0f}, largest "
+               f"{regions[size_col].max():.0f}.")
+    inputs = [("Parcellation", str(parc.name)), ("Space", space), ("Level", str(parc.level)),
+              ("Parcels", str(parc.n_parcels))]
+    inputs += [(k, str(v)) for k, v in params.items()]
+    return ParcellationReport(ReportContext(
+        title=f"Parcellation report: {parc.name}",
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        summary=summary, inputs=inputs, provenance={"nispace": __version__},
+        parcellation={"name": parc.name, "spaces": parc.spaces, "n_parcels": parc.n_parcels,
+                      "regions": regions, "excluded": []},
+        figures=figures))
