@@ -37,6 +37,36 @@ _SAVE_FORMAT = "nispace-object"
 _CV_METHODS = {"pls", "pcr", "lasso", "ridge", "elasticnet"}
 
 
+def _is_annotation_key(item) -> bool:
+    return (isinstance(item, tuple) and len(item) == 4
+            and all(isinstance(v, str) for v in item))
+
+
+def _is_annotation(data) -> bool:
+    """A neuromaps-style annotation ``(source, desc, space, den|res)`` or a list of them."""
+    if _is_annotation_key(data):
+        return True
+    return (isinstance(data, list) and len(data) > 0
+            and all(_is_annotation_key(d) for d in data))
+
+
+def _fetch_annotations(data, verbose) -> dict:
+    """``{"source_desc_space_denres": path or (L, R)}`` for annotation tuple(s)."""
+    from .datasets import fetch_annotation
+
+    out = {}
+    for source, desc, space, denres in ([data] if _is_annotation_key(data) else data):
+        key = "res" if denres.endswith("mm") else "den"
+        paths = fetch_annotation(source=source, desc=desc, space=space, **{key: denres},
+                                 return_single=True, verbose=verbose)
+        if isinstance(paths, dict):
+            raise ValueError(f"annotation ({source}, {desc}, {space}, {denres}) matches "
+                             f"several files: {list(paths)}.")
+        out[f"{source}_{desc}_{space}_{denres}"] = (tuple(paths) if isinstance(paths, list)
+                                                   else paths)
+    return out
+
+
 def _set_means(x: pd.DataFrame) -> pd.DataFrame:
     """Mean map of every set of X (rows with a ``set`` index level), in set order."""
     sets = x.index.get_level_values("set")
@@ -58,9 +88,12 @@ class NiSpace:
     ----------
     x : images, table, array or str
         Reference maps (e.g. PET receptor maps): NIfTI/GIfTI images, paths, a list
-        or dict of them, a DataFrame/array (maps x parcels), or the name of a
+        or dict of them, a DataFrame/array (maps x parcels), the name of a
         reference dataset (``"pet"``, ``"mrna"``, ...), fetched for the
-        parcellation (with ``x_collection``).
+        parcellation (with ``x_collection``), a neuromaps-style annotation
+        ``(source, desc, space, den|res)`` or a list of them
+        (:func:`nispace.datasets.fetch_annotation`), or a Neurovault result
+        (:func:`nispace.datasets.neurovault.fetch_neurovault`).
     y : same as x, optional
         Target maps (e.g. a meta-analytic map, subject data). ``None``: X is
         colocalized with itself (self-pairs are NaN).
@@ -191,6 +224,12 @@ class NiSpace:
         from .io import read_input
 
         logger.info("Checking input data for '%s'.", name)
+        if _is_annotation(data):
+            data = _fetch_annotations(data, self.verbose)
+        elif hasattr(data, "images_meta") and hasattr(data, "images"):
+            from .datasets.neurovault import neurovault_maps
+
+            data = neurovault_maps(data)  # a Neurovault result: {label: image path}
         if isinstance(data, str) and not os.path.exists(data):
             from .datasets import fetch_reference
 

@@ -7,7 +7,6 @@ from html.parser import HTMLParser
 
 import nibabel as nib
 import numpy as np
-import pandas as pd
 import pytest
 
 import nispace

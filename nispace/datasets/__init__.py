@@ -14,9 +14,16 @@ from .examples import available_examples, fetch_example
 from .parcellations import available_parcellations, fetch_parcellation
 from .references import available_datasets, fetch_metadata, fetch_reference
 from .templates import fetch_template
+from .neurovault import fetch_neurovault, fetch_neurovault_ids, neurovault_maps
+from .annotations import (available_annotations, available_tags, describe_annotations,
+                          fetch_annotation)
 
 __all__ = [
     "DEFAULT_DATA_URL",
+    "available_annotations",
+    "available_tags",
+    "describe_annotations",
+    "fetch_annotation",
     "DataFetchError",
     "available_datasets",
     "available_examples",
@@ -24,6 +31,8 @@ __all__ = [
     "fetch_example",
     "fetch_file",
     "fetch_manifest",
+    "fetch_neurovault",
+    "fetch_neurovault_ids",
     "fetch_metadata",
     "fetch_parcellation",
     "fetch_reference",
@@ -33,5 +42,6 @@ __all__ = [
     "get_data_url",
     "list_collections",
     "load_collection",
+    "neurovault_maps",
     "reset_files_used",
 ]

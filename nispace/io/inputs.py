@@ -268,7 +268,7 @@ def read_input(data, parcellation=None, labels=None, name: str = "x",
                 if b.names is None:
                     b.names = _image_names(src)
                 sources += src
-            values, _ = _parcellate_sources(sources, parcellation, **parcellate_kwargs)
+            values = _parcellate_by_kind(sources, parcellation, parcellate_kwargs)
             start = 0
             for b in image_blocks:
                 b.values = values[start:start + b.n_maps]
@@ -294,6 +294,27 @@ def read_input(data, parcellation=None, labels=None, name: str = "x",
                         name, n_nan, values.shape[1])
         logger.info("Got '%s' data for %d map(s) x %d parcels.", name, *df.shape)
         return df
+
+
+def _parcellate_by_kind(sources, parcellation, parcellate_kwargs) -> np.ndarray:
+    """Parcellate volumes and surface pairs separately (one call per kind, so shared
+    grids are still reduced together) and return the rows in the sources' order."""
+    offsets = np.cumsum([0] + [s.n_maps for s in sources])
+    kinds = sorted({s.kind for s in sources})
+    if len(kinds) == 1:
+        return _parcellate_sources(sources, parcellation, **parcellate_kwargs)[0]
+    out = None
+    for kind in kinds:
+        idx = [i for i, s in enumerate(sources) if s.kind == kind]
+        part, _ = _parcellate_sources([sources[i] for i in idx], parcellation,
+                                      **parcellate_kwargs)
+        if out is None:
+            out = np.full((offsets[-1], part.shape[1]), np.nan, dtype=part.dtype)
+        row = 0
+        for i in idx:
+            out[offsets[i]:offsets[i + 1]] = part[row:row + sources[i].n_maps]
+            row += sources[i].n_maps
+    return out
 
 
 def _image_names(sources) -> list:
