@@ -121,3 +121,13 @@ def test_generate_report_and_to_masker(data_url, tmp_path, space):
     kind = "NiftiLabelsMasker" if space.startswith("MNI") else "SurfaceLabelsMasker"
     assert type(masker).__name__ == kind
     assert list(masker.lut["name"][1:]) == parc.labels
+
+
+def test_public_mesh_and_template_accessors(data_url):
+    parc = fetch_parcellation("Schaefer100", verbose=False)
+    assert parc.get_hemi_sizes("fsLR") == (32492, 32492)
+    (left, right), (faces_l, _) = parc.get_mesh("fsLR", "sphere")
+    assert left.shape == (32492, 3) and faces_l.shape[1] == 3
+    with pytest.raises(ValueError, match="space: 'MNI152NLin6Asym' is a volume space"):
+        parc.get_mesh("MNI152NLin6Asym")
+    assert nib.load(parc.get_template("MNI152NLin6Asym", "T1w", "2mm")).shape[:3] == (91, 109, 91)

@@ -403,6 +403,32 @@ class Parcellation:
             faces.append(np.asarray(surfs[0].agg_data("triangle"), dtype=np.int64))
         return coords, faces
 
+    def get_mesh(self, space: str | None = None, desc: str = "midthickness"
+                 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Template mesh of a surface space: ``([coords_L, coords_R], [faces_L, faces_R])``.
+
+        ``desc`` is ``"midthickness"`` (fsaverage: mean of white and pial),
+        ``"inflated"``, ``"sphere"``, ``"white"``, ``"pial"``, ... as the data
+        source provides them.
+        """
+        space, entry = self._space(space)
+        if entry.kind != "surface":
+            raise ValueError(f"space: {space!r} is a volume space of {self.name!r}; meshes "
+                             f"exist for its surface spaces {self.surface_spaces_cortex}.")
+        return self._mesh(space, desc)
+
+    def get_hemi_sizes(self, space: str | None = None) -> tuple[int, int]:
+        """Vertices per hemisphere ``(n_left, n_right)`` of a surface space."""
+        space, entry = self._space(space)
+        if entry.kind != "surface":
+            raise ValueError(f"space: {space!r} is not a surface space of {self.name!r}.")
+        return entry.hemi_sizes()
+
+    def get_template(self, space: str, desc: str = "T1w", res: str | None = None):
+        """A template file of ``space`` from the same data source as this parcellation
+        (see :func:`nispace.datasets.fetch_template`)."""
+        return self._template(space, desc, res)
+
     def _medial_mask(self, space: str) -> list[np.ndarray] | None:
         try:
             files = self._template(space, "medial", self._density(space))

@@ -56,7 +56,7 @@ def _spin_geometry(parc: Parcellation, method: str) -> tuple[dict, str]:
                          f"version; use null_method='moran' or 'burt2020'.")
     geo: dict = {"space": space}
     if method in ("baum", "cornblath"):
-        (c_l, c_r), _ = cx._mesh(space, "sphere")
+        (c_l, c_r), _ = cx.get_mesh(space, "sphere")
         data = cx.get_data(space)
         n_l = c_l.shape[0]
         geo.update(vertex_coords=(c_l, c_r), vertex_labels=(data[:n_l], data[n_l:]),

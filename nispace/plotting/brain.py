@@ -284,12 +284,9 @@ def _background(parc: Parcellation, space: str):
     can be fetched."""
     import nibabel as nib
 
-    from ..datasets.templates import fetch_template
-
     for candidate in dict.fromkeys([space, _DEFAULT_MNI]):
         try:
-            path = fetch_template(candidate, desc="T1w", res="2mm", data_dir=parc._data_dir,
-                                  data_url=parc._data_url, verbose=False)
+            path = parc.get_template(candidate, desc="T1w", res="2mm")
         except (ValueError, KeyError, OSError) as exc:
             logger.info("No T1w background for %s (%s).", candidate, exc)
             continue
@@ -302,12 +299,12 @@ def _background(parc: Parcellation, space: str):
 
 def _surface_mesh(parc: Parcellation, space: str, surf_mesh: str):
     try:
-        return parc._mesh(space, surf_mesh)
+        return parc.get_mesh(space, surf_mesh)
     except ValueError as exc:
         if surf_mesh == "midthickness":
             raise
         logger.info("No %r mesh for %s (%s); using 'midthickness'.", surf_mesh, space, exc)
-        return parc._mesh(space, "midthickness")
+        return parc.get_mesh(space, "midthickness")
 
 
 # ---------------------------------------------------------------------------------------
@@ -422,7 +419,7 @@ def _draw_surface(fig, grid, m: int, values: np.ndarray, part: _Part, mesh, cmap
     from nilearn.plotting import plot_surf
 
     vertex = _vertex_values(values, part.parc, part.space)[0]
-    n_left = part.parc._spaces[part.space].hemi_sizes()[0]
+    n_left = part.parc.get_hemi_sizes(part.space)[0]
     coords, faces = mesh
     for k, (hemi, view) in enumerate(SURFACE_VIEWS):
         ax = fig.add_subplot(grid[m, k], projection="3d")
