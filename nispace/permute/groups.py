@@ -99,26 +99,81 @@ def _clean_batch(values: np.ndarray, step: dict, perms: np.ndarray) -> np.ndarra
     return values[None] - D[:, :, 1:1 + k] @ beta[:, 1:1 + k]
 
 
-def _replay_batch(values: np.ndarray, steps: list[dict], perms: np.ndarray) -> list[np.ndarray]:
-    """:func:`replay_steps` for every row of ``perms``; steps that do not depend on the
-    labels run once, the protected covariate regression runs batched when possible."""
+#: two-group transforms computed for a whole chunk of label permutations at once
+_BATCHED_TRANSFORMS = ("meandiff", "cohen", "hedges")
+
+
+def _transform_batch(values: np.ndarray, step: dict, perms: np.ndarray) -> np.ndarray | None:
+    """``meandiff``/``cohen``/``hedges`` of ``values`` ((n, p) shared or (b, n, p)) for
+    every permutation of the group labels, ``(b, 1, p)``, with the formulas of
+    :mod:`nispace.stats.effectsize`; None when the fast path does not apply."""
+    from ..stats import effectsize as es
+    from ..stats.transforms import _split_groups, parse_transform
+
+    t = parse_transform(step["formula"])
+    if (t.operation not in _BATCHED_TRANSFORMS or t.paired or step.get("groups") is None
+            or np.isnan(values).any()):
+        return None
+    groups = np.asarray(step["groups"], dtype=object)
+    _, level = _split_groups(groups, groups.size, step.get("levels"))
+    # centring by the overall mean changes no mean difference or variance and keeps the
+    # one-pass sums of squares below accurate
+    Y = values - values.mean(axis=-2, keepdims=True)
+    parts = []
+    for arg in t.args:  # (first, second) group of the formula
+        member = np.array([g == level[arg] for g in groups.tolist()])
+        mask = member[perms].astype(np.float64)  # (b, n)
+        n = mask.sum(axis=1)[:, None]  # the same for every permutation
+        if Y.ndim == 2:
+            total, squares = mask @ Y, mask @ (Y * Y)
+        else:
+            total = np.matmul(mask[:, None, :], Y)[:, 0]
+            squares = np.matmul(mask[:, None, :], Y * Y)[:, 0]
+        mean = total / n
+        parts.append((n, mean, (squares - n * mean * mean) / (n - 1)))
+    (n_1, m_1, v_1), (n_2, m_2, v_2) = parts
+    if t.operation == "meandiff":
+        return (m_1 - m_2)[:, None, :]
+    if (n_1 < 2).any() or (n_2 < 2).any():
+        return None  # let the loop raise its message about too-small groups
+    df = n_1 + n_2 - 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pooled_sd = np.sqrt(((n_1 - 1) * v_1 + (n_2 - 1) * v_2) / df)
+    d = es._safe_divide(m_1 - m_2, pooled_sd)
+    if t.operation == "hedges":
+        d = d * es.hedges_correction(df)
+    return d[:, None, :]
+
+
+def _replay_batch(values: np.ndarray, steps: list[dict], perms: np.ndarray) -> np.ndarray:
+    """:func:`replay_steps` for every row of ``perms``, ``(b, n_out, n_parcels)``: steps
+    that do not depend on the labels run once; the protected covariate regression and
+    the common two-group transforms run batched when possible, else per permutation."""
     first = next((i for i, s in enumerate(steps)
                   if s.get("protect") is not None or s.get("groups") is not None), len(steps))
     values = replay_steps(values, steps[:first])  # label-independent prefix: once
     if first == len(steps):
-        return [values] * len(perms)
+        return np.broadcast_to(values, (len(perms),) + values.shape)
     rest = steps[first:]
+    batch = None
     if rest[0]["kind"] == "clean":
         batch = _clean_batch(values, rest[0], perms)
         if batch is not None:
-            return [replay_steps(batch[i], rest[1:], perm) for i, perm in enumerate(perms)]
-    return [replay_steps(values, rest, perm) for perm in perms]
+            rest = rest[1:]
+    current = values if batch is None else batch
+    if len(rest) == 1 and rest[0]["kind"] == "transform":
+        out = _transform_batch(current, rest[0], perms)
+        if out is not None:
+            return out
+    if batch is None:
+        return np.stack([replay_steps(values, rest, perm) for perm in perms])
+    return np.stack([replay_steps(batch[i], rest, perm) for i, perm in enumerate(perms)])
 
 
 def _groups_chunk(start, stop, seed, spec: ColocSpec, X, y_raw, steps, blocks):
     rng = as_generator(seed)
     perms = np.stack([permute_labels(len(y_raw), rng, blocks) for _ in range(stop - start)])
-    return spec(X, np.stack(_replay_batch(y_raw, steps, perms)))
+    return spec(X, np.ascontiguousarray(_replay_batch(y_raw, steps, perms)))
 
 
 def null_colocalizations_groups(spec: ColocSpec, X: np.ndarray, y_raw: np.ndarray,
