@@ -322,3 +322,31 @@ def test_batched_replay_equals_the_loop(formula, covariates):
     fast = _replay_batch(y, steps, perms)
     slow = np.stack([replay_steps(y, steps, perm) for perm in perms])
     np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-12)
+
+
+def test_set_and_pair_nulls_against_exhaustive_enumeration():
+    """Random sets and random re-pairings converge to the exact permutation p-values
+    obtained by enumerating every subset / every pairing."""
+    from itertools import combinations, permutations
+
+    from nispace.permute.pairs import null_colocalizations_pairs
+    from nispace.permute.sets import null_colocalizations_sets
+    from nispace.stats.pvalues import null_to_p
+
+    rng = np.random.default_rng(0)
+    pool = np.tanh(rng.normal(0, 0.4, (1, 9)))  # rho of one Y map with 9 X maps
+    obs = np.tanh(np.arctanh(pool[0, [0, 1, 2]]).mean())  # a set of the first three
+    exact = [np.tanh(np.arctanh(pool[0, list(c)]).mean()) for c in combinations(range(9), 3)]
+    p_exact = np.mean(np.abs(exact) >= abs(obs) - 1e-12)
+    null = null_colocalizations_sets({"rho": pool}, [3], 20000, 1, how="mean",
+                                     rho_scale={"rho": True})["rho"]
+    p = null_to_p(np.array([[obs]]), null, "two")[0, 0]
+    assert p == pytest.approx(p_exact, abs=4 * np.sqrt(p_exact * (1 - p_exact) / 20000) + 1e-4)
+
+    colocs = rng.normal(0, 0.3, (5, 5)) + np.eye(5) * 0.4  # Y_i vs X_j, pairs on the diagonal
+    within = np.diag(colocs).mean()
+    exact = [colocs[list(perm), range(5)].mean() for perm in permutations(range(5))]
+    p_exact = np.mean(np.abs(exact) >= abs(within) - 1e-12)
+    null = null_colocalizations_pairs(colocs, 20000, 2)["within"][:, 0, 0]
+    p = (1 + np.sum(np.abs(null) >= abs(within) - 1e-12)) / 20001
+    assert p == pytest.approx(p_exact, abs=4 * np.sqrt(p_exact * (1 - p_exact) / 20000) + 1e-4)
