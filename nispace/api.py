@@ -171,6 +171,9 @@ class NiSpace:
 
             resolve_n_proc(self.n_proc)  # a positive integer or -1 (all cores)
             standardize = self._standardize_set(self.standardize)
+            #: what fit() decided and assumed (data space, label order, alignment, ...):
+            #: a JSON-serialisable record copied into every result's provenance
+            self.fit_record_: dict[str, Any] = {}
             self.parcellation_ = self._build_parcellation()
             self.x_ = self._read("x", self.x, self.x_labels)
             self.y_ = (self._read("y", self.y, self.y_labels) if self.y is not None else None)
