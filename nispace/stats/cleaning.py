@@ -384,7 +384,10 @@ def combat(Y: ArrayLike, site: ArrayLike, covariates: ArrayLike | None = None,
     Raises
     ------
     ImportError
-        If neuroHarmonize is not installed (``pip install "nispace[combat]"``).
+        If neuroHarmonize is not installed (``pip install --no-deps
+        neuroHarmonize==2.5.2 neuroCombat==0.2.12``: neuroHarmonize declares
+        ``numpy<2`` and ``pandas<3`` although it runs with current versions, so a
+        plain install would downgrade them).
     ValueError
         For mismatched shapes, NaN in the data, or too few sites/subjects.
     """
@@ -420,7 +423,9 @@ def combat(Y: ArrayLike, site: ArrayLike, covariates: ArrayLike | None = None,
         from neuroHarmonize import harmonizationLearn
     except ImportError as err:
         raise ImportError('combat needs the optional dependency neuroHarmonize: '
-                          'pip install "nispace[combat]"') from err
+                          'pip install --no-deps neuroHarmonize==2.5.2 neuroCombat==0.2.12 '
+                          '(--no-deps: its declared numpy<2/pandas<3 pins would downgrade '
+                          'numpy and pandas; it runs with current versions)') from err
     import pandas as pd  # neuroHarmonize's interface takes a DataFrame
 
     covars = pd.DataFrame({"SITE": labels})
