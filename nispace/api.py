@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
 from ._errors import check_option
 from ._logging import verbose_context
 from .parcellation import Parcellation

@@ -191,6 +191,7 @@ def test_save_and_load_round_trip(pet, subjects, tmp_path, name):
     pd.testing.assert_frame_equal(small.to_frame(), nsp.to_frame())
     with pytest.raises(MissingResultError, match="save_nulls=False"):
         small.get_nulls(permute_what="groups")
+    fig, _ = small.plot(permute_what="groups")  # p and q marks, no null bands
 
 
 def test_the_saved_format_is_json_csv_and_npy(pet, subjects, tmp_path):
