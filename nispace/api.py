@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import logging
 import os
-import pickle
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import __version__
 from ._errors import check_option
 from ._logging import verbose_context
 from .parcellation import Parcellation
+from .results.objects import (ColocalizationResult, CorrectionResult, MissingResultError,
+                              PermutationResult, StaleResultError)
 
 logger = logging.getLogger("nispace.api")
 
@@ -190,9 +190,7 @@ class NiSpace:
             self.x_raw_ = self.x_
             self.transforms_: list[dict] = []
             self.y_steps_: list[dict] = []
-            self.colocalizations_: dict[str, dict[str, pd.DataFrame]] = {}
-            self.coloc_params_: dict[str, dict] = {}
-            self._reset_permutations()
+            self._reset_results()
             self._fitted = True
             return self
 
@@ -455,11 +453,15 @@ class NiSpace:
                    r2_adjusted: bool = True, **kwargs) -> NiSpace:
         """Colocalize every Y map with the X maps.
 
-        Results are stored under the method name and returned by
-        :meth:`get_colocalizations` as DataFrames (rows Y labels, columns X
-        labels, or sets with ``xsea=True``; model-level statistics such as
-        ``r2`` of ``mlr`` as one column).
+        Results are stored as a :class:`~nispace.results.ColocalizationResult`
+        under the method name (``"spearman"``, or ``"spearman_xsea"`` with
+        ``xsea=True``) and returned by :meth:`get_colocalizations` as DataFrames
+        (rows Y labels, columns X labels, or sets with ``xsea=True``; model-level
+        statistics such as ``r2`` of ``mlr`` as one column). Colocalizing again
+        under the same name replaces the result and discards the permutations and
+        corrections built on the earlier one.
         """
+        from .results.provenance import base_provenance
         from .stats.coloc import colocalize
 
         self._check_fitted()
@@ -469,7 +471,8 @@ class NiSpace:
             z = self.z_.to_numpy() if self.z_ is not None else None
             if method.startswith("partial") and z is None:
                 raise ValueError(f"method: {method!r} needs Z maps; pass z= to NiSpace.")
-            if method in _CV_METHODS and self.parcellation_hemi is None:
+            if method in _CV_METHODS and self.parcellation_hemi is None \
+                    and self.parcellation_ is not None:
                 kwargs.setdefault("coords", self.parcellation_.get_centroids())
             stats = colocalize(x.to_numpy(), y.to_numpy(), method, Z=z, fisher_z=fisher_z,
                                zy_matched=zy_matched, r2_adjusted=r2_adjusted,
@@ -491,12 +494,12 @@ class NiSpace:
                                          columns=[stat] if arr.size == len(y) else None)
                 results[stat] = frame
             key = method + ("_xsea" if xsea else "")
-            self.colocalizations_[key] = results
-            self.coloc_params_[key] = {"method": method, "xsea": xsea, "xsea_aggr": xsea_aggr,
-                                       "options": {"fisher_z": fisher_z,
-                                                   "zy_matched": zy_matched,
-                                                   "r2_adjusted": r2_adjusted, **kwargs}}
-            self._reset_permutations(key)
+            self._discard_permutations(key)
+            self.colocalizations_[key] = ColocalizationResult(
+                key=key, method=method, xsea=xsea, xsea_aggr=xsea_aggr,
+                options={"fisher_z": fisher_z, "zy_matched": zy_matched,
+                         "r2_adjusted": r2_adjusted, **kwargs},
+                stats=results, provenance=base_provenance(self))
             logger.info("Stored %s colocalization statistics: %s.", key, list(results))
             return self
 
@@ -516,8 +519,9 @@ class NiSpace:
         return pd.DataFrame(values, index=frame.index, columns=pd.Index(set_names, name="set"))
 
     def get_colocalizations(self, method: str | None = None, stat: str | None = None,
-                            get_nulls: bool = False, normalized: bool = False):
-        """Stored colocalizations.
+                            get_nulls: bool = False, normalized: bool = False,
+                            permute_what: str | None = None):
+        """Stored colocalizations (only reads; never computes).
 
         Parameters
         ----------
@@ -526,56 +530,211 @@ class NiSpace:
             omitted only when a single method has been run.
         stat : str, optional
             One statistic (``"rho"``, ``"r2"``, ``"beta"``, ...). Omitted: the
-            method's main statistic if it has only one, else a dict of all.
+            method's only statistic as a DataFrame, or a dict of all of them.
         get_nulls : bool
-            Also return the null colocalizations of the last :meth:`permute` call,
-            arrays ``(n_perm, n_rows, n_cols)``: ``(colocalizations, nulls)``.
+            Also return the null colocalizations, arrays ``(n_perm, n_rows,
+            n_cols)``: ``(colocalizations, nulls)``.
         normalized : bool
             Return the colocalizations as z-scores against their null distribution
             (``(observed - mean(null)) / sd(null)``; needs :meth:`permute`).
+        permute_what : str, optional
+            Which permutation (``"xmaps"``, ``"groups"``, ...) for ``normalized`` and
+            ``get_nulls``; may be omitted when the method was permuted one way.
         """
         self._check_fitted()
-        key = self._method_key(method, self.colocalizations_, "colocalizations")
+        key = self._coloc_key(method)
         if normalized:
-            if key not in self.z_values_:
-                raise RuntimeError(f"normalized=True needs null distributions; call "
-                                   f"nsp.permute(method={key!r}) first.")
-            result = self._pick(self.z_values_[key], stat)
+            result = self._permutation(key, permute_what).get_z(stat)
         else:
-            result = self._pick(self.colocalizations_[key], stat)
+            result = self.colocalizations_[key].get(stat)
         if not get_nulls:
             return result
-        if key not in self.nulls_:
-            raise RuntimeError(f"get_nulls=True needs null distributions; call "
-                               f"nsp.permute(method={key!r}) first.")
-        return result, self.get_nulls(key, stat)
+        return result, self._permutation(key, permute_what).get_nulls(stat)
 
     # ----------------------------------------------------------------------------------
-    # permutation, p-values, corrections
+    # result objects: lookup, staleness
 
-    def _reset_permutations(self, key: str | None = None) -> None:
-        stores = ("nulls_", "p_values_", "z_values_", "permutations_", "p_corrected_")
-        if key is None:
-            for name in stores:
-                setattr(self, name, {})
-            return
-        for name in stores:
-            getattr(self, name, {}).pop(key, None)
+    def _reset_results(self) -> None:
+        #: ``{method key: ColocalizationResult}``
+        self.colocalizations_: dict[str, ColocalizationResult] = {}
+        #: ``{method key: {permute_what: PermutationResult}}``
+        self.permutations_: dict[str, dict[str, PermutationResult]] = {}
+        #: every CorrectionResult, oldest first
+        self.corrections_: list[CorrectionResult] = []
 
-    def _method_key(self, method: str | None, store: dict, what: str) -> str:
-        done = list(store)
+    def _discard_permutations(self, key: str, permute_what: str | None = None) -> None:
+        """Drop the permutations (and their corrections) built on the result ``key``."""
+        kinds = self.permutations_.get(key, {})
+        drop = list(kinds) if permute_what is None else \
+            [permute_what] if permute_what in kinds else []
+        if drop:
+            logger.info("Discarding the %s permutation(s) of the earlier '%s' result and "
+                        "their corrections.", drop, key)
+        for what in drop:
+            del kinds[what]
+        self.corrections_ = [c for c in self.corrections_
+                             if not (c.key == key and c.permute_what in drop)]
+
+    def _coloc_key(self, method: str | None, permuted: bool = False) -> str:
+        """The stored colocalization named by ``method`` (with ``permuted``: among those
+        that were permuted)."""
+        store = self.colocalizations_
+        done = [k for k in store if not permuted or self.permutations_.get(k)]
+        if not store:
+            raise MissingResultError("No colocalizations yet; call nsp.colocalize(method) "
+                                     "first.")
         if not done:
-            raise RuntimeError(f"No {what} yet; call " + (
-                "nsp.colocalize(method) first." if what == "colocalizations" else
-                "nsp.permute(...) first."))
+            raise MissingResultError("No permutations yet; call nsp.permute(...) first.")
         if method is None:
             if len(done) > 1:
                 raise ValueError(f"method: several methods were run ({done}); name one.")
             return done[0]
         if method not in store and f"{method}_xsea" in store:
-            return f"{method}_xsea"
+            method = f"{method}_xsea"
+        if permuted and method in store and method not in done:
+            raise MissingResultError(f"No permutations of the {method!r} colocalization yet; "
+                                     f"call nsp.permute(method={method!r}) first.")
         check_option("method", method, done)
         return method
+
+    def _permutation(self, method: str | None, permute_what: str | None = None
+                     ) -> PermutationResult:
+        key = self._coloc_key(method, permuted=True)
+        kinds = self.permutations_[key]
+        if permute_what is None:
+            if len(kinds) > 1:
+                raise ValueError(f"permute_what: {key!r} was permuted in several ways "
+                                 f"({list(kinds)}); name one, e.g. "
+                                 f"permute_what={next(iter(kinds))!r}.")
+            return next(iter(kinds.values()))
+        if permute_what == "maps":  # "maps" names the only map permutation
+            maps = [k for k in kinds if k.endswith("maps")]
+            permute_what = maps[0] if len(maps) == 1 else permute_what
+        check_option("permute_what", permute_what, list(kinds))
+        return kinds[permute_what]
+
+    def _correction(self, method: str | None, permute_what: str | None,
+                    mc_method: str | None, mc_dimension: str | None) -> CorrectionResult:
+        """The newest correction matching the arguments (``None`` matches any)."""
+        perm = self._permutation(method, permute_what)
+        canonical = None
+        if mc_method is not None:
+            from .stats.correction import canonical_mc_method
+
+            canonical = canonical_mc_method(mc_method, "mc_method")
+        found = [c for c in self.corrections_
+                 if c.key == perm.key and c.permute_what == perm.permute_what
+                 and (canonical is None or c.mc_method == canonical)
+                 and (mc_dimension is None or c.mc_dimension == mc_dimension)]
+        if not found:
+            call = (f"nsp.correct_p(mc_method={mc_method or 'meff'!r}"
+                    + (f", mc_dimension={mc_dimension!r}" if mc_dimension else "")
+                    + f", method={perm.key!r}"
+                    + (f", permute_what={perm.permute_what!r})"
+                       if len(self.permutations_[perm.key]) > 1 else ")"))
+            what = f"{canonical!r} " if canonical else ""
+            raise MissingResultError(f"No {what}corrected p-values of the {perm.key!r} "
+                                     f"permutation ({perm.permute_what}); call {call} first.")
+        return found[-1]
+
+    def get_colocalization_result(self, method: str | None = None) -> ColocalizationResult:
+        """The :class:`~nispace.results.ColocalizationResult` of ``method``."""
+        self._check_fitted()
+        return self.colocalizations_[self._coloc_key(method)]
+
+    def get_permutation_result(self, method: str | None = None,
+                               permute_what: str | None = None) -> PermutationResult:
+        """The :class:`~nispace.results.PermutationResult` of one permutation."""
+        self._check_fitted()
+        return self._permutation(method, permute_what)
+
+    def get_correction_result(self, method: str | None = None,
+                              permute_what: str | None = None, mc_method: str | None = None,
+                              mc_dimension: str | None = None) -> CorrectionResult:
+        """The :class:`~nispace.results.CorrectionResult` asked for (default: the last
+        correction of the permutation)."""
+        self._check_fitted()
+        return self._correction(method, permute_what, mc_method, mc_dimension)
+
+    @staticmethod
+    def _step_call(step: dict) -> str:
+        if "y" in step:
+            return f"transform_y({step['y']!r})"
+        if "z" in step:
+            return f"transform_z({step['z']!r})"
+        if "clean_y" in step:
+            return f"clean_y(how={step['clean_y']!r})"
+        if "reduce_x" in step:
+            return f"reduce_x({step['reduce_x']!r})"
+        return repr(step)
+
+    def _check_current(self, result, what: str, call: str) -> None:
+        """Raise if X, Y or Z changed since ``result`` was computed."""
+        from .results.provenance import content_hash
+
+        data = result.provenance.get("data", {})
+        now = {"x": self.x_, "y": self.get_y(), "z": self.z_}
+        changed = [k.upper() for k, frame in now.items()
+                   if (data.get(k) or {}).get("sha256") != content_hash(frame)]
+        if not changed:
+            return
+        steps = self.transforms_[len(result.provenance.get("steps", [])):]
+        since = (", ".join(self._step_call(s) for s in steps) if steps
+                 else f"{'/'.join(changed)} changed")
+        raise StaleResultError(f"The {what} was computed before {since}; call {call} again.")
+
+    def _check_coloc_current(self, key: str) -> None:
+        coloc = self.colocalizations_[key]
+        call = f"nsp.colocalize({coloc.method!r}" + (", xsea=True)" if coloc.xsea else ")")
+        self._check_current(coloc, f"{key!r} colocalization", call)
+
+    def to_frame(self, method: str | None = None, permute_what: str | None = None,
+                 mc_method: str | None = None) -> pd.DataFrame:
+        """All results as one tidy table (the CLI's ``results.csv``).
+
+        One row per (method, permutation, statistic, Y map, X map); columns
+        ``method``, ``permute_what``, ``stat``, ``y``, ``x`` (``set`` for XSEA),
+        ``value``, ``p``, ``q`` (corrected p), ``mc_method``, ``mc_dimension``, ``z``
+        (see :mod:`nispace.results.tidy`). A colocalization without permutation
+        gives rows with ``p``/``q``/``z`` NaN and ``permute_what`` ``"none"``; a
+        colocalization permuted in several ways gives one block per permutation.
+
+        Parameters
+        ----------
+        method : str, optional
+            One stored colocalization (default: all).
+        permute_what : str, optional
+            One permutation kind (default: all).
+        mc_method : str, optional
+            Which correction fills ``q`` (default: the last one of each permutation).
+        """
+        from .results.tidy import tidy_frame
+
+        self._check_fitted()
+        keys = list(self.colocalizations_) if method is None else [self._coloc_key(method)]
+        if not keys:
+            raise MissingResultError("No colocalizations yet; call nsp.colocalize(method) "
+                                     "first.")
+        parts = []
+        for key in keys:
+            coloc = self.colocalizations_[key]
+            kinds = self.permutations_.get(key, {})
+            if permute_what is not None:
+                kinds = {permute_what: self._permutation(key, permute_what)}
+            if not kinds:
+                parts.append(tidy_frame(coloc))
+            for perm in kinds.values():
+                try:
+                    corr = self._correction(key, perm.permute_what, mc_method, None)
+                except MissingResultError:
+                    if mc_method is not None:
+                        raise
+                    corr = None
+                parts.append(tidy_frame(coloc, perm, corr))
+        return pd.concat(parts, ignore_index=True)
+
+    # ----------------------------------------------------------------------------------
+    # permutation, p-values, corrections
 
     def _parcel_positions(self) -> np.ndarray:
         """Positions of the data's parcels in the parcellation's label order."""
@@ -592,17 +751,18 @@ class NiSpace:
     def _coloc_spec(self, key: str):
         from .permute.spec import ColocSpec, SetSpec
 
-        params = self.coloc_params_[key]
+        coloc = self.colocalizations_[key]
+        options = coloc.options.to_dict()
         sets = None
-        if params["xsea"]:
+        if coloc.xsea:
             names = self.x_.index.names
             sets = SetSpec(self.x_.index.get_level_values("set").to_numpy(),
-                           how=params["xsea_aggr"],
+                           how=coloc.xsea_aggr,
                            weights=(self.x_.index.get_level_values("weight")
                                     .to_numpy(dtype=float) if "weight" in names else None),
-                           fisher_z=params["options"].get("fisher_z", False))
+                           fisher_z=options.get("fisher_z", False))
         z = self.z_.to_numpy() if self.z_ is not None else None
-        return ColocSpec(params["method"], Z=z, options=dict(params["options"]), sets=sets,
+        return ColocSpec(coloc.method, Z=z, options=options, sets=sets,
                          self_pairs=self.y_ is None)
 
     def permute(self, what: str = "maps", method: str | None = None,
@@ -652,8 +812,18 @@ class NiSpace:
             Reuse null maps cached on disk for the same maps, model, n_perm and seed.
         null_kwargs : dict, optional
             Options of the null model.
+
+        Notes
+        -----
+        The result is a :class:`~nispace.results.PermutationResult` stored under
+        the method and ``permute_what`` (``"groups"``, ``"xmaps"``, ``"ymaps"``,
+        ``"xymaps"``, ``"sets"``, ``"pairs"``): permutations of several kinds
+        coexist; permuting the same kind again replaces it (and its corrections).
+        If X, Y or Z changed since the colocalization (e.g. :meth:`transform_y`), a
+        :class:`~nispace.results.StaleResultError` names the call to make.
         """
         from .permute import engine
+        from .results.provenance import base_provenance
         from .stats import pvalues
 
         self._check_fitted()
@@ -662,26 +832,30 @@ class NiSpace:
         n_proc = engine.resolve_n_proc(self.n_proc if n_proc is None else n_proc)
         with verbose_context(self.verbose):
             logger.info("*** NiSpace.permute() - Estimate exact non-parametric p values. ***")
-            key = self._method_key(method, self.colocalizations_, "colocalizations")
-            observed = self.colocalizations_[key]
+            key = self._coloc_key(method)
+            self._check_coloc_current(key)
+            coloc = self.colocalizations_[key]
+            observed = coloc.stats.to_dict()
             logger.info("Permutation of: %s (method '%s', n_perm = %d).", what, key, n_perm)
-            info = {"what": what, "method": key, "n_perm": int(n_perm), "seed": seed,
-                    "n_proc": n_proc}
+            extra: dict[str, Any] = {}
+            null_model, which = None, None
             if what == "maps":
-                nulls, extra = self._permute_maps(key, maps_which, null_method, n_perm,
-                                                  null_maps, dist_mat, seed, n_proc,
-                                                  use_cache, null_kwargs)
-                info.update(extra)
+                nulls, info = self._permute_maps(key, maps_which, null_method, n_perm,
+                                                 null_maps, dist_mat, seed, n_proc,
+                                                 use_cache, null_kwargs)
+                null_model, which = info["null_method"], info["maps_which"]
             elif what == "groups":
                 nulls = self._permute_groups(key, n_perm, groups, subjects, paired, seed,
                                              n_proc)
-                info["paired"] = bool(paired)
             elif what == "sets":
                 nulls = self._permute_sets(key, n_perm, seed, n_proc)
             else:
-                observed, nulls = self._permute_pairs(key, n_perm, seed, n_proc)
+                observed, nulls, extra = self._permute_pairs(key, n_perm, seed, n_proc)
             stats = [s for s in observed if s in nulls
                      and nulls[s].shape[1:] == observed[s].shape]
+            if not stats:
+                raise ValueError(f"what={what!r}: the nulls of {key!r} match none of its "
+                                 f"statistics ({list(observed)}); nothing to test.")
             tails = pvalues.resolve_tails(p_tails, stats, pvalues.DEFAULT_TAILS)
             pooled = pvalues.resolve_pooled_p(pooled_p, len(self.get_y()))
             logger.info("Calculating exact p-values (tails = %s%s).", tails,
@@ -702,12 +876,14 @@ class NiSpace:
                 z_frames[stat] = pd.DataFrame(z, index=index, columns=obs.columns)
                 obs_store[stat] = pd.DataFrame(values, index=index, columns=obs.columns)
                 null_store[stat] = null
-            info.update(p_tails=tails, pooled_p=pooled, stats=stats, observed=obs_store)
-            self.nulls_[key] = null_store
-            self.p_values_[key] = p_frames
-            self.z_values_[key] = z_frames
-            self.permutations_[key] = info
-            self.p_corrected_[key] = {}
+            permute_what = f"{which.lower()}maps" if what == "maps" else what
+            self._discard_permutations(key, permute_what)
+            self.permutations_.setdefault(key, {})[permute_what] = PermutationResult(
+                key=key, permute_what=permute_what, kind=what, null_model=null_model,
+                n_perm=int(n_perm), seed=seed, n_proc=n_proc, tails=tails, pooled=pooled,
+                paired=bool(paired), maps_which=which, observed=obs_store, p=p_frames,
+                z=z_frames, nulls=null_store, extra=extra,
+                provenance=base_provenance(self))
             for stat in stats:
                 n_sig = int((p_frames[stat].to_numpy() < 0.05).sum())
                 logger.info("%s: %d/%d p < 0.05 (uncorrected).", stat, n_sig,
@@ -720,8 +896,8 @@ class NiSpace:
         from .permute.models import null_model_for
         from .permute.nullmaps import prepare_null_maps
 
-        params = self.coloc_params_[key]
-        which = (maps_which or ("Y" if params["xsea"] else "X")).upper()
+        coloc = self.colocalizations_[key]
+        which = (maps_which or ("Y" if coloc.xsea else "X")).upper()
         check_option("maps_which", which, ["X", "Y", "XY"])
         x = self.x_
         y = self.get_y()
@@ -735,6 +911,10 @@ class NiSpace:
                 desc = "user-provided"
                 continue
             if model is None:
+                if self.parcellation_ is None:
+                    raise ValueError("null_maps: this object has no parcellation (loaded from "
+                                     "a saved analysis); pass null_maps= or fit a new "
+                                     "NiSpace object to compute spatial nulls.")
                 if dist_mat is None and self.parcellation_dist_mat is not None:
                     dist_mat = self.parcellation_dist_mat
                 model, desc = null_model_for(self.parcellation_, null_method,
@@ -777,6 +957,10 @@ class NiSpace:
     def _permute_groups(self, key, n_perm, groups, subjects, paired, seed, n_proc):
         from .permute.groups import null_colocalizations_groups
 
+        if self.y_steps_ is None:
+            raise ValueError("what='groups': this object was loaded from a saved analysis, "
+                             "which keeps the Y steps as hashes only; fit a new NiSpace "
+                             "object to permute group labels.")
         steps = [dict(s) for s in self.y_steps_]
         y_raw = self.get_y(raw=True)
         if groups is not None:
@@ -802,45 +986,51 @@ class NiSpace:
         from .permute.sets import null_colocalizations_sets
         from .stats.coloc import colocalize
 
-        params = self.coloc_params_[key]
-        if not params["xsea"]:
+        coloc = self.colocalizations_[key]
+        if not coloc.xsea:
             raise ValueError("what='sets' tests XSEA set statistics; run "
                              "nsp.colocalize(method, xsea=True) first.")
         spec = self._coloc_spec(key)
         x, y = self.x_, self.get_y()
-        stats = colocalize(x.to_numpy(), y.to_numpy(), params["method"], Z=spec.Z,
-                           **params["options"])
+        options = coloc.options.to_dict()
+        stats = colocalize(x.to_numpy(), y.to_numpy(), coloc.method, Z=spec.Z, **options)
         pair = {k: np.asarray(v, float) for k, v in stats.items()
                 if np.ndim(v) == 2 and np.shape(v) == (len(y), len(x))}
         sets = x.index.get_level_values("set")
         sizes = [int((sets == name).sum()) for name in spec.sets.names]
-        fisher = params["options"].get("fisher_z", False)
-        return null_colocalizations_sets(pair, sizes, n_perm, seed, how=params["xsea_aggr"],
+        fisher = options.get("fisher_z", False)
+        return null_colocalizations_sets(pair, sizes, n_perm, seed, how=coloc.xsea_aggr,
                                          rho_scale={"rho": not fisher}, n_proc=n_proc,
                                          verbose=self.verbose)
 
     def _permute_pairs(self, key, n_perm, seed, n_proc):
         from .permute.pairs import null_colocalizations_pairs, pair_statistics
 
-        params = self.coloc_params_[key]
-        if params["xsea"]:
+        coloc = self.colocalizations_[key]
+        if coloc.xsea:
             raise ValueError("what='pairs' needs map-level colocalizations, not XSEA sets.")
-        obs = self.colocalizations_[key]
-        stat = next((s for s in ("rho", "r2", "beta", "mi") if s in obs), next(iter(obs)))
-        frame = obs[stat]
+        stat = next((s for s in ("rho", "r2", "beta", "mi") if s in coloc.stats),
+                    next(iter(coloc.stats)))
+        frame = coloc.stats[stat]
         if frame.shape[0] != frame.shape[1]:
             raise ValueError(f"what='pairs': expected as many Y as X maps (Y_i pairs with "
                              f"X_i); got {frame.shape[0]} Y and {frame.shape[1]} X maps.")
         summary = pair_statistics(frame.to_numpy())
         observed = {"within": pd.DataFrame([[summary["within"]]], index=pd.Index(["pairs"]),
                                            columns=[stat])}
-        self.pair_summary_ = summary
         return observed, null_colocalizations_pairs(frame.to_numpy(), n_perm, seed,
-                                                    n_proc=n_proc, verbose=self.verbose)
+                                                    n_proc=n_proc, verbose=self.verbose), \
+            {"pair_summary": {k: float(v) for k, v in summary.items()
+                              if np.ndim(v) == 0}}
 
     def correct_p(self, mc_method: str = "meff", method: str | None = None,
-                  mc_dimension: str = "x") -> NiSpace:
+                  mc_dimension: str = "x", permute_what: str | None = None) -> NiSpace:
         """Correct the stored p-values for multiple comparisons.
+
+        The result is a :class:`~nispace.results.CorrectionResult`; several
+        corrections of one permutation coexist (address them with ``mc_method`` /
+        ``mc_dimension`` in :meth:`get_p_values`); correcting the same way again
+        replaces the earlier one.
 
         Parameters
         ----------
@@ -856,37 +1046,49 @@ class NiSpace:
         mc_dimension : {"x", "y", "array"}
             The family: X maps within each Y row (default), Y maps within each
             column, or all tests together.
+        permute_what : str, optional
+            Which permutation of ``method`` (may be omitted if only one).
         """
+        from .results.provenance import base_provenance
         from .stats import correction
 
         self._check_fitted()
-        key = self._method_key(method, self.p_values_, "permutations")
-        canonical = correction.canonical_mc_method(mc_method)
+        perm = self._permutation(method, permute_what)
+        key = perm.key
+        canonical = correction.canonical_mc_method(mc_method, "mc_method")
         check_option("mc_dimension", mc_dimension, ["x", "y", "array"])
-        info = self.permutations_[key]
+        self._check_current(perm, f"{key!r} permutation ({perm.permute_what})",
+                            f"nsp.colocalize({self.colocalizations_[key].method!r}) and "
+                            f"nsp.permute(what={perm.kind!r}, method={key!r}, ...)")
         out = {}
-        for stat, p in self.p_values_[key].items():
+        for stat, p in perm.p.items():
             corr = self._mc_correlations(key, p, mc_dimension) \
                 if canonical.startswith("meff") else None
             kwargs = {}
             if corr is not None:
                 kwargs = {"corr_x": corr.get("x"), "corr_y": corr.get("y")}
             if canonical in ("maxt", "step_maxt"):
-                kwargs = {"null": self.nulls_[key][stat],
-                          "obs": info["observed"][stat].to_numpy(),
-                          "tail": info["p_tails"][stat]}
+                kwargs = {"null": perm.get_nulls(stat),
+                          "obs": perm.observed[stat].to_numpy(),
+                          "tail": perm.tails[stat]}
             out[stat] = pd.DataFrame(
                 correction.correct_p(p.to_numpy(), canonical, mc_dimension=mc_dimension,
                                      **kwargs),
                 index=p.index, columns=p.columns)
-        self.p_corrected_.setdefault(key, {})[(canonical, mc_dimension)] = out
-        info["mc_method"] = (canonical, mc_dimension)
+        self.corrections_ = [c for c in self.corrections_
+                             if (c.key, c.permute_what, c.mc_method, c.mc_dimension)
+                             != (key, perm.permute_what, canonical, mc_dimension)]
+        prov = base_provenance(self)
+        prov["permutation"] = perm.describe()
+        self.corrections_.append(CorrectionResult(
+            key=key, permute_what=perm.permute_what, mc_method=canonical,
+            mc_dimension=mc_dimension, p=out, provenance=prov))
         return self
 
     def _mc_correlations(self, key: str, p: pd.DataFrame, mc_dimension: str):
         """Correlations among the tested maps, for the effective number of tests."""
-        params = self.coloc_params_[key]
-        spearman = "spearman" in params["method"]
+        coloc = self.colocalizations_[key]
+        spearman = "spearman" in coloc.method
 
         def corr(frame: pd.DataFrame) -> np.ndarray:
             values = frame.to_numpy(dtype=float)
@@ -898,7 +1100,7 @@ class NiSpace:
             return np.atleast_2d(np.corrcoef(values))
 
         x = self.x_
-        if params["xsea"]:
+        if coloc.xsea:
             x = _set_means(x)
         out = {}
         if mc_dimension in ("x", "array"):
@@ -909,59 +1111,50 @@ class NiSpace:
         return out
 
     def get_p_values(self, method: str | None = None, stat: str | None = None,
-                     mc_method: str | None = None, mc_dimension: str = "x"):
+                     mc_method: str | None = None, mc_dimension: str | None = None,
+                     permute_what: str | None = None):
         """Permutation p-values (DataFrames like :meth:`get_colocalizations`).
 
-        With ``mc_method`` the corrected p-values (computed on first request, see
-        :meth:`correct_p`).
+        Only reads: with ``mc_method`` the p-values corrected by an earlier
+        :meth:`correct_p` call with that method (and ``mc_dimension``, if given);
+        if there is none, an error names the call to make.
+
+        Parameters
+        ----------
+        method, stat : str, optional
+            As in :meth:`get_colocalizations`.
+        mc_method : str, optional
+            Return corrected p-values (``"meff"``, ``"fdr_bh"``, ...).
+        mc_dimension : {"x", "y", "array"}, optional
+            Which correction of ``mc_method`` (default: the last one).
+        permute_what : str, optional
+            Which permutation (``"xmaps"``, ``"groups"``, ...); may be omitted when
+            the method was permuted one way.
         """
         self._check_fitted()
-        key = self._method_key(method, self.p_values_, "permutations")
-        frames = self.p_values_[key]
-        if mc_method is not None:
-            from .stats.correction import canonical_mc_method
+        if mc_method is None:
+            return self._permutation(method, permute_what).get_p(stat)
+        return self._correction(method, permute_what, mc_method, mc_dimension).get_p(stat)
 
-            tag = (canonical_mc_method(mc_method), mc_dimension)
-            if tag not in self.p_corrected_.get(key, {}):
-                self.correct_p(mc_method, method=key, mc_dimension=mc_dimension)
-            frames = self.p_corrected_[key][tag]
-        return self._pick(frames, stat)
-
-    def get_corrected_p_values(self, method: str | None = None, stat: str | None = None):
-        """The p-values corrected by the last :meth:`correct_p` call for ``method``."""
+    def get_corrected_p_values(self, method: str | None = None, stat: str | None = None,
+                               mc_method: str | None = None,
+                               permute_what: str | None = None):
+        """The p-values of the last :meth:`correct_p` call (for ``mc_method``, if given)."""
         self._check_fitted()
-        key = self._method_key(method, self.p_values_, "permutations")
-        tag = self.permutations_[key].get("mc_method")
-        if tag is None:
-            raise RuntimeError("No corrected p-values yet; call nsp.correct_p(mc_method) first.")
-        return self._pick(self.p_corrected_[key][tag], stat)
+        return self._correction(method, permute_what, mc_method, None).get_p(stat)
 
-    @staticmethod
-    def _pick(frames: dict, stat: str | None):
-        if stat is None:
-            if len(frames) == 1:
-                return next(iter(frames.values())).copy()
-            return {k: v.copy() for k, v in frames.items()}
-        check_option("stat", stat, list(frames))
-        return frames[stat].copy()
-
-    def get_nulls(self, method: str | None = None, stat: str | None = None):
-        """Null colocalizations ``(n_perm, n_rows, n_cols)`` per statistic."""
+    def get_nulls(self, method: str | None = None, stat: str | None = None,
+                  permute_what: str | None = None):
+        """Null colocalizations ``(n_perm, n_rows, n_cols)`` per statistic (copies)."""
         self._check_fitted()
-        key = self._method_key(method, self.nulls_, "permutations")
-        nulls = self.nulls_[key]
-        if stat is None:
-            return next(iter(nulls.values())).copy() if len(nulls) == 1 else \
-                {k: v.copy() for k, v in nulls.items()}
-        check_option("stat", stat, list(nulls))
-        return nulls[stat].copy()
+        return self._permutation(method, permute_what).get_nulls(stat)
 
     # ----------------------------------------------------------------------------------
     # figures
 
     _MAIN_STATS = ("rho", "r2", "total", "beta", "mi", "within")
 
-    def _main_stat(self, frames: dict, stat: str | None) -> str:
+    def _main_stat(self, frames, stat: str | None) -> str:
         if stat is not None:
             check_option("stat", stat, list(frames))
             return stat
@@ -991,7 +1184,8 @@ class NiSpace:
     def plot(self, method: str | None = None, stat: str | None = None,
              sort_by: str | None = "coloc", n_categories: int | None = None,
              x_maps=None, y_maps=None, mc_method: str | None = None, alpha: float = 0.05,
-             title: str | None = None, ax=None, figsize=None):
+             title: str | None = None, ax=None, figsize=None,
+             permute_what: str | None = None):
         """Plot colocalizations: one row per X map (or set), the observed value per Y map,
         the null distribution as percentile bands and significance marks ("*" p < alpha,
         "**" corrected p < alpha) once :meth:`permute` ran.
@@ -1007,7 +1201,11 @@ class NiSpace:
         x_maps, y_maps : list, optional
             Subsets of X maps (columns) and Y maps (rows), by label or position.
         mc_method : str, optional
-            Correction for the "**" marks (default: the last :meth:`correct_p`).
+            Correction for the "**" marks (default: the last :meth:`correct_p`;
+            an error if ``mc_method`` was not computed).
+        permute_what : str, optional
+            Which permutation (may be omitted when the method was permuted one way).
+
         Returns
         -------
         (Figure, Axes)
@@ -1015,48 +1213,50 @@ class NiSpace:
         from .plotting import coloc_title, method_label, plot_colocalizations
 
         self._check_fitted()
-        key = self._method_key(method, self.colocalizations_, "colocalizations")
-        info = self.permutations_.get(key)
-        frames = info["observed"] if info else self.colocalizations_[key]
+        key = self._coloc_key(method)
+        coloc = self.colocalizations_[key]
+        perm = self._permutation(key, permute_what) if self.permutations_.get(key) else None
+        frames = perm.observed if perm is not None else coloc.stats
         stat = self._main_stat(frames, stat)
         obs = frames[stat]
         nulls = p = q = None
-        if info:
-            nulls, p = self.nulls_[key][stat], self.p_values_[key][stat]
-            tag = mc_method or info.get("mc_method")
-            if tag is not None:
-                q = (self.get_p_values(key, stat, mc_method=tag) if isinstance(tag, str)
-                     else self.p_corrected_[key][tag][stat])
+        if perm is not None:
+            nulls = perm.nulls[stat] if stat in perm.nulls else None
+            p = perm.p[stat]
+            try:
+                q = self._correction(key, perm.permute_what, mc_method, None).p[stat]
+            except MissingResultError:
+                if mc_method is not None:
+                    raise
         rows = self._select(obs, y_maps, 0, "y_maps")
         cols = self._select(obs, x_maps, 1, "x_maps")
         obs = obs.iloc[rows, cols]
         if nulls is not None:
             nulls = nulls[:, rows][:, :, cols]
+        if p is not None:
             p = p.iloc[rows, cols]
             q = None if q is None else q.iloc[rows, cols]
         if title is None:
-            transform = next((t["y"] for t in reversed(self.transforms_) if "y" in t), None)
-            title = coloc_title(self.coloc_params_[key]["method"] +
-                                ("_xsea" if self.coloc_params_[key]["xsea"] else ""), stat,
-                                transform=transform, what=info["what"] if info else None,
-                                maps_which=info.get("maps_which") if info else None)
+            steps = coloc.provenance.get("steps", [])
+            transform = next((t["y"] for t in reversed(steps) if "y" in t), None)
+            title = coloc_title(key, stat, transform=transform,
+                                what=perm.kind if perm else None,
+                                maps_which=perm.maps_which if perm else None)
         return plot_colocalizations(obs, nulls, p, q, sort_by=sort_by,
                                     n_categories=n_categories, alpha=alpha, title=title,
-                                    xlabel=method_label(self.coloc_params_[key]["method"], stat),
+                                    xlabel=method_label(coloc.method, stat),
                                     ax=ax, figsize=figsize)
 
     def plot_nulls(self, method: str | None = None, stat: str | None = None, maps=None,
-                   row: int = 0, **kwargs):
+                   row: int = 0, permute_what: str | None = None, **kwargs):
         """Null distribution of every X map (histogram), with the observed value and p."""
         from .plotting import plot_null_distributions
 
         self._check_fitted()
-        key = self._method_key(method, self.nulls_, "permutations")
-        info = self.permutations_[key]
-        stat = self._main_stat(info["observed"], stat)
-        return plot_null_distributions(info["observed"][stat], self.nulls_[key][stat],
-                                       self.p_values_[key][stat], row=row, columns=maps,
-                                       **kwargs)
+        perm = self._permutation(method, permute_what)
+        stat = self._main_stat(perm.observed, stat)
+        return plot_null_distributions(perm.observed[stat], perm.get_nulls(stat),
+                                       perm.p[stat], row=row, columns=maps, **kwargs)
 
     def plot_brain(self, data: str = "Y", maps=None, symmetric_cmap: bool | None = None,
                    **kwargs):
@@ -1082,36 +1282,163 @@ class NiSpace:
     # ----------------------------------------------------------------------------------
     # persistence
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Save this object to ``path`` (a pickle; load it with :meth:`NiSpace.load`)."""
-        path = Path(path)
-        payload = {"format": _SAVE_FORMAT, "version": __version__, "object": self}
-        tmp = path.with_name(path.name + ".part")
-        with open(tmp, "wb") as f:
-            pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-        return path
+    def save(self, path: str | os.PathLike, save_nulls: bool = True) -> Path:
+        """Save this object and all its results in the open ``nispace-results`` format.
+
+        A folder (or, for a path ending in ``.zip``, one zip file) of
+        ``manifest.json`` (format, versions, parameters, provenance), CSV tables
+        and ``.npy`` arrays; see :mod:`nispace.results.storage`. Loading it never
+        runs code. Reload with :meth:`NiSpace.load`.
+
+        Parameters
+        ----------
+        path : str or Path
+            A new (or empty) folder, an earlier save (replaced), or ``*.zip``.
+        save_nulls : bool
+            Also save the null colocalizations (needed for ``maxT`` corrections,
+            :meth:`plot_nulls` and ``get_nulls`` after loading).
+
+        Returns
+        -------
+        Path
+        """
+        from .results.storage import save_nispace
+
+        self._check_fitted()
+        return save_nispace(self, path, save_nulls=save_nulls)
+
+    def to_pickle(self, filepath: str | os.PathLike, save_nulls: bool = True) -> Path:
+        """NiSpace's name for :meth:`save`. Despite the name, this writes the open
+        ``nispace-results`` format (folder, or zip for ``*.zip``), not a pickle."""
+        return self.save(filepath, save_nulls=save_nulls)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> NiSpace:
-        """Load an object saved with :meth:`save`.
+    def from_pickle(cls, filepath: str | os.PathLike) -> NiSpace:
+        """NiSpace's name for :meth:`load` (reads the open format; refuses pickles)."""
+        return cls.load(filepath)
 
-        Only load files you created yourself: like every pickle, the file can
-        run code when loaded.
+    @classmethod
+    def load(cls, path: str | os.PathLike, allow_pickle: bool = False,
+             parcellation: Parcellation | None = None) -> NiSpace:
+        """Load an analysis saved with :meth:`save` (folder or zip); never runs code.
+
+        The loaded object answers every getter, :meth:`to_frame`, :meth:`plot` and
+        :meth:`plot_nulls`, and :func:`nispace.report` re-renders its report. It
+        can colocalize its stored tables again, but not replay group permutations
+        (its Y steps are kept as hashes only).
+
+        Parameters
+        ----------
+        path : str or Path
+            A folder or zip written by :meth:`save`.
+        allow_pickle : bool
+            Also accept a pickle written by an older nispace. Loading a pickle runs
+            any code it contains: only for files you made yourself (logs a WARNING).
+            Without it, a pickle is refused with an error.
+        parcellation : Parcellation, optional
+            The parcellation to attach (for :meth:`plot_brain` and spatial nulls);
+            must have the saved parcel labels. Default: none (name, spaces and
+            labels are kept in ``parcellation_info_``).
         """
+        from .results.storage import load_state
+
+        state = load_state(path, allow_pickle=allow_pickle, unpickle=cls._unpickle)
+        if isinstance(state, NiSpace):
+            return state
+        m = state["manifest"]
+        o, parc = m["object"], m["parcellation"]
+        obj = cls.__new__(cls)
+        obj.x, obj.y, obj.z = o["x"], None, None
+        obj.x_labels = obj.y_labels = obj.z_labels = None
+        obj.x_collection, obj.standardize = o["x_collection"], o["standardize"]
+        obj.drop_nan, obj.seed, obj.n_proc = o["drop_nan"], o["seed"], o["n_proc"]
+        obj.verbose, obj.dtype = o["verbose"], np.dtype(o["dtype"]).type
+        obj.parcellation, obj.parcellation_space = parc["name"], o["parcellation_space"]
+        obj.parcellation_hemi, obj.parcellation_labels = o["parcellation_hemi"], None
+        obj.parcellation_dist_mat, obj.resampling_target = None, "data"
+        obj.fit_record_ = m["fit_record"]
+        obj.parcellation_info_ = {k: v for k, v in parc.items() if k != "regions"}
+        obj.parcellation_regions_ = state["regions"]
+        if parcellation is not None and [str(v) for v in parcellation.labels] \
+                != list(parc["labels"]):
+            raise ValueError(f"parcellation: expected the saved parcellation "
+                             f"{parc['name']!r} ({parc['n_parcels']} parcels, same labels); "
+                             f"got {parcellation.name!r} with other labels.")
+        obj.parcellation_ = parcellation
+        for name, frame in state["tables"].items():
+            setattr(obj, f"{name}_", frame)
+        obj.transforms_ = list(m["transforms"])
+        obj.y_steps_ = None  # kept as hashes in the provenance only
+        obj._reset_results()
+        for c in state["colocalizations"]:
+            obj.colocalizations_[c.key] = c
+        for perm in state["permutations"]:
+            obj.permutations_.setdefault(perm.key, {})[perm.permute_what] = perm
+        obj.corrections_ = list(state["corrections"])
+        obj.saved_from_ = str(path)
+        obj._fitted = True
+        return obj
+
+    @classmethod
+    def _unpickle(cls, path) -> NiSpace:
+        """Legacy loader (only with ``allow_pickle=True``)."""
+        import pickle
+
         with open(path, "rb") as f:
-            payload: Any = pickle.load(f)  # noqa: S301 - user's own file, documented
-        if not isinstance(payload, dict) or payload.get("format") != _SAVE_FORMAT:
-            raise ValueError(f"path: {path} is not a file saved by NiSpace.save().")
-        if payload.get("version") != __version__:
-            logger.warning("Loading an object saved with nispace %s (this is %s).",
-                           payload.get("version"), __version__)
-        return payload["object"]
+            payload: Any = pickle.load(f)  # noqa: S301 - explicit opt-in, warned
+        if not isinstance(payload, dict) or payload.get("format") != _SAVE_FORMAT \
+                or not isinstance(payload.get("object"), NiSpace):
+            raise ValueError(f"path: {path} is a pickle but not a NiSpace object saved by "
+                             f"an older nispace.")
+        obj = payload["object"]
+        obj._migrate_legacy()
+        return obj
+
+    def _migrate_legacy(self) -> None:
+        """Turn the result dicts of objects pickled by older nispace versions into
+        result objects (provenance: the data as loaded)."""
+        from .results.provenance import base_provenance
+
+        d = self.__dict__
+        if "coloc_params_" not in d:
+            return
+        colocs, params = d.pop("colocalizations_"), d.pop("coloc_params_")
+        perms, ps, zs = d.pop("permutations_", {}), d.pop("p_values_", {}), \
+            d.pop("z_values_", {})
+        nulls, pcs = d.pop("nulls_", {}), d.pop("p_corrected_", {})
+        d.pop("pair_summary_", None)
+        self._reset_results()
+        prov = base_provenance(self)
+        prov["migrated_from"] = "a pickle of an older nispace"
+        for key, stats in colocs.items():
+            pr = params[key]
+            self.colocalizations_[key] = ColocalizationResult(
+                key=key, method=pr["method"], xsea=pr["xsea"], xsea_aggr=pr["xsea_aggr"],
+                options=pr["options"], stats=stats, provenance=prov)
+        for key, info in perms.items():
+            which = info.get("maps_which")
+            what = f"{which.lower()}maps" if info["what"] == "maps" else info["what"]
+            self.permutations_.setdefault(key, {})[what] = PermutationResult(
+                key=key, permute_what=what, kind=info["what"],
+                null_model=info.get("null_method"), n_perm=info["n_perm"],
+                seed=info.get("seed"), n_proc=info.get("n_proc", 1), tails=info["p_tails"],
+                pooled=info.get("pooled_p", False), paired=info.get("paired", False),
+                maps_which=which, observed=info["observed"], p=ps[key], z=zs[key],
+                nulls=nulls.get(key, {}), provenance=prov)
+            for (mc, dim), frames in pcs.get(key, {}).items():
+                self.corrections_.append(CorrectionResult(
+                    key=key, permute_what=what, mc_method=mc, mc_dimension=dim, p=frames,
+                    provenance=prov))
 
     def __repr__(self) -> str:
-        if not self._fitted:
+        if not getattr(self, "_fitted", False):
             return "<NiSpace (not fitted)>"
         y = self.get_y()
+        parc = (self.parcellation_.name if self.parcellation_ is not None
+                else getattr(self, "parcellation_info_", {}).get("name"))
+        perms = [f"{k}/{w}" for k, d in self.permutations_.items() for w in d]
+        corrs = [f"{c.key}/{c.permute_what}/{c.mc_method}" for c in self.corrections_]
         return (f"<NiSpace: X {self.x_.shape[0]} maps, Y {y.shape[0]} maps, "
-                f"{self.x_.shape[1]} parcels ({self.parcellation_.name}); colocalizations: "
-                f"{list(self.colocalizations_)}>")
+                f"{self.x_.shape[1]} parcels ({parc}); colocalizations: "
+                f"{list(self.colocalizations_)}; permutations: {perms}; "
+                f"corrections: {corrs}>")

@@ -109,9 +109,15 @@ def test_save_and_load(pet, pain, tmp_path):
     back = NiSpace.load(path)
     pd.testing.assert_frame_equal(back.get_colocalizations("pearson"),
                                   nsp.get_colocalizations("pearson"))
+    assert (path / "manifest.json").is_file()  # the open format: a folder, no pickle
     (tmp_path / "other.pkl").write_bytes(pickle.dumps({"a": 1}))
-    with pytest.raises(ValueError, match="not a file saved by NiSpace.save"):
+    with pytest.raises(ValueError, match="allow_pickle=True"):
         NiSpace.load(tmp_path / "other.pkl")
+    with pytest.raises(ValueError, match="not a NiSpace object"):
+        NiSpace.load(tmp_path / "other.pkl", allow_pickle=True)
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(ValueError, match="not a folder or zip saved by NiSpace.save"):
+        NiSpace.load(tmp_path / "notes.txt")
 
 
 def test_clean_y_between_keeps_protected_effects(data_url, pet):

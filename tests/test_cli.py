@@ -82,9 +82,10 @@ def test_colocalize_writes_tables_figures_provenance_and_report(data_url, mirror
         assert (out / "figures" / f"{name}.svg").read_text().lstrip().startswith("<?xml")
     prov = json.loads((out / "results.json").read_text())
     assert prov["nispace"] == __version__ and prov["packages"]["numpy"]
-    perm = prov["permutations"]["spearman"]
-    assert perm["n_perm"] == 500 and perm["seed"] == 1 and perm["null_method"].startswith(
-        "alexander_bloch") and perm["mc_method"] == "meffgalwey"
+    (perm,) = prov["permutations"]
+    assert perm["key"] == "spearman" and perm["permute_what"] == "xmaps"
+    assert perm["n_perm"] == 500 and perm["seed"] == 1 and perm["null_model"].startswith(
+        "alexander_bloch") and perm["corrections"][0]["mc_method"] == "meffgalwey"
     hashes = manifest(mirror)
     used = dict(prov["data_files"])
     assert "reference/pet/tab/dset-pet_parc-Schaefer200Parcels7Networks.csv.gz" in used
@@ -108,7 +109,7 @@ def test_group_colocalize_from_the_example_data(data_url, tmp_path):
                "--seed", "2", "--out", str(out), "--no-figures", "--quiet")
     assert code == 0
     prov = json.loads((out / "results.json").read_text())
-    assert prov["permutations"]["spearman"]["what"] == "groups"
+    assert prov["permutations"][0]["permute_what"] == "groups"
     assert any("SIMULATED" in w for w in prov["warnings"])
     assert "SIMULATED" in (out / "report.html").read_text(encoding="utf-8")
 

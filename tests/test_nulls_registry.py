@@ -56,7 +56,7 @@ def test_every_null_method_runs_through_permute(data_url, null_method):
     nsp.colocalize("spearman").permute(null_method=null_method, n_perm=20, seed=1)
     p = nsp.get_p_values()
     assert p.shape == (1, 2) and ((p > 0) & (p <= 1)).all().all()
-    assert nsp.permutations_["spearman"]["null_method"].startswith(null_method)
+    assert nsp.get_permutation_result("spearman").null_model.startswith(null_method)
 
 
 def test_spin_nulls_permute_values_and_keep_nan(data_url):

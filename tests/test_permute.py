@@ -59,8 +59,8 @@ def test_spin_p_values_equal_a_scipy_loop_over_the_same_nulls(pet, pain):
     nsp = NiSpace(x=pet.iloc[:4], y=pain, parcellation="Schaefer200", seed=3,
                   verbose=False).fit()
     nsp.colocalize("spearman").permute(n_perm=300)
-    info = nsp.permutations_["spearman"]
-    assert info["null_method"].startswith("alexander_bloch (fsLR)")
+    perm = nsp.get_permutation_result("spearman")
+    assert perm.permute_what == "xmaps" and perm.null_model.startswith("alexander_bloch (fsLR)")
     p = nsp.get_p_values()
     assert p.shape == (1, 4) and ((p > 0) & (p <= 1)).all().all()
 
@@ -221,7 +221,8 @@ def test_sets_and_pairs(data_url, pain):
                     parcellation="Schaefer200", verbose=False).fit()
     pairs.colocalize("spearman").permute(what="pairs", n_perm=999, seed=1)
     assert pairs.get_p_values().iloc[0, 0] < 0.01
-    assert pairs.pair_summary_["within"] > pairs.pair_summary_["between"]
+    summary = pairs.get_permutation_result().extra["pair_summary"]
+    assert summary["within"] > summary["between"]
 
 
 def test_corrections_through_the_object(pet, pain):
@@ -230,6 +231,8 @@ def test_corrections_through_the_object(pet, pain):
     p = nsp.get_p_values().to_numpy()[0]
     ranks = stats.rankdata(nsp.get_x().to_numpy(), axis=1)
     m = meff(np.corrcoef(ranks), "galwey")
+    for mc_method in ("meff", "fdr_bh"):
+        nsp.correct_p(mc_method)
     np.testing.assert_allclose(nsp.get_p_values(mc_method="meff").to_numpy()[0],
                                np.maximum(p, 1 - (1 - p) ** m))
     np.testing.assert_allclose(nsp.get_p_values(mc_method="fdr_bh").to_numpy()[0],
@@ -288,7 +291,7 @@ def test_paired_workflows(data_url):
     colocs, p, q, nsp = group_colocalization(
         an, design, x=pet, comparison_method="pairedcohen(a,b)", paired=True, n_perm=200,
         seed=1, plot=False, verbose=False, return_nispace_only=False)
-    assert nsp.permutations_["spearman"]["paired"] and p.shape == (1, 3)
+    assert nsp.get_permutation_result().paired and p.shape == (1, 3)
     assert ((p > 0) & (p <= 1)).all().all() and (q >= p - 1e-12).all().all()
 
     # SPICE: each noisy copy is closest to its own original

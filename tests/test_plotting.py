@@ -50,7 +50,7 @@ def pet_pain(served) -> dict:
                           print_references=False, verbose=False)
     pain = fetch_example("painmeta", parcellation="Schaefer200", verbose=False)
     nsp = NiSpace(x=pet, y=pain, parcellation="Schaefer200", verbose=False).fit()
-    nsp.colocalize("spearman").permute(n_perm=200, seed=1)
+    nsp.colocalize("spearman").permute(n_perm=200, seed=1).correct_p("fdr_bh")
     return {"obs": nsp.get_colocalizations(), "nulls": nsp.get_nulls(),
             "p": nsp.get_p_values(), "q": nsp.get_p_values(mc_method="fdr_bh")}
 
@@ -64,7 +64,7 @@ def enigma_pet(served) -> NiSpace:
                           print_references=False, verbose=False)
     nsp = NiSpace(x=pet.iloc[:6], y=enigma.iloc[:5], parcellation="DesikanKilliany",
                   verbose=False).fit()
-    return nsp.colocalize("spearman").permute(n_perm=200, seed=1)
+    return nsp.colocalize("spearman").permute(n_perm=200, seed=1).correct_p("fdr_bh")
 
 
 def tick_labels(ax) -> list[str]:
@@ -222,11 +222,11 @@ def test_several_y_maps_get_one_colour_and_legend_entry_each(enigma_pet):
 def test_pooled_p_values_give_one_row(enigma_pet):
     nsp = copy.deepcopy(enigma_pet)
     nsp.permute(n_perm=100, seed=2, pooled_p="mean")
-    info = nsp.permutations_["spearman"]
-    obs = info["observed"]["rho"]
+    perm = nsp.get_permutation_result("spearman")
+    obs = perm.observed["rho"]
     assert obs.shape[0] == 1
     fig, ax = plot_colocalizations(obs, nsp.get_nulls(), nsp.get_p_values(),
-                                   title=coloc_title("spearman", what=info["what"]))
+                                   title=coloc_title("spearman", what=perm.kind))
     assert n_dots(ax) == obs.shape[1]
     assert len(ax.get_legend().get_texts()) == 1
     assert fig._suptitle.get_text().startswith("Spearman's rho colocalization")

@@ -243,7 +243,7 @@ def test_workflow_cells_run_on_the_mirror(data_url, capsys):
     assert table["p"].is_monotonic_increasing and (table["q"] >= table["p"]).all()
     for key in ("p_values", "q_values"):
         assert valid_p(ns[key])
-    assert ns["nsp"].permutations_["spearman"]["p_tails"] == {"rho": "upper"}
+    assert ns["nsp"].get_permutation_result("spearman").tails == {"rho": "upper"}
     assert ns["nsp"].get_p_values().shape == (1, 14)
     fig, ax = run(4, ns)
     assert title_of(fig, ax) == "Spearman's rho colocalization (permutation of X maps)"
@@ -260,7 +260,7 @@ def test_workflow_cells_run_on_the_mirror(data_url, capsys):
     run(6, ns)
     gc = run(7, ns)
     assert list(gc.columns) == ["rho", "p", "q"] and valid_p(ns["p_gc"]) and valid_p(ns["q_gc"])
-    assert ns["nsp_gc"].permutations_["spearman"]["what"] == "groups"
+    assert ns["nsp_gc"].get_permutation_result("spearman").permute_what == "groups"
     fig, ax = run(8, ns)
     assert title_of(fig, ax) == ("Spearman's rho colocalization after Hedges' g transform "
                                  "(permutation of groups)")

@@ -8,15 +8,23 @@ import pandas as pd
 from .citations import cite
 from .html import Figure, ReportContext
 
-__all__ = ["build_context", "excluded_parcels"]
+__all__ = ["build_context", "excluded_parcels", "reference_table"]
 
 _PERMUTED = {"maps": "spatial null maps", "groups": "permutation of the group labels",
              "sets": "random sets of reference maps", "pairs": "random re-pairing of the maps"}
 
 
+def _parcellation(nsp) -> dict:
+    """Name, spaces, parcel count and labels of the object's parcellation (also for an
+    object loaded from a saved analysis, which keeps them without the images)."""
+    from ..results.storage import parcellation_record
+
+    return parcellation_record(nsp)
+
+
 def excluded_parcels(nsp) -> list[tuple[str, str]]:
     """Parcels of the parcellation left out of, or undefined in, the analysis."""
-    labels = list(nsp.parcellation_.labels)
+    labels = list(_parcellation(nsp)["labels"])
     used = set(map(str, nsp.get_x().columns))
     out = [(lab, "not in the data (dropped: background, hemisphere or NaN)")
            for lab in labels if str(lab) not in used]
@@ -29,12 +37,13 @@ def excluded_parcels(nsp) -> list[tuple[str, str]]:
     return out
 
 
-def _region_table(parc) -> pd.DataFrame | None:
-    spaces = [s for s in parc.spaces if not parc.is_surface(s)] or parc.spaces
-    try:
-        return parc.region_summary(spaces[0])
-    except Exception:  # noqa: BLE001 - a summary table must not cost the report
-        return None
+def _region_table(nsp) -> pd.DataFrame | None:
+    from ..results.storage import _region_table as region_table
+
+    return region_table(nsp)
+
+
+_FAMILY = {"x": "X maps of each Y map", "y": "Y maps of each X map", "array": "whole table"}
 
 
 def _method_entries(nsp, keys: list[str]) -> list[dict]:
@@ -54,53 +63,51 @@ def _method_entries(nsp, keys: list[str]) -> list[dict]:
                 f"Y was transformed with the formula {t['y']!r} (group a = first level in "
                 f"sorted order).")
     for key in keys:
-        params = nsp.coloc_params_[key]
-        add("colocalization", params["method"], method_label(params["method"]),
-            f"Colocalization of every Y map with every X map ({params['method']})"
-            + (f", aggregated over sets of X maps ({params['xsea_aggr']})" if params["xsea"]
+        coloc = nsp.colocalizations_[key]
+        add("colocalization", coloc.method, method_label(coloc.method),
+            f"Colocalization of every Y map with every X map ({coloc.method})"
+            + (f", aggregated over sets of X maps ({coloc.xsea_aggr})" if coloc.xsea
                else "") + ".")
-        if params["xsea"]:
+        if coloc.xsea:
             add("set enrichment", "xsea", "X-set enrichment analysis (XSEA)",
                 "Set statistics aggregate the colocalizations of a set's maps.")
-        info = nsp.permutations_.get(key)
-        if not info:
-            continue
-        null = str(info.get("null_method") or "")
-        what = info["what"]
-        null_key = null.split(" ")[0].split("+")[0] if what == "maps" else \
-            {"pairs": "spice"}.get(what, "permutation")
-        add("null model", null_key, null or _PERMUTED[what],
-            f"{info['n_perm']} permutations: {_PERMUTED[what]}"
-            + (f" ({null}, permuted: {info.get('maps_which')})" if what == "maps" else "")
-            + f"; seed {info.get('seed')}.")
-        add("p-values", "permutation", "Exact permutation p-values",
-            "p = (1 + number of null values at least as extreme) / (1 + n_perm); tails: "
-            + ", ".join(f"{k}: {v}" for k, v in info["p_tails"].items())
-            + (f"; pooled over Y maps ({info['pooled_p']})" if info.get("pooled_p") else ""))
-        tag = info.get("mc_method")
-        if tag:
-            method, dim = tag
-            add("correction", method, method,
-                f"Multiple-comparison correction {method!r} across the "
-                f"{ {'x': 'X maps of each Y map', 'y': 'Y maps of each X map', 'array': 'whole table'}[dim] }.")
+        for perm in nsp.permutations_.get(key, {}).values():
+            null = str(perm.null_model or "")
+            what = perm.kind
+            null_key = null.split(" ")[0].split("+")[0] if what == "maps" else \
+                {"pairs": "spice"}.get(what, "permutation")
+            add("null model", null_key, null or _PERMUTED[what],
+                f"{perm.n_perm} permutations: {_PERMUTED[what]}"
+                + (f" ({null}, permuted: {perm.maps_which})" if what == "maps" else "")
+                + f"; seed {perm.seed}.")
+            add("p-values", "permutation", "Exact permutation p-values",
+                "p = (1 + number of null values at least as extreme) / (1 + n_perm); "
+                "tails: " + ", ".join(f"{k}: {v}" for k, v in perm.tails.items())
+                + (f"; pooled over Y maps ({perm.pooled})" if perm.pooled else ""))
+            for corr in nsp.corrections_:
+                if (corr.key, corr.permute_what) == (perm.key, perm.permute_what):
+                    add("correction", corr.mc_method, corr.mc_method,
+                        f"Multiple-comparison correction {corr.mc_method!r} across the "
+                        f"{_FAMILY[corr.mc_dimension]}.")
     return entries
 
 
 def build_context(nsp, prov: dict, figures: list[dict], keys: list[str]) -> ReportContext:
-    """Everything the HTML report shows, from a NiSpace object after permute/correct_p."""
-    parc = nsp.parcellation_
+    """Everything the HTML report shows, from the result objects of a NiSpace object
+    (fitted, or loaded from a saved analysis)."""
+    parc = _parcellation(nsp)
     x_raw, y_raw = nsp.get_x(raw=True), nsp.get_y(raw=True)
-    first = nsp.permutations_.get(keys[0], {}) if keys else {}
+    perms = [p for k in keys for p in nsp.permutations_.get(k, {}).values()]
     x_desc = (f"reference dataset '{nsp.x}'" + (f", collection '{nsp.x_collection}'"
                                               if nsp.x_collection else "")
               if isinstance(nsp.x, str) else "user maps")
     summary = (f"{len(y_raw)} Y map(s) colocalized with {len(x_raw)} X maps ({x_desc}) on "
-               f"{parc.name} ({nsp.get_x().shape[1]} parcels) by "
+               f"{parc['name']} ({nsp.get_x().shape[1]} parcels) by "
                f"{', '.join(keys)}.")
-    if first:
-        summary += (f" {first['n_perm']} permutations ({first['what']}"
-                    + (f", {first.get('null_method')}" if first['what'] == "maps" else "")
-                    + ").")
+    if perms:
+        first = perms[0]
+        summary += (f" {first.n_perm} permutations ({first.kind}"
+                    + (f", {first.null_model}" if first.kind == "maps" else "") + ").")
     inputs = [("Y maps", ", ".join(map(str, y_raw.index[:10]))
                + (f", ... ({len(y_raw)} in all)" if len(y_raw) > 10 else "")),
               ("X maps", f"{x_desc}: {len(x_raw)} maps"),
@@ -108,13 +115,11 @@ def build_context(nsp, prov: dict, figures: list[dict], keys: list[str]) -> Repo
               ("Standardized", str(nsp.standardize))]
     for t in nsp.transforms_:
         inputs.append(("Step", ", ".join(f"{k}={v}" for k, v in t.items())))
-    permutations = prov.get("permutations", {})
-    prov_view = dict(prov)
-    if permutations:
-        p0 = next(iter(permutations.values()))
-        null = p0.get("null_method") or _PERMUTED.get(p0.get("what"), "")
-        prov_view.update(null_method=null, n_perm=p0.get("n_perm"),
-                         n_proc=p0.get("n_proc"), seed=p0.get("seed"))
+    prov_view = {k: v for k, v in prov.items() if k != "permutations"}
+    if perms:
+        p0 = perms[0]
+        prov_view.update(null_method=p0.null_model or _PERMUTED.get(p0.kind, ""),
+                         n_perm=p0.n_perm, n_proc=p0.n_proc, seed=p0.seed)
     results = pd.concat([_results_frame(nsp, k) for k in keys], ignore_index=True)
     return ReportContext(
         title=f"nispace report: {', '.join(keys)}",
@@ -122,8 +127,8 @@ def build_context(nsp, prov: dict, figures: list[dict], keys: list[str]) -> Repo
         summary=summary,
         inputs=inputs,
         provenance=prov_view,
-        parcellation={"name": parc.name, "spaces": parc.spaces,
-                      "n_parcels": parc.n_parcels, "regions": _region_table(parc),
+        parcellation={"name": parc["name"], "spaces": parc["spaces"],
+                      "n_parcels": parc["n_parcels"], "regions": _region_table(nsp),
                       "excluded": excluded_parcels(nsp)},
         methods=_method_entries(nsp, keys),
         results=results,
@@ -134,18 +139,33 @@ def build_context(nsp, prov: dict, figures: list[dict], keys: list[str]) -> Repo
 
 
 def _results_frame(nsp, key: str) -> pd.DataFrame:
-    from .results import tidy_results
-
-    table = tidy_results(nsp, key)
+    table = nsp.to_frame(method=key)
     for col in ("value", "z"):
         if col in table:
             table[col] = table[col].astype(float).round(4)
     return table
 
 
-def _references(nsp) -> pd.DataFrame | None:
-    from .results import reference_table
+def reference_table(nsp) -> pd.DataFrame | None:
+    """Publication, licence and DOI of every X map taken from a reference dataset."""
+    if not isinstance(nsp.x, str):
+        return None
+    from ..datasets import fetch_metadata
 
+    try:
+        info = fetch_metadata(nsp.x)
+    except (ValueError, KeyError):
+        return None
+    if info is None:
+        return None
+    names = list(nsp.get_x(raw=True).index.get_level_values(-1))
+    rows = info.reindex([n for n in names if n in info.index])
+    keep = [c for c in ("publication", "target", "tracer", "disorder", "doi", "license",
+                        "download_source", "note") if c in rows.columns]
+    return rows[keep].reset_index()
+
+
+def _references(nsp) -> pd.DataFrame | None:
     table = reference_table(nsp)
     if table is None or table.empty:
         return None

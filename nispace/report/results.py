@@ -1,138 +1,102 @@
-"""Export a finished analysis: tidy tables, figures, ``results.json`` and the report.
+"""Export a finished analysis: tidy tables, figures, ``results.json``, the report and
+the analysis in the open ``nispace-results`` format.
 
 :func:`export_results` writes everything a command-line run produces into one
 folder::
 
-    results.csv            one row per (method, statistic, Y map, X map): value, p,
-                           corrected p (q), z against the null
+    results.csv            ``nsp.to_frame()``: one row per (method, permutation,
+                           statistic, Y map, X map): value, p, corrected p (q), z
     nulls_summary.csv      mean, SD and percentiles of every null distribution
     figures/*.png, *.svg   colocalization plot, null distributions, Y on the brain
-    results.json           parameters and provenance (versions, data files + SHA-256)
+    results.json           parameters and provenance (versions, data files + SHA-256,
+                           fit record, every result's parameters)
     report.html            the self-contained report
-    nispace.pkl            the NiSpace object (``nispace report DIR`` re-renders)
+    nispace/               the analysis (``NiSpace.save``; ``NiSpace.load`` and
+                           ``nispace report DIR`` read it; never a pickle)
+
+Everything is read from the result objects of :mod:`nispace.results`.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import io
 import json
 import logging
 import os
 import platform
 import sys
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["tidy_results", "nulls_summary", "provenance", "reference_table", "export_results",
-           "render_from_folder"]
+from ..results.provenance import jsonable, now, package_versions
+from ..results.tidy import _long
+
+__all__ = ["nulls_summary", "provenance", "export_results", "render_from_folder",
+           "SAVE_FOLDER"]
 
 logger = logging.getLogger("nispace.report")
 
-_PACKAGES = ("numpy", "scipy", "pandas", "nibabel", "nilearn", "scikit-learn", "statsmodels",
-             "joblib", "matplotlib")
+#: sub-folder of a results folder holding the analysis in the open format
+SAVE_FOLDER = "nispace"
 
 
-def _long(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """A (Y x X) frame as a long table indexed by y and the X level(s)."""
-    out = frame.copy()
-    cols = out.columns
-    if isinstance(cols, pd.MultiIndex):
-        out.columns = cols
-    else:
-        out.columns = pd.Index(cols, name="x" if cols.name in (None, "map") else cols.name)
-    out.index = pd.Index([str(i) for i in out.index], name="y")
-    long = out.stack(list(range(out.columns.nlevels)), future_stack=True).rename(name)
-    return long.to_frame()
+def _permutations(nsp) -> list:
+    return [perm for kinds in nsp.permutations_.values() for perm in kinds.values()]
 
 
-def tidy_results(nsp, key: str) -> pd.DataFrame:
-    """One row per (statistic, Y map, X map) of the method ``key``: observed value and,
-    once permuted, p, corrected p (``q``, from the last :meth:`correct_p`) and z."""
-    info = nsp.permutations_.get(key)
-    frames = info["observed"] if info else nsp.colocalizations_[key]
+def nulls_summary(nsp, percentiles=(2.5, 25, 50, 75, 97.5)) -> pd.DataFrame | None:
+    """Mean, SD and percentiles of every stored null distribution (tidy)."""
     parts = []
-    for stat, obs in frames.items():
-        cols = [_long(obs, "value")]
-        if info and stat in nsp.p_values_[key]:
-            cols.append(_long(nsp.p_values_[key][stat], "p"))
-            tag = info.get("mc_method")
-            if tag is not None:
-                cols.append(_long(nsp.p_corrected_[key][tag][stat], "q"))
-            cols.append(_long(nsp.z_values_[key][stat], "z"))
-        part = pd.concat(cols, axis=1).reset_index()
-        part.insert(0, "stat", stat)
-        part.insert(0, "method", key)
-        parts.append(part)
-    return pd.concat(parts, ignore_index=True).rename(columns={"map": "x"})
-
-
-def nulls_summary(nsp, key: str, percentiles=(2.5, 25, 50, 75, 97.5)) -> pd.DataFrame | None:
-    """Mean, SD and percentiles of every null distribution of ``key`` (tidy)."""
-    if key not in nsp.nulls_:
-        return None
-    info = nsp.permutations_[key]
-    parts = []
-    for stat, null in nsp.nulls_[key].items():
-        obs = info["observed"][stat]
-        summary = {"null_mean": np.nanmean(null, 0), "null_sd": np.nanstd(null, 0, ddof=1)}
-        for q, v in zip(percentiles, np.nanpercentile(null, percentiles, axis=0)):
-            summary[f"null_p{q:g}"] = v
-        cols = [_long(pd.DataFrame(v, index=obs.index, columns=obs.columns), k)
-                for k, v in summary.items()]
-        part = pd.concat(cols, axis=1).reset_index()
-        part.insert(0, "stat", stat)
-        part.insert(0, "method", key)
-        part["n_perm"] = null.shape[0]
-        parts.append(part)
-    return pd.concat(parts, ignore_index=True).rename(columns={"map": "x"})
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (str, bool, int, float)) or value is None:
-        return value
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return str(value)
+    for perm in _permutations(nsp):
+        for stat, null in perm.nulls.items():
+            obs = perm.observed[stat]
+            summary = {"null_mean": np.nanmean(null, 0),
+                       "null_sd": np.nanstd(null, 0, ddof=1)}
+            for q, v in zip(percentiles, np.nanpercentile(null, percentiles, axis=0)):
+                summary[f"null_p{q:g}"] = v
+            cols = [_long(pd.DataFrame(v, index=obs.index, columns=obs.columns), k)
+                    for k, v in summary.items()]
+            part = pd.concat(cols, axis=1).reset_index()
+            part.insert(0, "stat", stat)
+            part.insert(0, "permute_what", perm.permute_what)
+            part.insert(0, "method", perm.key)
+            part["n_perm"] = null.shape[0]
+            parts.append(part)
+    return pd.concat(parts, ignore_index=True) if parts else None
 
 
 def provenance(nsp, command: str | None = None) -> dict:
-    """Versions, parameters and every data file used (with SHA-256)."""
+    """Versions, parameters, the fit record and every data file used (with SHA-256),
+    and the parameters of every stored result, for ``results.json``."""
     from .. import __version__
     from ..datasets import files_used, get_data_url
+    from ..results.storage import parcellation_record
 
-    packages = {}
-    for name in _PACKAGES:
-        try:
-            packages[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            packages[name] = None
-    perms = {}
-    for key, info in nsp.permutations_.items():
-        entry = {k: v for k, v in info.items() if k != "observed"}
-        if isinstance(entry.get("mc_method"), tuple):
-            entry["mc_method"], entry["mc_dimension"] = entry["mc_method"]
-        perms[key] = entry
-    return _jsonable({
+    parc = parcellation_record(nsp)
+    files = dict(files_used())
+    for result in [*nsp.colocalizations_.values(), *_permutations(nsp)]:
+        files.update(result.provenance.get("data_files", {}))
+    perms = []
+    for perm in _permutations(nsp):
+        entry = perm.describe()
+        entry["corrections"] = [c.describe() for c in nsp.corrections_
+                                if (c.key, c.permute_what) == (perm.key, perm.permute_what)]
+        entry["created"] = perm.provenance.get("created")
+        perms.append(entry)
+    return jsonable({
         "nispace": __version__,
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "packages": packages,
+        "packages": package_versions(),
         "command": command or " ".join(sys.argv),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": now(),
         "data_source": get_data_url(None),
-        "data_files": sorted(files_used().items()),
-        "parcellation": nsp.parcellation_.name,
-        "parcellation_spaces": nsp.parcellation_.spaces,
+        "data_files": sorted(files.items()),
+        "fit_record": getattr(nsp, "fit_record_", {}) or {},
+        "parcellation": parc["name"],
+        "parcellation_spaces": parc["spaces"],
         "n_parcels": int(nsp.get_x().shape[1]),
         "x": nsp.x if isinstance(nsp.x, str) else type(nsp.x).__name__,
         "x_collection": nsp.x_collection,
@@ -142,32 +106,15 @@ def provenance(nsp, command: str | None = None) -> dict:
         "seed": nsp.seed,
         "n_proc": nsp.n_proc,
         "transforms": nsp.transforms_,
-        "colocalizations": {k: {"method": v["method"], "xsea": v["xsea"],
-                                "xsea_aggr": v["xsea_aggr"],
-                                "options": {kk: vv for kk, vv in v["options"].items()
-                                            if isinstance(vv, (str, bool, int, float))}}
-                            for k, v in nsp.coloc_params_.items()},
+        "colocalizations": {k: {"method": c.method, "xsea": c.xsea,
+                                "xsea_aggr": c.xsea_aggr,
+                                "options": {kk: vv for kk, vv in c.options.items()
+                                            if isinstance(vv, (str, bool, int, float))},
+                                "data": c.provenance.get("data"),
+                                "created": c.provenance.get("created")}
+                            for k, c in nsp.colocalizations_.items()},
         "permutations": perms,
     })
-
-
-def reference_table(nsp) -> pd.DataFrame | None:
-    """Publication, licence and DOI of every X map taken from a reference dataset."""
-    if not isinstance(nsp.x, str):
-        return None
-    from ..datasets import fetch_metadata
-
-    try:
-        info = fetch_metadata(nsp.x)
-    except (ValueError, KeyError):
-        return None
-    if info is None:
-        return None
-    names = list(nsp.get_x(raw=True).index.get_level_values(-1))
-    rows = info.reindex([n for n in names if n in info.index])
-    keep = [c for c in ("publication", "target", "tracer", "disorder", "doi", "license",
-                        "download_source", "note") if c in rows.columns]
-    return rows[keep].reset_index()
 
 
 def _figure_bytes(fig) -> tuple[bytes, str]:
@@ -178,7 +125,10 @@ def _figure_bytes(fig) -> tuple[bytes, str]:
 
 
 def make_figures(nsp, keys: list[str], folder: Path) -> list[dict]:
-    """Draw and save (PNG + SVG) the figures of an analysis; returns their records."""
+    """Draw and save (PNG + SVG) the figures of an analysis; returns their records.
+
+    Without a parcellation (an object loaded from a saved analysis) the brain figure
+    already in ``folder`` is reused."""
     import matplotlib.pyplot as plt
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -192,20 +142,31 @@ def make_figures(nsp, keys: list[str], folder: Path) -> list[dict]:
         out.append({"name": name, "caption": caption, "png": png})
 
     for key in keys:
-        fig, ax = nsp.plot(method=key)
-        title = fig._suptitle.get_text() if fig._suptitle is not None else ax.get_title()
-        save(fig, f"colocalizations_{key}", title or f"Colocalizations ({key})")
-        if key in nsp.nulls_:
-            info = nsp.permutations_[key]
-            n_cols = info["observed"][nsp._main_stat(info["observed"], None)].shape[1]
+        kinds = list(nsp.permutations_.get(key, {})) or [None]
+        for what in kinds:
+            suffix = f"_{what}" if len(kinds) > 1 else ""
+            fig, ax = nsp.plot(method=key, permute_what=what)
+            title = fig._suptitle.get_text() if fig._suptitle is not None else ax.get_title()
+            save(fig, f"colocalizations_{key}{suffix}", title or f"Colocalizations ({key})")
+            if what is None or not nsp.permutations_[key][what].nulls:
+                continue
+            perm = nsp.permutations_[key][what]
+            n_cols = perm.observed[nsp._main_stat(perm.observed, None)].shape[1]
             k = min(n_cols, 12)
-            fig, _ = nsp.plot_nulls(method=key, maps=list(range(k)))
-            save(fig, f"nulls_{key}",
-                 f"Null distributions with the observed values ({key}; first {k} maps)")
+            fig, _ = nsp.plot_nulls(method=key, permute_what=what, maps=list(range(k)))
+            save(fig, f"nulls_{key}{suffix}",
+                 f"Null distributions with the observed values ({key}, {what}; first {k} "
+                 f"maps)")
+    brain = "Y map(s) on the brain (parcel values)"
+    if getattr(nsp, "parcellation_", None) is None:
+        png = folder / "brain_y.png"
+        if png.is_file():
+            out.append({"name": "brain_y", "caption": brain, "png": png.read_bytes()})
+        return out
     n_y = len(nsp.get_y())
     try:
         fig = nsp.plot_brain("Y", maps=list(range(min(n_y, 3))))
-        save(fig, "brain_y", "Y map(s) on the brain (parcel values)")
+        save(fig, "brain_y", brain)
     except Exception as err:  # noqa: BLE001 - a figure must not cost the results
         logger.warning("Could not draw the Y maps on the brain: %s", err)
     return out
@@ -213,20 +174,21 @@ def make_figures(nsp, keys: list[str], folder: Path) -> list[dict]:
 
 def export_results(nsp, out_dir, *, command: str | None = None, figures: bool = True,
                    report: bool = True, warnings: list[str] | None = None) -> Path:
-    """Write tables, figures, ``results.json``, ``report.html`` and ``nispace.pkl`` into
-    ``out_dir`` (created if needed); returns the folder."""
+    """Write ``results.csv`` (:meth:`NiSpace.to_frame`), ``nulls_summary.csv``,
+    ``results.json``, figures, ``report.html`` and the analysis in the open format
+    (``nispace/``, see :meth:`NiSpace.save`) into ``out_dir`` (created if needed);
+    returns the folder. Writes no pickle."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     keys = list(nsp.colocalizations_)
-    _write_csv(pd.concat([tidy_results(nsp, k) for k in keys], ignore_index=True),
-               out / "results.csv")
-    summaries = [s for s in (nulls_summary(nsp, k) for k in keys) if s is not None]
-    if summaries:
-        _write_csv(pd.concat(summaries, ignore_index=True), out / "nulls_summary.csv")
+    _write_csv(nsp.to_frame(), out / "results.csv")
+    summary = nulls_summary(nsp)
+    if summary is not None:
+        _write_csv(summary, out / "nulls_summary.csv")
     prov = provenance(nsp, command)
     prov["warnings"] = list(warnings or [])
     _write_json(out / "results.json", prov)
-    nsp.save(out / "nispace.pkl")
+    nsp.save(out / SAVE_FOLDER)
     figs = make_figures(nsp, keys, out / "figures") if figures else []
     if report:
         from .context import build_context
@@ -245,23 +207,31 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def _write_json(path: Path, payload: dict) -> None:
     tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps(_jsonable(payload), indent=2), encoding="utf-8")
+    tmp.write_text(json.dumps(jsonable(payload), indent=2), encoding="utf-8")
     os.replace(tmp, path)
 
 
 def render_from_folder(folder, figures: bool = True) -> Path:
-    """Re-render ``report.html`` (and the figures) from a results folder."""
+    """Re-render ``report.html`` (and the figures) from a results folder.
+
+    Reads only the open format (``DIR/nispace/`` and ``DIR/results.json``); never
+    unpickles anything (a ``nispace.pkl`` left by an older nispace is ignored, with a
+    WARNING)."""
     from ..api import NiSpace
     from .context import build_context
     from .html import write_report
 
     folder = Path(folder)
-    pkl, js = folder / "nispace.pkl", folder / "results.json"
-    for f in (pkl, js):
-        if not f.is_file():
+    saved, js = folder / SAVE_FOLDER, folder / "results.json"
+    if (folder / "nispace.pkl").exists():
+        logger.warning("Ignoring %s: nispace never unpickles results (a pickle can run "
+                       "code); the report is rendered from %s.", folder / "nispace.pkl",
+                       saved)
+    for f in (saved, js):
+        if not f.exists():
             raise FileNotFoundError(f"{f} not found: expected a folder written by a nispace "
-                                    f"command (with nispace.pkl and results.json).")
-    nsp = NiSpace.load(pkl)
+                                    f"command (with {SAVE_FOLDER}/ and results.json).")
+    nsp = NiSpace.load(saved)
     prov = json.loads(js.read_text(encoding="utf-8"))
     keys = list(nsp.colocalizations_)
     figs = make_figures(nsp, keys, folder / "figures") if figures else []
