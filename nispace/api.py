@@ -246,19 +246,18 @@ class NiSpace:
             self.fit_record_["geometry_space"] = None
             return
         used = {k: v for k, v in self.fit_record_["parcellation_space"].items()
-                if v is not None and v in parc.spaces and not parc.is_surface(v)}
+                if v in parc.spaces}
         order = [k for k in ("y", "x", "z") if k in used]
         if order:
             space, source = used[order[0]], "data"
-            other = {k: used[k] for k in order if used[k] != space}
-            if other:
+            if {used[k] for k in order} != {space}:
                 logger.warning("The inputs were parcellated in different spaces (%s); "
                                "distances and centroids use '%s' (the space of '%s').",
                                used, space, order[0])
         else:
             space = parc.active_space
             source = "user" if self.parcellation_space is not None else "parcellation default"
-        if space != parc.active_space:
+        if space != parc.active_space and not parc.is_surface(space):
             self.parcellation_ = parc.with_space(space)
         self.fit_record_["geometry_space"] = space
         self.fit_record_["geometry_space_source"] = source
@@ -801,10 +800,10 @@ class NiSpace:
             if model is None:
                 if dist_mat is None and self.parcellation_dist_mat is not None:
                     dist_mat = self.parcellation_dist_mat
+                space = getattr(self, "fit_record_", {}).get("geometry_space")
                 model, desc = null_model_for(self.parcellation_, null_method,
                                              keep=self._parcel_positions(), dist_mat=dist_mat,
-                                             null_kwargs=null_kwargs,
-                                             space=getattr(self, "fit_record_", {}).get("geometry_space"))
+                                             null_kwargs=null_kwargs, space=space)
                 self._warn_default_geometry(desc)
                 logger.info("Null model: %s.", desc)
             sources[side] = prepare_null_maps(
@@ -824,12 +823,19 @@ class NiSpace:
     def _warn_default_geometry(self, desc: str) -> None:
         """WARNING when distances are in a space that neither the data nor the user set."""
         record = getattr(self, "fit_record_", {})
-        if ("centroid distances" in desc
-                and record.get("geometry_space_source") == "parcellation default"):
-            logger.warning("The data are parcellated tables, so their space is not known; "
-                           "the null model uses distances in the parcellation's default space "
+        space = record.get("geometry_space")
+        if "centroid distances" not in desc or space is None:
+            return
+        if self.parcellation_.is_surface(space):
+            logger.warning("The data are on the surface (%s) but the null model (%s) uses "
+                           "Euclidean distances between the parcels' volumetric centroids; "
+                           "use a spin null for surface data or pass parcellation_dist_mat=.",
+                           space, desc)
+        elif record.get("geometry_space_source") == "parcellation default":
+            logger.warning("The data are parcellated tables, so their space is not known; the "
+                           "null model uses distances in the parcellation's default space "
                            "'%s'. Pass parcellation_space= if your tables were made in "
-                           "another space.", record["geometry_space"])
+                           "another space.", space)
 
     @staticmethod
     def _user_nulls(null_maps, frame: pd.DataFrame, side: str, n_perm: int):

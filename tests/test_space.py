@@ -221,3 +221,26 @@ def test_copy_and_with_space_leave_the_original_alone(schaefer):
     assert schaefer.active_space == active and twin.labels == schaefer.labels
     with pytest.raises(ValueError, match="space"):
         schaefer.with_space("MNI305")
+
+
+def test_surface_data_record_the_space_from_vertex_counts(schaefer):
+    import nibabel as nib
+
+    n = 32492  # fsLR 32k vertices per hemisphere
+    rng = np.random.default_rng(2)
+    pair = tuple(nib.GiftiImage(darrays=[nib.gifti.GiftiDataArray(
+        rng.normal(size=n).astype(np.float32), intent="NIFTI_INTENT_SHAPE",
+        datatype="NIFTI_TYPE_FLOAT32")]) for _ in range(2))
+    nsp = NiSpace(x={"s": pair}, parcellation=schaefer, standardize=False, verbose=False).fit()
+    assert nsp.fit_record_["data_space"] == {"x": "fsLR"}
+    assert nsp.fit_record_["data_space_source"] == {"x": "surface vertex counts"}
+    assert nsp.fit_record_["parcellation_space"] == {"x": "fsLR"}
+    assert nsp.fit_record_["geometry_space"] == "fsLR"
+    with pytest.raises(ValueError, match="are in 'fsaverage5' but parcellation"):
+        NiSpace(x={"s": pair}, data_space="fsaverage5", parcellation=schaefer,
+                verbose=False).fit()
+    with pytest.raises(ValueError, match="expected surface data with the vertex counts"):
+        NiSpace(x={"s": pair}, data_space="fsaverage", parcellation=schaefer,
+                verbose=False).fit()
+    with pytest.raises(ValueError, match="has only volumetric spaces"):
+        NiSpace(x={"s": pair}, parcellation="TianS1", verbose=False).fit()

@@ -147,10 +147,10 @@ def parcellation_space_for(parcellation, kind: str, data_space: str | None,
         return data_space
     if kind == "surface":
         surf = [s for s in parcellation.spaces if parcellation.is_surface(s)]
+        has = f"only the surface space(s) {surf}" if surf else "no surface space"
         raise ValueError(f"data_space: the surface data in '{where}' are in {data_space!r} "
-                         f"but parcellation {parcellation.name!r} has "
-                         f"{'only the surface space(s) ' + str(surf) if surf else 'no surface space'}"
-                         f" ({parcellation.spaces}); resampling between surfaces is not "
+                         f"but parcellation {parcellation.name!r} has {has} "
+                         f"({parcellation.spaces}); resampling between surfaces is not "
                          f"supported. Resample your data or use another parcellation.")
     volumetric = [s for s in parcellation.spaces if not parcellation.is_surface(s)]
     if not volumetric:
