@@ -108,11 +108,21 @@ class NiSpace:
         (``"xz"`` default; ``True`` = ``"xyz"``, ``False`` = none).
     drop_nan : bool
         Drop parcels that are NaN in any map of X, Y or Z.
+    data_space : str or list of str, optional
+        Space of the image data: one name for X, Y and Z, or a list of 1 or 3
+        (X, Y, Z), e.g. ``"MNI152NLin6Asym"``, ``"MNI152NLin2009cAsym"``,
+        ``"fsaverage"``, ``"fsLR"``. Default: the BIDS ``space-<label>`` entity of
+        the file names, else for volumes NiSpace's default ``"MNI152NLin6Asym"``
+        (with a WARNING); surfaces are recognised from their vertex counts. Images
+        are parcellated with the parcellation's version in that space, and null
+        models use its geometry. What was used is in :attr:`fit_record_`.
     parcellation : str, tuple, Parcellation, image or (L, R) pair
         A library name (``"Schaefer200"``, ``"Schaefer200TianS1"``), a
         :class:`~nispace.parcellation.Parcellation`, or your own label image.
     parcellation_space, parcellation_labels : optional
-        Space and parcel names of your own label image.
+        Space and parcel names of your own label image. For a library
+        parcellation, ``parcellation_space`` forces the space it is used in (images
+        in another space are then parcellated without a transform, with a WARNING).
     parcellation_hemi : {"L", "R"} or None
         Keep only the parcels of one hemisphere.
     parcellation_dist_mat : array (n_parcels, n_parcels), optional
@@ -132,7 +142,8 @@ class NiSpace:
 
     def __init__(self, x=None, y=None, z=None, x_labels=None, y_labels=None, z_labels=None,
                  x_collection: str | None = None, standardize: str | bool = "xz",
-                 drop_nan: bool = False, parcellation=None, parcellation_space: str | None = None,
+                 drop_nan: bool = False, data_space: str | list[str] | None = None,
+                 parcellation=None, parcellation_space: str | None = None,
                  parcellation_hemi: str | None = None, parcellation_labels=None,
                  parcellation_dist_mat=None, resampling_target: str | None = "data",
                  n_proc: int = 1, seed: int | None = None, verbose: bool = True,
@@ -143,6 +154,7 @@ class NiSpace:
         self.x_collection = x_collection
         self.standardize = standardize
         self.drop_nan = drop_nan
+        self.data_space = data_space
         self.parcellation = parcellation
         self.parcellation_space = parcellation_space
         self.parcellation_hemi = parcellation_hemi
@@ -174,10 +186,17 @@ class NiSpace:
             #: what fit() decided and assumed (data space, label order, alignment, ...):
             #: a JSON-serialisable record copied into every result's provenance
             self.fit_record_: dict[str, Any] = {}
+            data_spaces = self._data_spaces(self.data_space)
             self.parcellation_ = self._build_parcellation()
-            self.x_ = self._read("x", self.x, self.x_labels)
-            self.y_ = (self._read("y", self.y, self.y_labels) if self.y is not None else None)
-            self.z_ = (self._read("z", self.z, self.z_labels) if self.z is not None else None)
+            self.fit_record_.update(data_space={}, data_space_source={},
+                                    parcellation=getattr(self.parcellation_, "name", None),
+                                    parcellation_space={})
+            self.x_ = self._read("x", self.x, self.x_labels, data_spaces["x"])
+            self.y_ = (self._read("y", self.y, self.y_labels, data_spaces["y"])
+                       if self.y is not None else None)
+            self.z_ = (self._read("z", self.z, self.z_labels, data_spaces["z"])
+                       if self.z is not None else None)
+            self._set_geometry_space()
             self._check_parcels()
             if self.drop_nan:
                 self._drop_nan_parcels()
@@ -205,6 +224,42 @@ class NiSpace:
                              f"'z' such as 'xz'; got {standardize!r}.")
         return set(standardize.lower())
 
+    @staticmethod
+    def _data_spaces(data_space) -> dict[str, str | None]:
+        """``data_space`` as ``{"x": ..., "y": ..., "z": ...}``."""
+        if data_space is None or isinstance(data_space, str):
+            return dict.fromkeys("xyz", data_space)
+        if isinstance(data_space, (list, tuple)) and len(data_space) in (1, 3) and all(
+                s is None or isinstance(s, str) for s in data_space):
+            values = list(data_space) * (3 if len(data_space) == 1 else 1)
+            return dict(zip("xyz", values))
+        raise ValueError(f"data_space: expected a space name (e.g. 'MNI152NLin6Asym') or a "
+                         f"list of 1 or 3 of them (x, y, z); got {data_space!r}.")
+
+    def _set_geometry_space(self) -> None:
+        """Record the space whose geometry (centroids, distances) matches the data and
+        make it the active space of the fitted parcellation (a copy of the user's)."""
+        parc = self.parcellation_
+        if parc is None:
+            self.fit_record_["geometry_space"] = None
+            return
+        used = {k: v for k, v in self.fit_record_["parcellation_space"].items()
+                if v in parc.spaces}
+        order = [k for k in ("y", "x", "z") if k in used]
+        if order:
+            space, source = used[order[0]], "data"
+            if {used[k] for k in order} != {space}:
+                logger.warning("The inputs were parcellated in different spaces (%s); "
+                               "distances and centroids use '%s' (the space of '%s').",
+                               used, space, order[0])
+        else:
+            space = parc.active_space
+            source = "user" if self.parcellation_space is not None else "parcellation default"
+        if space != parc.active_space and not parc.is_surface(space):
+            self.parcellation_ = parc.with_space(space)
+        self.fit_record_["geometry_space"] = space
+        self.fit_record_["geometry_space_source"] = source
+
     def _build_parcellation(self) -> Parcellation:
         from .datasets import fetch_parcellation
 
@@ -216,12 +271,14 @@ class NiSpace:
             parc = fetch_parcellation(parc, space=self.parcellation_space,
                                       labels=self.parcellation_labels, verbose=self.verbose)
         elif self.parcellation_space is not None:
-            parc.set_active_space(self.parcellation_space)
+            parc = parc.with_space(self.parcellation_space)  # the user's object stays as is
+        else:
+            parc = parc.copy()
         if self.parcellation_hemi is not None:
             check_option("parcellation_hemi", self.parcellation_hemi, ["L", "R"])
         return parc
 
-    def _read(self, name: str, data, labels) -> pd.DataFrame:
+    def _read(self, name: str, data, labels, data_space: str | None = None) -> pd.DataFrame:
         from .io import read_input
 
         logger.info("Checking input data for '%s'.", name)
@@ -241,8 +298,14 @@ class NiSpace:
             data = fetch_reference(data, parcellation=self.parcellation_,
                                    collection=collection, standardize_parcellated=False,
                                    print_references=False, verbose=self.verbose)
+        record: dict[str, Any] = {}
+        kwargs = {} if self.parcellation_space is None else {"space": self.parcellation_space}
         frame = read_input(data, self.parcellation_, labels=labels, name=name,
-                           resampling_target=self.resampling_target, verbose=self.verbose)
+                           data_space=data_space, record=record,
+                           resampling_target=self.resampling_target, verbose=self.verbose,
+                           **kwargs)
+        for key, value in record.items():
+            self.fit_record_[key][name] = value
         frame = frame.astype(self.dtype)
         if self.parcellation_hemi is not None:
             keep = self.parcellation_.get_hemi_indices(self.parcellation_hemi)
@@ -917,9 +980,11 @@ class NiSpace:
                                      "NiSpace object to compute spatial nulls.")
                 if dist_mat is None and self.parcellation_dist_mat is not None:
                     dist_mat = self.parcellation_dist_mat
+                space = getattr(self, "fit_record_", {}).get("geometry_space")
                 model, desc = null_model_for(self.parcellation_, null_method,
                                              keep=self._parcel_positions(), dist_mat=dist_mat,
-                                             null_kwargs=null_kwargs)
+                                             null_kwargs=null_kwargs, space=space)
+                self._warn_default_geometry(desc)
                 logger.info("Null model: %s.", desc)
             sources[side] = prepare_null_maps(
                 model, frame.to_numpy(dtype=float), list(frame.index), n_perm, seed,
@@ -934,6 +999,23 @@ class NiSpace:
                 if hasattr(src, "cleanup"):
                     src.cleanup()
         return nulls, {"maps_which": which, "null_method": desc}
+
+    def _warn_default_geometry(self, desc: str) -> None:
+        """WARNING when distances are in a space that neither the data nor the user set."""
+        record = getattr(self, "fit_record_", {})
+        space = record.get("geometry_space")
+        if "centroid distances" not in desc or space is None:
+            return
+        if self.parcellation_.is_surface(space):
+            logger.warning("The data are on the surface (%s) but the null model (%s) uses "
+                           "Euclidean distances between the parcels' volumetric centroids; "
+                           "use a spin null for surface data or pass parcellation_dist_mat=.",
+                           space, desc)
+        elif record.get("geometry_space_source") == "parcellation default":
+            logger.warning("The data are parcellated tables, so their space is not known; the "
+                           "null model uses distances in the parcellation's default space "
+                           "'%s'. Pass parcellation_space= if your tables were made in "
+                           "another space.", space)
 
     @staticmethod
     def _user_nulls(null_maps, frame: pd.DataFrame, side: str, n_perm: int):

@@ -56,6 +56,10 @@ def _common(p: argparse.ArgumentParser, x_default: str, group: bool) -> None:
                     help=f"reference maps or a dataset name (default: {x_default})")
     io.add_argument("--x-collection", metavar="NAME", help="collection of the X dataset")
     io.add_argument("--z", nargs="+", metavar="INPUT", help="covariate maps")
+    io.add_argument("--space", metavar="SPACE",
+                    help="space of the image data, e.g. MNI152NLin6Asym, MNI152NLin2009cAsym "
+                         "(default: the space- entity of the file names, else MNI152NLin6Asym "
+                         "for volumes, with a warning)")
     io.add_argument("--parcellation", default="Schaefer200",
                     help="library parcellation name or a label image (default: Schaefer200)")
     io.add_argument("--parcellation-labels", metavar="FILE",
@@ -238,7 +242,8 @@ def _analysis(args) -> int:
                   colocalization_method=args.method, mc_method=mc, n_perm=args.n_perm,
                   seed=args.seed, n_proc=args.n_proc, plot=False, verbose=verbose,
                   init_kwargs={k: v for k, v in init.items() if v is not None},
-                  permute_kwargs=permute_kwargs, standardize=args.standardize)
+                  permute_kwargs=permute_kwargs, standardize=args.standardize,
+                  space=args.space)
     warnings = []
     if any(str(v).startswith("example:anorexianervosa") for v in args.y):
         warnings.append("The anorexia nervosa example data are SIMULATED and not intended for "

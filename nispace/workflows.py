@@ -38,12 +38,15 @@ logger = logging.getLogger("nispace.workflows")
 
 
 def _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, verbose,
-             nispace_object, init_kwargs) -> NiSpace:
+             nispace_object, init_kwargs, space=None) -> NiSpace:
     if nispace_object is not None:
         if not isinstance(nispace_object, NiSpace):
             raise TypeError(f"nispace_object: expected a NiSpace object; got "
                             f"{type(nispace_object).__name__}.")
         nsp = nispace_object
+        if space is not None and space != nsp.data_space:
+            raise ValueError(f"space: {space!r} differs from the data_space of nispace_object "
+                             f"({nsp.data_space!r}); set it when building the NiSpace object.")
         if not nsp._fitted:
             nsp.fit()
         return nsp
@@ -53,6 +56,11 @@ def _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, ver
         logger.info("Loading integrated %s dataset as X data.", x)
     kwargs = dict(x=x, y=y, z=z, x_collection=x_collection, standardize=standardize,
                   parcellation=parcellation, n_proc=n_proc, seed=seed, verbose=verbose)
+    if space is not None:
+        if (init_kwargs or {}).get("data_space", space) != space:
+            raise ValueError(f"space: {space!r} and init_kwargs['data_space'] "
+                             f"({init_kwargs['data_space']!r}) differ; give one of them.")
+        kwargs["data_space"] = space
     kwargs.update(init_kwargs or {})
     return NiSpace(**kwargs).fit()
 
@@ -107,7 +115,8 @@ def colocalization(y, x="pet", z=None, x_collection: str | None = None,
                    nispace_object: NiSpace | None = None, init_kwargs: dict | None = None,
                    clean_y_kwargs: dict | None = None, colocalize_kwargs: dict | None = None,
                    permute_kwargs: dict | None = None, correct_p_kwargs: dict | None = None,
-                   plot_kwargs: dict | None = None, xsea: bool = False):
+                   plot_kwargs: dict | None = None, xsea: bool = False,
+                   space: str | list[str] | None = None):
     """Colocalize group-level map(s) Y with reference maps X; spatial null maps.
 
     Parameters
@@ -149,6 +158,11 @@ def colocalization(y, x="pet", z=None, x_collection: str | None = None,
         Passed to the corresponding NiSpace methods.
     xsea : bool
         Aggregate colocalizations over the sets of X (see :func:`xsea`).
+    space : str or list of str, optional
+        Space of the image data (``data_space`` of :class:`~nispace.api.NiSpace`):
+        e.g. ``"MNI152NLin6Asym"`` or ``"MNI152NLin2009cAsym"``, or a list of 1 or
+        3 (x, y, z). Default: the ``space-`` entity of the file names, else
+        ``"MNI152NLin6Asym"`` for volumes (with a WARNING); surfaces by vertex count.
 
     Returns
     -------
@@ -157,7 +171,7 @@ def colocalization(y, x="pet", z=None, x_collection: str | None = None,
     with verbose_context(verbose):
         methods = _methods(colocalization_method)
         nsp = _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, verbose,
-                       nispace_object, init_kwargs)
+                       nispace_object, init_kwargs, space)
         if y_covariates is not None or combat:
             kwargs = dict(how="between", covariates_between=y_covariates, combat=combat)
             kwargs.update(clean_y_kwargs or {})
@@ -207,7 +221,7 @@ def group_colocalization(y, design, x="pet", z=None, x_collection: str | None = 
                          colocalize_kwargs: dict | None = None,
                          permute_kwargs: dict | None = None,
                          correct_p_kwargs: dict | None = None, plot_kwargs: dict | None = None,
-                         xsea: bool = False):
+                         xsea: bool = False, space: str | list[str] | None = None):
     """Colocalize a group comparison of subject data with reference maps; the null
     permutes the group labels and replays covariate cleaning and the comparison.
 
@@ -225,12 +239,12 @@ def group_colocalization(y, design, x="pet", z=None, x_collection: str | None = 
     paired : bool
         Paired design (labels exchanged within subjects only).
     Other parameters
-        As :func:`colocalization`.
+        As :func:`colocalization` (``space``: the space of the image data).
     """
     with verbose_context(verbose):
         methods = _methods(colocalization_method)
         nsp = _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, verbose,
-                       nispace_object, init_kwargs)
+                       nispace_object, init_kwargs, space)
         frame = _design_frame(design, nsp.get_y().index, paired)
         covariates = frame.drop(columns=["subjects"], errors="ignore")
         if combat or covariates.shape[1] > 1:
@@ -252,20 +266,22 @@ def xsea(y, x="mrna", z=None, x_collection: str | None = None,
          colocalization_method: str | list[str] = "spearman", null_method=None,
          pooled_p: bool | str = False, mc_method: str | None = "meff", n_perm: int = 10000,
          seed: int | None = None, n_proc: int = 1, plot: bool = True, verbose: bool = True,
-         return_nispace_only: bool = True, **kwargs):
+         return_nispace_only: bool = True, space: str | list[str] | None = None, **kwargs):
     """X-set enrichment analysis: do the map(s) colocalize with *sets* of reference maps
     (e.g. cell-type marker genes) more than expected from spatial null maps of Y?
 
     Set statistics average the colocalizations of a set's maps (correlations on
     Fisher's z scale); nulls are spatial null maps of Y aggregated the same way.
-    Parameters as :func:`colocalization` (``x`` defaults to ``"mrna"``).
+    Parameters as :func:`colocalization` (``x`` defaults to ``"mrna"``; ``space``: the
+    space of the image data).
     """
     return colocalization(y, x=x, z=z, x_collection=x_collection, standardize=standardize,
                           parcellation=parcellation,
                           colocalization_method=colocalization_method,
                           null_method=null_method, pooled_p=pooled_p, mc_method=mc_method,
                           n_perm=n_perm, seed=seed, n_proc=n_proc, plot=plot, verbose=verbose,
-                          return_nispace_only=return_nispace_only, xsea=True, **kwargs)
+                          return_nispace_only=return_nispace_only, xsea=True, space=space,
+                          **kwargs)
 
 
 def group_xsea(y, design, x="mrna", z=None, x_collection: str | None = None,
@@ -273,11 +289,13 @@ def group_xsea(y, design, x="mrna", z=None, x_collection: str | None = None,
                colocalization_method: str | list[str] = "spearman",
                mc_method: str | None = "meff", n_perm: int = 10000, seed: int | None = None,
                n_proc: int = 1, plot: bool = True, verbose: bool = True,
-               return_nispace_only: bool = True, **kwargs):
+               return_nispace_only: bool = True, space: str | list[str] | None = None,
+               **kwargs):
     """Group comparison with set enrichment: :func:`group_colocalization` with XSEA.
 
     Group labels are permuted to make null effect-size maps, which are colocalized
     with all reference maps and aggregated into sets like the observed map.
+    Parameters as :func:`group_colocalization` (``space``: the space of the image data).
     """
     return group_colocalization(y, design, x=x, z=z, x_collection=x_collection,
                                 parcellation=parcellation,
@@ -285,21 +303,24 @@ def group_xsea(y, design, x="mrna", z=None, x_collection: str | None = None,
                                 colocalization_method=colocalization_method,
                                 mc_method=mc_method, n_perm=n_perm, seed=seed, n_proc=n_proc,
                                 plot=plot, verbose=verbose,
-                                return_nispace_only=return_nispace_only, xsea=True, **kwargs)
+                                return_nispace_only=return_nispace_only, xsea=True,
+                                space=space, **kwargs)
 
 
 def paired_colocalization(y, x, z=None, standardize: str | bool = "xz",
                           parcellation="Schaefer200",
                           colocalization_method: str = "spearman", n_perm: int = 10000,
                           seed: int | None = None, n_proc: int = 1, verbose: bool = True,
-                          return_nispace_only: bool = True, **kwargs):
+                          return_nispace_only: bool = True,
+                          space: str | list[str] | None = None, **kwargs):
     """Are paired maps (Y_i, X_i; e.g. two modalities of each subject) more similar to
     each other than to other subjects' maps? The statistic is the mean within-pair
     colocalization; its null re-pairs the maps at random (SPICE; Weinstein et al.,
-    2021, https://doi.org/10.1002/hbm.25577)."""
+    2021, https://doi.org/10.1002/hbm.25577). Parameters as :func:`colocalization`
+    (``space``: the space of the image data)."""
     return colocalization(y, x=x, z=z, standardize=standardize, parcellation=parcellation,
                           colocalization_method=colocalization_method, mc_method=None,
                           n_perm=n_perm, seed=seed, n_proc=n_proc, plot=False,
-                          verbose=verbose, return_nispace_only=return_nispace_only,
+                          verbose=verbose, return_nispace_only=return_nispace_only, space=space,
                           permute_kwargs={"what": "pairs", "null_method": None,
                                           **kwargs.pop("permute_kwargs", {})}, **kwargs)

@@ -257,7 +257,7 @@ def test_combined_parcellations_need_a_split_method(data_url):
     values = set(np.round(x[0, cx], 12))
     assert set(np.round(nulls[:, cx][np.isfinite(nulls[:, cx])], 12)) <= values
     assert not np.allclose(np.sort(nulls[0, sc]), np.sort(x[0, sc]))  # Moran, not spun
-    assert null_model_for(parc)[1] == "moran"
+    assert null_model_for(parc)[1] == "moran (Euclidean centroid distances, MNI152NLin2009cAsym)"
 
 
 def test_permute_errors(pet, pain):

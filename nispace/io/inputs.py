@@ -21,7 +21,8 @@ import pandas as pd
 
 from .._logging import verbose_context
 from .images import is_gifti_like, is_image_like, is_path
-from .parcellate import _collect_images, _parcellate_sources
+from .parcellate import _collect_images, _n_vertices, _parcellate_sources, _surface_space
+from .spaces import SOURCE_TABLE, parcellation_space_for, resolve_data_space, space_from_filename
 
 logger = logging.getLogger(__name__)
 
@@ -188,6 +189,7 @@ def _blocks(data, where: str, parc_labels, parc_name, top: bool = True) -> list[
 
 
 def read_input(data, parcellation=None, labels=None, name: str = "x",
+               data_space: str | None = None, record: dict | None = None,
                **parcellate_kwargs) -> pd.DataFrame:
     """Read maps of any supported kind into a maps x parcels DataFrame.
 
@@ -210,10 +212,19 @@ def read_input(data, parcellation=None, labels=None, name: str = "x",
     name : str
         Name of the argument in messages and prefix of default labels
         (``x0, x1, ...``).
+    data_space : str, optional
+        Space of the images (e.g. ``"MNI152NLin6Asym"``, ``"fsLR"``). Default: the
+        BIDS ``space-<label>`` entity of the file names, else ``space``, else for
+        volumes ``"MNI152NLin6Asym"`` with a WARNING (see :mod:`nispace.io.spaces`).
+        Images are parcellated with the parcellation's version in that space.
+    record : dict, optional
+        Filled with ``data_space``, ``data_space_source`` and
+        ``parcellation_space`` (JSON-serialisable; see :mod:`nispace.io.spaces`).
     **parcellate_kwargs
-        Passed to :func:`~nispace.io.parcellate_images` (``space``, ``strategy``,
-        ``background``, ``min_valid``, ``resampling_target``, ``dtype``,
-        ``interpolation``, ``verbose``).
+        Passed to :func:`~nispace.io.parcellate_images` (``space``: the
+        parcellation's space to use, overriding the choice from ``data_space``;
+        ``strategy``, ``background``, ``min_valid``, ``resampling_target``,
+        ``dtype``, ``interpolation``, ``verbose``).
 
     Returns
     -------
@@ -268,14 +279,20 @@ def read_input(data, parcellation=None, labels=None, name: str = "x",
                 if b.names is None:
                     b.names = _image_names(src)
                 sources += src
-            values = _parcellate_by_kind(sources, parcellation, parcellate_kwargs)
+            spaces = _image_spaces(sources, parcellation, data_space,
+                                   parcellate_kwargs.pop("space", None), name)
+            values = _parcellate_by_kind(sources, parcellation, spaces, parcellate_kwargs)
             start = 0
             for b in image_blocks:
                 b.values = values[start:start + b.n_maps]
                 start += b.n_maps
-        elif parcellate_kwargs:
-            logger.info("'%s' is already parcellated; ignoring %s.", name,
-                        sorted(parcellate_kwargs))
+        else:
+            spaces = {}
+            ignored = sorted(parcellate_kwargs) + (["data_space"] if data_space else [])
+            if ignored:
+                logger.info("'%s' is already parcellated; ignoring %s.", name, ignored)
+        if record is not None:
+            record.update(_space_record(spaces, any(b.kind == "table" for b in blocks)))
 
         columns = _columns(blocks, parc_labels, name)
         values = np.concatenate([b.values for b in blocks], axis=0)
@@ -296,18 +313,59 @@ def read_input(data, parcellation=None, labels=None, name: str = "x",
         return df
 
 
-def _parcellate_by_kind(sources, parcellation, parcellate_kwargs) -> np.ndarray:
-    """Parcellate volumes and surface pairs separately (one call per kind, so shared
-    grids are still reduced together) and return the rows in the sources' order."""
+def _image_spaces(sources, parcellation, data_space, parc_space, name) -> dict[str, tuple]:
+    """Per kind of image: (data space, where it came from, parcellation space)."""
+    out = {}
+    for kind in sorted({s.kind for s in sources}):
+        names = [s.name for s in sources if s.kind == kind]
+        if data_space is None and parc_space is not None and not any(
+                space_from_filename(n) for n in names):
+            data_space = parc_space  # the user chose the parcellation's space for the data
+        dspace, source = resolve_data_space(kind, names, data_space, name)
+        pspace = parc_space
+        if pspace is None:
+            pspace = parcellation_space_for(parcellation, kind, dspace, name)
+        elif dspace is not None and dspace != pspace:
+            logger.warning("'%s': the images are in space '%s' but parcellation %r is used in "
+                           "space '%s' as requested (space=); no transform is applied.", name,
+                           dspace, parcellation.name, pspace)
+        if kind == "surface":
+            counts = {_n_vertices(s.img) for s in sources if s.kind == kind}
+            if len(counts) == 1:  # else the parcellation step raises its clear error
+                pspace = _surface_space(parcellation, pspace, counts.pop())
+                dspace = dspace or pspace
+        out[kind] = (dspace, source, pspace)
+    return out
+
+
+def _space_record(spaces: dict[str, tuple], has_tables: bool) -> dict[str, Any]:
+    """``data_space``, ``data_space_source``, ``parcellation_space`` of one input."""
+    parts = list(spaces.values())
+
+    def join(values):
+        values = [v for v in values if v is not None]
+        return " + ".join(dict.fromkeys(values)) if values else None
+
+    sources = [p[1] for p in parts] + ([SOURCE_TABLE] if has_tables else [])
+    return {"data_space": join(p[0] for p in parts),
+            "data_space_source": join(sources),
+            "parcellation_space": join(p[2] for p in parts)}
+
+
+def _parcellate_by_kind(sources, parcellation, spaces, parcellate_kwargs) -> np.ndarray:
+    """Parcellate volumes and surface pairs separately (one call per kind, in the
+    parcellation space chosen for the kind, so shared grids are still reduced
+    together) and return the rows in the sources' order."""
     offsets = np.cumsum([0] + [s.n_maps for s in sources])
     kinds = sorted({s.kind for s in sources})
     if len(kinds) == 1:
-        return _parcellate_sources(sources, parcellation, **parcellate_kwargs)[0]
+        return _parcellate_sources(sources, parcellation, space=spaces[kinds[0]][2],
+                                   **parcellate_kwargs)[0]
     out = None
     for kind in kinds:
         idx = [i for i, s in enumerate(sources) if s.kind == kind]
         part, _ = _parcellate_sources([sources[i] for i in idx], parcellation,
-                                      **parcellate_kwargs)
+                                      space=spaces[kind][2], **parcellate_kwargs)
         if out is None:
             out = np.full((offsets[-1], part.shape[1]), np.nan, dtype=part.dtype)
         row = 0

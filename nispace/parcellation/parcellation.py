@@ -22,7 +22,7 @@ import functools
 import hashlib
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -252,6 +252,23 @@ class Parcellation:
                         self.name, space, self._active)
         self._active = space
         return self
+
+    def copy(self) -> Parcellation:
+        """An independent copy: changing its active space (or anything else) leaves this
+        object as it is. Images already loaded and cached geometry are shared read-only."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._spaces = {s: replace(e) for s, e in self._spaces.items()}
+        new.meta = dict(self.meta)
+        new._cache = dict(self._cache)
+        return new
+
+    def with_space(self, space: str) -> Parcellation:
+        """A copy whose active space is ``space``; this object is not changed."""
+        check_option("space", space, self.spaces)
+        new = self.copy()
+        new._active = space
+        return new
 
     def _space(self, space: str | None) -> tuple[str, _Space]:
         space = self._active if space is None else space

@@ -31,9 +31,26 @@ logger = logging.getLogger("nispace.permute")
 _SURFACE_PREFERENCE = ("fsLR", "fsaverage")
 
 
-def _surface_space(parc: Parcellation) -> str | None:
+def _surface_space(parc: Parcellation, space: str | None = None) -> str | None:
+    """The surface space for spins: ``space`` if the cortex has it, else fsLR, fsaverage."""
     spaces = parc.surface_spaces_cortex
+    if space in spaces:
+        return space
     return next((s for s in _SURFACE_PREFERENCE if s in spaces), None)
+
+
+def _volume_space(parc: Parcellation, space: str | None) -> str:
+    """The volumetric space for centroid distances: ``space`` if ``parc`` has it as a
+    volume, else the active space if volumetric, else the first volumetric one."""
+    volumetric = [s for s in parc.spaces if not parc.is_surface(s)]
+    if not volumetric:
+        raise ValueError(f"null_method: distance-based nulls need a volumetric space or a "
+                         f"distance matrix; parcellation {parc.name!r} has only "
+                         f"{parc.spaces}. Pass parcellation_dist_mat= or use a spin method.")
+    for candidate in (space, parc.active_space):
+        if candidate in volumetric:
+            return candidate
+    return volumetric[0]
 
 
 def default_null_method(parc: Parcellation) -> str:
@@ -47,9 +64,10 @@ def _cortex_parc(parc: Parcellation) -> Parcellation:
     return parc.components[0] if parc.level == "combined" else parc
 
 
-def _spin_geometry(parc: Parcellation, method: str) -> tuple[dict, str]:
+def _spin_geometry(parc: Parcellation, method: str, space: str | None = None
+                   ) -> tuple[dict, str]:
     cx = _cortex_parc(parc)
-    space = _surface_space(cx)
+    space = _surface_space(cx, space)
     if space is None:
         raise ValueError(f"null_method: {method!r} spins the cortex on a template sphere, but "
                          f"parcellation {parc.name!r} has no fsLR or fsaverage surface "
@@ -69,16 +87,20 @@ def _spin_geometry(parc: Parcellation, method: str) -> tuple[dict, str]:
     return geo, space
 
 
-def _dist_geometry(parc: Parcellation, idx: np.ndarray | None, dist_mat) -> np.ndarray:
+def _dist_geometry(parc: Parcellation, idx: np.ndarray | None, dist_mat,
+                   space: str | None = None) -> tuple[np.ndarray, str]:
+    """Distances (restricted to ``idx``) and a description of where they come from."""
     if dist_mat is None:
-        space = next((s for s in parc.spaces if not parc.is_surface(s)), parc.active_space)
-        dist_mat = parc.get_dist_mat(space)
+        space = _volume_space(parc, space)
+        dist_mat, desc = parc.get_dist_mat(space), f"Euclidean centroid distances, {space}"
+    else:
+        desc = "user-provided distance matrix"
     dist_mat = np.asarray(dist_mat, dtype=float)
-    return dist_mat if idx is None else dist_mat[np.ix_(idx, idx)]
+    return (dist_mat if idx is None else dist_mat[np.ix_(idx, idx)]), desc
 
 
 def null_model_for(parc: Parcellation, null_method=None, *, keep: np.ndarray | None = None,
-                   dist_mat=None, null_kwargs: dict | None = None):
+                   dist_mat=None, null_kwargs: dict | None = None, space: str | None = None):
     """The prepared null model for the parcels ``keep`` of ``parc``.
 
     Parameters
@@ -95,12 +117,18 @@ def null_model_for(parc: Parcellation, null_method=None, *, keep: np.ndarray | N
         Distances to use instead of the parcellation's (in the parcellation's order).
     null_kwargs : dict, optional
         Passed to the null model(s).
+    space : str, optional
+        The space the data were parcellated in. Distance-based nulls (Moran, Burt)
+        use the Euclidean distances between the parcel centroids in this space when
+        it is volumetric (else in the parcellation's active volumetric space); spins
+        use it when it is a surface space of the cortex (else fsLR, then fsaverage).
 
     Returns
     -------
     model : nispace.nulls.NullModel
     description : str
-        Method and space, for logs and reports.
+        Method and the space of its geometry, for logs and reports, e.g.
+        ``"moran (Euclidean centroid distances, MNI152NLin6Asym)"``.
     """
     null_kwargs = dict(null_kwargs or {})
     n_all = parc.n_parcels
@@ -122,16 +150,16 @@ def null_model_for(parc: Parcellation, null_method=None, *, keep: np.ndarray | N
         if sc_method is not None:
             cx_idx, sc_idx = parc.cortex_indices, parc.subcortex_indices
             cx_model, cx_desc = _single_model(parc.components[0], cx_method, None,
-                                              _sub(dist_mat, cx_idx), null_kwargs)
+                                              _sub(dist_mat, cx_idx), null_kwargs, space)
             sc_model, sc_desc = _single_model(parc.components[1], sc_method, None,
-                                              _sub(dist_mat, sc_idx), null_kwargs)
+                                              _sub(dist_mat, sc_idx), null_kwargs, space)
             model = nulls.SplitNullModel(cx_model, sc_model, cx_idx, sc_idx)
             return _restrict(model, keep, n_all), f"{cx_desc} (cortex) + {sc_desc} (subcortex)"
     elif sc_method is not None:
         method = sc_method if parc.level == "subcortex" else cx_method
         logger.info("Split null method on a %s parcellation: using '%s'.", parc.level, method)
         cx_method = method
-    model, desc = _single_model(parc, cx_method, None, dist_mat, null_kwargs)
+    model, desc = _single_model(parc, cx_method, None, dist_mat, null_kwargs, space)
     return _restrict(model, keep, n_all), desc
 
 
@@ -139,15 +167,16 @@ def _sub(dist_mat, idx):
     return None if dist_mat is None else np.asarray(dist_mat)[np.ix_(idx, idx)]
 
 
-def _single_model(parc: Parcellation, method: str, idx, dist_mat, null_kwargs):
+def _single_model(parc: Parcellation, method: str, idx, dist_mat, null_kwargs,
+                  space: str | None = None):
     if method in nulls.SPIN_METHODS:
-        geo, space = _spin_geometry(parc, method)
+        geo, space = _spin_geometry(parc, method, space)
         geo.pop("space")
         return nulls.make_null_model(method, **geo, **null_kwargs), f"{method} ({space})"
     if method == "random":
         return nulls.make_null_model(method, n_parcels=parc.n_parcels, **null_kwargs), method
-    dist = _dist_geometry(parc, idx, dist_mat)
-    return nulls.make_null_model(method, dist_mat=dist, **null_kwargs), method
+    dist, desc = _dist_geometry(parc, idx, dist_mat, space)
+    return nulls.make_null_model(method, dist_mat=dist, **null_kwargs), f"{method} ({desc})"
 
 
 def _restrict(model, keep: np.ndarray, n_all: int):
