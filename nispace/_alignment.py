@@ -124,12 +124,12 @@ def align_to_index(values, target: pd.Index, *, argument: str, what: str = "Y ma
     if not isinstance(values, (pd.Series, pd.DataFrame)):
         arr = np.asarray(values)
         if arr.ndim not in (1, 2):
-            raise ValueError(f"{argument}: expected one value (or row) per {what} "
+            raise ValueError(f"{argument}: expected one value per {what} "
                              f"({n}); got an array of shape {arr.shape}.")
         values = pd.Series(arr) if arr.ndim == 1 else pd.DataFrame(arr)
     if not _labelled(values, target_keys):
         if len(values) != n:
-            raise ValueError(f"{argument}: expected one value (or row) per {what} ({n}); "
+            raise ValueError(f"{argument}: expected one value per {what} ({n}); "
                              f"got {len(values)}.")
         first, last = (str(target[0]), str(target[-1])) if n else ("", "")
         logger.warning(
