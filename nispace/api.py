@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._alignment import align_to_index, is_default_parcel_axis
 from ._errors import check_option
 from ._logging import verbose_context
 from .parcellation import Parcellation
@@ -116,9 +117,16 @@ class NiSpace:
         (with a WARNING); surfaces are recognised from their vertex counts. Images
         are parcellated with the parcellation's version in that space, and null
         models use its geometry. What was used is in :attr:`fit_record_`.
-    parcellation : str, tuple, Parcellation, image or (L, R) pair
+    parcellation : str, tuple, Parcellation, image, (L, R) pair or None
         A library name (``"Schaefer200"``, ``"Schaefer200TianS1"``), a
         :class:`~nispace.parcellation.Parcellation`, or your own label image.
+        ``None`` for data that are already parcellated (tables or arrays, maps x
+        parcels): X, Y and Z are matched by their parcel labels (columns); images and
+        dataset names then raise, and spatial null maps need
+        ``parcellation_dist_mat`` (distance-based nulls such as Moran) or your own
+        ``null_maps``. Tables without parcel labels are taken in the parcellation's
+        order (or X's, without one) with a WARNING, recorded in
+        ``fit_record_["parcel_order_assumed"]``.
     parcellation_space, parcellation_labels : optional
         Space and parcel names of your own label image. For a library
         parcellation, ``parcellation_space`` forces the space it is used in (images
@@ -260,13 +268,17 @@ class NiSpace:
         self.fit_record_["geometry_space"] = space
         self.fit_record_["geometry_space_source"] = source
 
-    def _build_parcellation(self) -> Parcellation:
+    def _build_parcellation(self) -> Parcellation | None:
         from .datasets import fetch_parcellation
 
         parc = self.parcellation
         if parc is None:
-            raise ValueError("parcellation: expected a library name (e.g. 'Schaefer200'), a "
-                             "Parcellation or a label image; got None.")
+            if self.parcellation_hemi is not None:
+                raise ValueError("parcellation_hemi: selecting a hemisphere needs a "
+                                 "parcellation; got parcellation=None.")
+            logger.info("No parcellation: X, Y and Z must be parcellated data (tables or "
+                        "arrays, maps x parcels) with the same parcels.")
+            return None
         if not isinstance(parc, Parcellation):
             parc = fetch_parcellation(parc, space=self.parcellation_space,
                                       labels=self.parcellation_labels, verbose=self.verbose)
@@ -282,6 +294,8 @@ class NiSpace:
         from .io import read_input
 
         logger.info("Checking input data for '%s'.", name)
+        if self.parcellation_ is None:
+            self._check_parcellated(name, data)
         if _is_annotation(data):
             data = _fetch_annotations(data, self.verbose)
         elif hasattr(data, "images_meta") and hasattr(data, "images"):
@@ -305,7 +319,7 @@ class NiSpace:
                            resampling_target=self.resampling_target, verbose=self.verbose,
                            **kwargs)
         for key, value in record.items():
-            self.fit_record_[key][name] = value
+            self.fit_record_.setdefault(key, {})[name] = value
         frame = frame.astype(self.dtype)
         if self.parcellation_hemi is not None:
             keep = self.parcellation_.get_hemi_indices(self.parcellation_hemi)
@@ -313,7 +327,62 @@ class NiSpace:
         logger.info("Got '%s' data for %d x %d parcels.", name, *frame.shape)
         return frame
 
+    @staticmethod
+    def _check_parcellated(name: str, data) -> None:
+        """With ``parcellation=None`` only parcellated data (tables, arrays) can be read."""
+        is_name = isinstance(data, str) and not os.path.exists(data)
+        if is_name or _is_annotation(data) or hasattr(data, "images_meta"):
+            what = (f"the reference dataset {data!r}" if is_name else "annotation images")
+            raise ValueError(f"parcellation: {name} is {what}, which needs a parcellation; "
+                             f"got parcellation=None. Pass parcellation= (e.g. "
+                             f"'Schaefer200') or parcellated data (a DataFrame or array, "
+                             f"maps x parcels).")
+
+    def _match_parcels_by_label(self) -> None:
+        """Without a parcellation: put Y and Z in X's parcel order, by label.
+
+        The first of X, Y, Z whose columns are parcel labels is the reference; tables
+        without parcel labels (RangeIndex columns, arrays) are taken in its order with
+        a WARNING, recorded in ``fit_record_["parcel_order_assumed"]``.
+        """
+        frames = {n: getattr(self, f"{n}_") for n in ("x", "y", "z")
+                  if getattr(self, f"{n}_") is not None}
+        unlabelled = {n: is_default_parcel_axis(f.columns) for n, f in frames.items()}
+        ref_name = next((n for n in frames if not unlabelled[n]), "x")
+        ref = frames[ref_name].columns
+        ref_keys = [str(c) for c in ref]
+        for name, frame in frames.items():
+            if name == ref_name:
+                continue
+            if frame.shape[1] != len(ref):
+                raise ValueError(f"{name}: expected {len(ref)} parcels like {ref_name}; got "
+                                 f"{frame.shape[1]}.")
+            if unlabelled[name]:
+                logger.warning(
+                    "%s: the data have no parcel labels; taken in the parcel order of %s "
+                    "(%d parcels: %r ... %r). Give a DataFrame with parcel labels as columns "
+                    "to match by label.", name, ref_name, len(ref), ref_keys[0], ref_keys[-1])
+                self.fit_record_.setdefault("parcel_order_assumed", {})[name] = {
+                    "order_of": ref_name, "n_parcels": len(ref), "first": ref_keys[0],
+                    "last": ref_keys[-1]}
+                values = frame.to_numpy()
+            else:
+                keys = [str(c) for c in frame.columns]
+                unknown = [c for c in keys if c not in set(ref_keys)]
+                missing = [c for c in ref_keys if c not in set(keys)]
+                if unknown or missing or len(set(keys)) != len(keys):
+                    raise ValueError(f"{name}: the parcel labels differ from those of "
+                                     f"{ref_name}: {len(unknown)} not in {ref_name} (e.g. "
+                                     f"{unknown[:3]}), {len(missing)} missing (e.g. "
+                                     f"{missing[:3]}).")
+                values = frame.to_numpy()[:, pd.Index(keys).get_indexer(ref_keys)]
+            setattr(self, f"{name}_", pd.DataFrame(values, index=frame.index,
+                                                   columns=ref.copy()))
+
     def _check_parcels(self) -> None:
+        if self.parcellation_ is None:
+            self._match_parcels_by_label()
+            return
         ref = self.x_.columns
         for name in ("y", "z"):
             frame = getattr(self, f"{name}_")
@@ -372,7 +441,13 @@ class NiSpace:
 
     def transform_y(self, transform: str, groups=None, subjects=None) -> NiSpace:
         """Transform Y with a formula such as ``"hedges(a,b)"`` (see
-        :func:`nispace.stats.transforms.parse_transform` for all forms)."""
+        :func:`nispace.stats.transforms.parse_transform` for all forms).
+
+        ``groups`` and ``subjects`` (one value per Y map) are matched to the Y maps by
+        label when they are pandas Series (index = Y labels; ``1`` and ``"1"`` are the
+        same ID); missing, extra or duplicated IDs raise. Arrays and lists are taken in
+        Y's order with a WARNING, recorded in ``fit_record_["alignment"]``.
+        """
         from .stats.transforms import apply_transform
 
         self._check_fitted()
@@ -395,24 +470,31 @@ class NiSpace:
         if self.z_ is None:
             raise ValueError("transform_z: this object has no Z data (z=None).")
         z = self.z_
-        groups, subjects = self._align("groups", groups, z), self._align("subjects", subjects, z)
+        groups = self._align("groups", groups, z, what="Z map")
+        subjects = self._align("subjects", subjects, z, what="Z map")
         values, labels = apply_transform(z.to_numpy(), transform, groups=groups,
                                          subjects=subjects)
         self.z_ = pd.DataFrame(values, index=pd.Index(labels, name="z"), columns=z.columns)
         self.transforms_.append({"z": transform})
         return self
 
-    @staticmethod
-    def _align(name: str, values, frame: pd.DataFrame):
+    def _align(self, name: str, values, frame: pd.DataFrame, what: str = "Y map"):
+        """One value per map of ``frame``, matched by label (see
+        :func:`nispace._alignment.align_to_index`); unlabelled values are taken in
+        ``frame``'s order with a WARNING, recorded in ``fit_record_["alignment"]``."""
         if values is None:
             return None
-        if isinstance(values, pd.Series) and values.index.isin(frame.index).all():
-            values = values.loc[frame.index]
-        values = np.asarray(values)
-        if values.shape != (len(frame),):
-            raise ValueError(f"{name}: expected one value per Y map ({len(frame)}); got shape "
-                             f"{values.shape}.")
-        return values
+        if isinstance(values, pd.DataFrame) and values.shape[1] != 1:
+            raise ValueError(f"{name}: expected one value per {what} (a Series or 1D array); "
+                             f"got a DataFrame with {values.shape[1]} columns.")
+        if not isinstance(values, (pd.Series, pd.DataFrame)) and np.ndim(values) != 1:
+            raise ValueError(f"{name}: expected one value per {what} ({len(frame)}); got "
+                             f"shape {np.shape(values)}.")
+        aligned = align_to_index(values, frame.index, argument=name, what=what,
+                                 record=self.fit_record_.setdefault("alignment", []))
+        if isinstance(aligned, pd.DataFrame):
+            aligned = aligned.iloc[:, 0]
+        return aligned.to_numpy()
 
     def clean_y(self, how: str = "between", covariates_between=None, covariates_within=None,
                 protect=None, combat: bool = False) -> NiSpace:
@@ -473,18 +555,16 @@ class NiSpace:
         self.y_steps_.append(step)
         return self
 
-    @staticmethod
-    def _covariate_frame(cov, y: pd.DataFrame) -> pd.DataFrame:
+    def _covariate_frame(self, cov, y: pd.DataFrame) -> pd.DataFrame:
+        """The subject covariates, one row per Y map matched by label (a copy)."""
         if cov is None:
             raise ValueError("covariates_between: expected a DataFrame with one row per Y map; "
                              "got None.")
-        cov = pd.DataFrame(cov).copy()
-        if len(cov) != len(y):
-            raise ValueError(f"covariates_between: expected {len(y)} rows (one per Y map); got "
-                             f"{len(cov)}.")
-        if cov.index.isin(y.index).all() and cov.index.is_unique:
-            cov = cov.loc[y.index]
-        return cov
+        if isinstance(cov, pd.Series):
+            cov = cov.to_frame()
+        return pd.DataFrame(align_to_index(cov, y.index, argument="covariates_between",
+                                           record=self.fit_record_.setdefault("alignment",
+                                                                              [])))
 
     def reduce_x(self, reduction: str = "mean", n_components: int | None = None,
                  per_set: bool = True, weighted: bool = False) -> NiSpace:
@@ -534,9 +614,15 @@ class NiSpace:
             z = self.z_.to_numpy() if self.z_ is not None else None
             if method.startswith("partial") and z is None:
                 raise ValueError(f"method: {method!r} needs Z maps; pass z= to NiSpace.")
-            if method in _CV_METHODS and self.parcellation_hemi is None \
-                    and self.parcellation_ is not None:
-                kwargs.setdefault("coords", self.parcellation_.get_centroids())
+            if method in _CV_METHODS and "coords" not in kwargs:
+                if self.parcellation_ is None:
+                    logger.warning("No parcellation: the cross-validation folds of %r are "
+                                   "contiguous blocks of the parcel order, not spatial "
+                                   "clusters; pass coords= for spatial blocks.", method)
+                    self.fit_record_["cv_folds"] = "contiguous blocks of the parcel order"
+                elif self.parcellation_hemi is None:
+                    kwargs["coords"] = \
+                        self.parcellation_.get_centroids()[self._parcel_positions()]
             stats = colocalize(x.to_numpy(), y.to_numpy(), method, Z=z, fisher_z=fisher_z,
                                zy_matched=zy_matched, r2_adjusted=r2_adjusted,
                                seed=self.seed, **kwargs)
@@ -801,6 +887,10 @@ class NiSpace:
 
     def _parcel_positions(self) -> np.ndarray:
         """Positions of the data's parcels in the parcellation's label order."""
+        if self.parcellation_ is None:
+            raise ValueError("parcellation: this object was fitted with parcellation=None, "
+                             "so the parcels have no positions in an atlas; pass "
+                             "parcellation= to NiSpace.")
         labels = list(self.parcellation_.labels)
         pos = {lab: i for i, lab in enumerate(labels)}
         cols = list(self.x_.columns)
@@ -974,17 +1064,18 @@ class NiSpace:
                 desc = "user-provided"
                 continue
             if model is None:
-                if self.parcellation_ is None:
-                    raise ValueError("null_maps: this object has no parcellation (loaded from "
-                                     "a saved analysis); pass null_maps= or fit a new "
-                                     "NiSpace object to compute spatial nulls.")
                 if dist_mat is None and self.parcellation_dist_mat is not None:
                     dist_mat = self.parcellation_dist_mat
-                space = getattr(self, "fit_record_", {}).get("geometry_space")
-                model, desc = null_model_for(self.parcellation_, null_method,
-                                             keep=self._parcel_positions(), dist_mat=dist_mat,
-                                             null_kwargs=null_kwargs, space=space)
-                self._warn_default_geometry(desc)
+                if self.parcellation_ is None:
+                    model, desc = self._null_model_without_parcellation(
+                        null_method, dist_mat, null_kwargs, x.shape[1])
+                else:
+                    space = getattr(self, "fit_record_", {}).get("geometry_space")
+                    model, desc = null_model_for(self.parcellation_, null_method,
+                                                 keep=self._parcel_positions(),
+                                                 dist_mat=dist_mat, null_kwargs=null_kwargs,
+                                                 space=space)
+                    self._warn_default_geometry(desc)
                 logger.info("Null model: %s.", desc)
             sources[side] = prepare_null_maps(
                 model, frame.to_numpy(dtype=float), list(frame.index), n_perm, seed,
@@ -1016,6 +1107,40 @@ class NiSpace:
                            "null model uses distances in the parcellation's default space "
                            "'%s'. Pass parcellation_space= if your tables were made in "
                            "another space.", space)
+
+    @staticmethod
+    def _null_model_without_parcellation(null_method, dist_mat, null_kwargs, n_parcels):
+        """A null model from a distance matrix alone (``parcellation=None``)."""
+        from . import nulls
+
+        ask = ("pass parcellation= to NiSpace, a distance matrix between your parcels "
+               "(NiSpace(parcellation_dist_mat=...) or permute(dist_mat=...)) for "
+               "distance-based nulls such as 'moran', or your own null_maps=")
+        if null_method is None:
+            if dist_mat is None:
+                raise ValueError(f"permute(what='maps'): spatial null maps need the parcels' "
+                                 f"geometry, but parcellation=None; {ask}.")
+            null_method = "moran"
+            logger.info("No parcellation: using null method 'moran' on the distance "
+                        "matrix given.")
+        method, second = nulls.parse_null_method(null_method)
+        if second is not None or method in nulls.SPIN_METHODS:
+            raise ValueError(f"null_method: {null_method!r} needs a parcellation with a "
+                             f"surface; got parcellation=None. Pass parcellation= to "
+                             f"NiSpace, or use 'moran' or 'burt2020' with "
+                             f"parcellation_dist_mat=.")
+        kwargs = dict(null_kwargs or {})
+        if method == "random":
+            return nulls.make_null_model(method, n_parcels=n_parcels, **kwargs), method
+        if dist_mat is None:
+            raise ValueError(f"null_method: {method!r} needs parcel distances, but "
+                             f"parcellation=None; {ask}.")
+        dist_mat = np.asarray(dist_mat, dtype=float)
+        if dist_mat.shape != (n_parcels, n_parcels):
+            raise ValueError(f"parcellation_dist_mat: expected a ({n_parcels}, {n_parcels}) "
+                             f"distance matrix in the data's parcel order; got shape "
+                             f"{dist_mat.shape}.")
+        return nulls.make_null_model(method, dist_mat=dist_mat, **kwargs), method
 
     @staticmethod
     def _user_nulls(null_maps, frame: pd.DataFrame, side: str, n_perm: int):
@@ -1354,6 +1479,10 @@ class NiSpace:
             raise ValueError("data: this object has no Z maps.")
         rows = self._select(frame, maps, 0, "maps")
         frame = frame.iloc[rows]
+        if self.parcellation_ is None:
+            raise ValueError("plot_brain: drawing on the brain needs a parcellation; this "
+                             "object was fitted with parcellation=None. Pass parcellation= "
+                             "to NiSpace.")
         values = np.full((len(frame), self.parcellation_.n_parcels), np.nan)
         values[:, self._parcel_positions()] = frame.to_numpy(dtype=float)
         titles = [" · ".join(map(str, t)) if isinstance(t, tuple) else str(t)
@@ -1517,7 +1646,7 @@ class NiSpace:
             return "<NiSpace (not fitted)>"
         y = self.get_y()
         parc = (self.parcellation_.name if self.parcellation_ is not None
-                else getattr(self, "parcellation_info_", {}).get("name"))
+                else getattr(self, "parcellation_info_", {}).get("name")) or "no parcellation"
         perms = [f"{k}/{w}" for k, d in self.permutations_.items() for w in d]
         corrs = [f"{c.key}/{c.permute_what}/{c.mc_method}" for c in self.corrections_]
         return (f"<NiSpace: X {self.x_.shape[0]} maps, Y {y.shape[0]} maps, "

@@ -198,9 +198,8 @@ def _design(args, y_labels):
     if args.design:
         if not os.path.isfile(args.design):
             raise UsageError(f"--design: file not found: {args.design}")
-        design = _read_table(args.design)
-        design.index = design.index.astype(str)
-        return design
+        # IDs stay as read: the workflow matches them to the Y labels (1 and "1" alike)
+        return _read_table(args.design)
     try:
         pattern = re.compile(args.groups_regex)
     except re.error as err:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._alignment import align_to_index
 from ._logging import verbose_context
 from .api import NiSpace
 
@@ -131,8 +132,10 @@ def colocalization(y, x="pet", z=None, x_collection: str | None = None,
         Covariate maps (partial correlations).
     standardize : str or bool
         Which of X, Y, Z to z-score across parcels (default ``"xz"``).
-    parcellation : str, Parcellation or image
-        Default ``"Schaefer200"``.
+    parcellation : str, Parcellation, image or None
+        Default ``"Schaefer200"``. ``None`` for data that are already parcellated
+        (tables or arrays sharing parcel labels); spatial nulls then need a distance
+        matrix (``init_kwargs={"parcellation_dist_mat": ...}``) or your own null maps.
     y_covariates : DataFrame, optional
         Subject covariates to regress from Y first (``combat=True``: harmonise the
         ``site`` column with ComBat).
@@ -181,14 +184,20 @@ def colocalization(y, x="pet", z=None, x_collection: str | None = None,
                        return_nispace_only, null_method=null_method)
 
 
-def _design_frame(design, y_index: pd.Index, paired: bool) -> pd.DataFrame:
+def _design_frame(design, y_index: pd.Index, paired: bool,
+                  record: list | None = None) -> pd.DataFrame:
+    """The design with one row per Y map, matched by label (a new DataFrame indexed by
+    the Y labels); unlabelled designs are taken in Y's order with a WARNING."""
     if isinstance(design, pd.DataFrame):
         logger.info("DataFrame provided for design. Expecting 'groups'%s column(s).",
                     " and 'subjects'" if paired else "")
-        frame = design.copy()
-    elif isinstance(design, (list, tuple, np.ndarray, pd.Series)) and np.ndim(design) == 1:
+        frame = design
+    elif isinstance(design, pd.Series) and np.ndim(design) == 1:
         logger.info("1D design: using it as the group labels.")
-        frame = pd.DataFrame({"groups": np.asarray(design)}, index=y_index)
+        frame = design.rename("groups").to_frame()
+    elif isinstance(design, (list, tuple, np.ndarray)) and np.ndim(design) == 1:
+        logger.info("1D design: using it as the group labels.")
+        frame = pd.DataFrame({"groups": np.asarray(design)})
     else:
         raise TypeError(f"design: expected a DataFrame with a 'groups' column (and covariates) "
                         f"or a 1D array of group labels; got {type(design).__name__}.")
@@ -197,11 +206,7 @@ def _design_frame(design, y_index: pd.Index, paired: bool) -> pd.DataFrame:
     if missing:
         raise ValueError(f"design: expected column(s) {needed}; missing {missing} (columns: "
                          f"{list(frame.columns)}).")
-    if len(frame) != len(y_index):
-        raise ValueError(f"design: expected one row per Y map ({len(y_index)}); got "
-                         f"{len(frame)} rows.")
-    if frame.index.isin(y_index).all() and frame.index.is_unique:
-        frame = frame.loc[y_index]
+    frame = align_to_index(frame, y_index, argument="design", record=record)
     logger.info("Design matrix of shape %s. Assuming %d subjects/maps.", frame.shape,
                 len(frame))
     return frame
@@ -229,10 +234,14 @@ def group_colocalization(y, design, x="pet", z=None, x_collection: str | None = 
     ----------
     y : table, images or array
         Subject-level data, one row (map) per subject.
-    design : DataFrame or 1D array
+    design : DataFrame, Series or 1D array
         One row per subject: a ``groups`` column (two levels), ``subjects`` when
         ``paired``, ``site`` for ``combat``, and any other columns as covariates to
-        regress out (the group effect is protected).
+        regress out (the group effect is protected). Rows are matched to the Y maps
+        by label (index = Y labels; numbers and their text are the same ID, ``1`` =
+        ``"1"``, but zero padding is not ignored); missing, extra or duplicated IDs
+        raise. A 1D array, a list or a table with a default RangeIndex is taken in
+        Y's order with a WARNING, recorded in ``nsp.fit_record_["alignment"]``.
     comparison_method : str
         A ``transform_y`` formula, default ``"hedges(a,b)"`` (a = first group level
         in sorted order).
@@ -245,15 +254,16 @@ def group_colocalization(y, design, x="pet", z=None, x_collection: str | None = 
         methods = _methods(colocalization_method)
         nsp = _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, verbose,
                        nispace_object, init_kwargs, space)
-        frame = _design_frame(design, nsp.get_y().index, paired)
+        frame = _design_frame(design, nsp.get_y().index, paired,
+                              record=nsp.fit_record_.setdefault("alignment", []))
         covariates = frame.drop(columns=["subjects"], errors="ignore")
         if combat or covariates.shape[1] > 1:
             kwargs = dict(how="between", covariates_between=covariates, protect="groups",
                           combat=combat)
             kwargs.update(clean_y_kwargs or {})
             nsp.clean_y(**kwargs)
-        kwargs = dict(groups=frame["groups"].to_numpy(),
-                      subjects=frame["subjects"].to_numpy() if paired else None)
+        # labelled Series (indexed by the Y labels): matched by label, no warning
+        kwargs = dict(groups=frame["groups"], subjects=frame["subjects"] if paired else None)
         kwargs.update(transform_y_kwargs or {})
         nsp.transform_y(comparison_method, **kwargs)
         return _finish(nsp, methods, xsea, "groups", n_perm, seed, n_proc, False, mc_method,

@@ -141,7 +141,7 @@ def test_clean_y_between_keeps_protected_effects(data_url, pet):
     (dict(standardize="xw"), "standardize: expected"),
     (dict(n_proc=0), "n_proc: expected a positive integer"),
     (dict(resampling_target="nearest"), "resampling_target: expected one of"),
-    (dict(parcellation=None), "parcellation: expected a library name"),
+    (dict(parcellation=None, parcellation_hemi="L"), "parcellation_hemi: selecting a hemi"),
     (dict(y=np.zeros((1, 100))), "y: expected 200 parcels"),
 ])
 def test_bad_constructor_arguments(pet, kwargs, match):

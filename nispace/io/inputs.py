@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._alignment import is_default_index
 from .._logging import verbose_context
 from .images import is_gifti_like, is_image_like, is_path
 from .parcellate import _collect_images, _n_vertices, _parcellate_sources, _surface_space
@@ -42,6 +43,7 @@ class _Block:
     names: list | None = None  # per-map labels from the input (file names, keys)
     where: str = ""
     columns: pd.Index | None = None  # table: parcel axis after alignment
+    positional: bool = False  # table without parcel labels, taken in the parcellation's order
 
 
 def _is_table_path(obj) -> bool:
@@ -78,11 +80,15 @@ def _parcel_labels(parcellation) -> list[str] | None:
 
 
 def _align_columns(columns: pd.Index, values: np.ndarray, parc_labels: list[str] | None,
-                   where: str, parc_name) -> tuple[np.ndarray, pd.Index]:
-    """Check the parcel axis of a table against the parcellation; reorder by label."""
+                   where: str, parc_name) -> tuple[np.ndarray, pd.Index, bool]:
+    """Check the parcel axis of a table against the parcellation; reorder by label.
+
+    The third value is True when the table has no parcel labels and is taken in the
+    parcellation's order (the caller warns).
+    """
     n_cols = values.shape[1]
     if parc_labels is None:
-        return values, columns
+        return values, columns, False
     str_cols = [str(c) for c in columns]
     if len(set(str_cols)) != len(str_cols):
         dup = [c for c in dict.fromkeys(str_cols) if str_cols.count(c) > 1]
@@ -94,7 +100,7 @@ def _align_columns(columns: pd.Index, values: np.ndarray, parc_labels: list[str]
             logger.info("%s: columns reordered to the parcellation's label order.", where)
             order = pd.Index(str_cols).get_indexer(parc_labels)
             values = values[:, order]
-        return values, pd.Index(parc_labels)
+        return values, pd.Index(parc_labels), False
     label_like = [c for c in columns if isinstance(c, str) and not c.strip().isdigit()]
     if label_like:
         unknown = [c for c in str_cols if c not in set(parc_labels)]
@@ -108,23 +114,25 @@ def _align_columns(columns: pd.Index, values: np.ndarray, parc_labels: list[str]
         raise ValueError(f"{where}: expected {len(parc_labels)} parcels (columns) to match "
                          f"parcellation {parc_name!r}; got {n_cols} (data of shape "
                          f"{values.shape}).")
-    return values, pd.Index(parc_labels)
+    return values, pd.Index(parc_labels), True
 
 
 def _table_block(obj, where: str, parc_labels, parc_name) -> _Block:
     """DataFrame, Series or array -> a table block (values copied)."""
     if isinstance(obj, pd.DataFrame):
         values = _numeric(obj, where)
-        index = None if isinstance(obj.index, pd.RangeIndex) else obj.index.copy()
-        values, columns = _align_columns(obj.columns, values, parc_labels, where, parc_name)
+        index = None if is_default_index(obj.index) else obj.index.copy()
+        values, columns, positional = _align_columns(obj.columns, values, parc_labels, where,
+                                                     parc_name)
         return _Block("table", values=values, index=index, n_maps=values.shape[0],
-                      where=where, columns=columns)
+                      where=where, columns=columns, positional=positional)
     if isinstance(obj, pd.Series):
         values = _numeric(obj, where)[None, :]
-        values, columns = _align_columns(obj.index, values, parc_labels, where, parc_name)
+        values, columns, positional = _align_columns(obj.index, values, parc_labels, where,
+                                                     parc_name)
         names = [obj.name] if obj.name is not None else None
         return _Block("table", values=values, index=None, n_maps=1, names=names,
-                      where=where, columns=columns)
+                      where=where, columns=columns, positional=positional)
     arr = _numeric(obj, where)
     if arr.ndim == 1:
         arr = arr[None, :]
@@ -138,7 +146,7 @@ def _table_block(obj, where: str, parc_labels, parc_name) -> _Block:
                          f"{hint}.")
     columns = pd.Index(parc_labels) if parc_labels is not None else pd.RangeIndex(arr.shape[1])
     return _Block("table", values=arr, index=None, n_maps=arr.shape[0], where=where,
-                  columns=columns)
+                  columns=columns, positional=parc_labels is not None)
 
 
 def _is_number_list(obj) -> bool:
@@ -220,6 +228,11 @@ def read_input(data, parcellation=None, labels=None, name: str = "x",
     record : dict, optional
         Filled with ``data_space``, ``data_space_source`` and
         ``parcellation_space`` (JSON-serialisable; see :mod:`nispace.io.spaces`).
+        Other assumptions made are added to it too: tables and arrays without parcel labels
+        (RangeIndex or ``"0" .. "n-1"`` columns, numpy arrays) are taken in the
+        parcellation's order with a WARNING and recorded as
+        ``record["parcel_order_assumed"] = {"parcellation", "n_parcels", "first",
+        "last", "inputs"}``.
     **parcellate_kwargs
         Passed to :func:`~nispace.io.parcellate_images` (``space``: the
         parcellation's space to use, overriding the choice from ``data_space``;
@@ -257,6 +270,7 @@ def read_input(data, parcellation=None, labels=None, name: str = "x",
         parc_labels = _parcel_labels(parcellation)
         parc_name = getattr(parcellation, "name", None)
         blocks = _blocks(data, name, parc_labels, parc_name)
+        _note_parcel_order(blocks, parc_labels, parc_name, name, record)
         kinds = sorted({b.kind for b in blocks})
         logger.info("Input '%s': %s.", name, " + ".join(
             {"image": "images (to parcellate)", "table": "parcellated data"}[k] for k in kinds))
@@ -350,6 +364,25 @@ def _space_record(spaces: dict[str, tuple], has_tables: bool) -> dict[str, Any]:
     return {"data_space": join(p[0] for p in parts),
             "data_space_source": join(sources),
             "parcellation_space": join(p[2] for p in parts)}
+
+
+def _note_parcel_order(blocks: list[_Block], parc_labels, parc_name, name: str,
+                       record: dict | None) -> None:
+    """WARN (and record) when tables without parcel labels were taken in the
+    parcellation's order."""
+    where = [b.where for b in blocks if b.positional]
+    if not where:
+        return
+    logger.warning(
+        "%s: %s no parcel labels; taken in the parcel order of parcellation %r (%d parcels: "
+        "%r ... %r). Give a DataFrame with the parcel labels as columns to match by label.",
+        name, f"{where[0]} has" if len(where) == 1 else f"{len(where)} inputs have",
+        parc_name, len(parc_labels), parc_labels[0], parc_labels[-1])
+    if record is not None:
+        record["parcel_order_assumed"] = {
+            "parcellation": None if parc_name is None else str(parc_name),
+            "n_parcels": len(parc_labels), "first": parc_labels[0], "last": parc_labels[-1],
+            "inputs": where}
 
 
 def _parcellate_by_kind(sources, parcellation, spaces, parcellate_kwargs) -> np.ndarray:
