@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from ._errors import check_option
 from ._logging import verbose_context
 from .parcellation import Parcellation

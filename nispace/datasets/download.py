@@ -120,7 +120,7 @@ def _open(location: str) -> tuple[BinaryIO, int | None]:
         except OSError as exc:
             raise _Transient(f"cannot read {location}: {exc}") from exc
         return f, os.fstat(f.fileno()).st_size
-    from .. import __version__
+    from .._version import __version__
 
     request = urllib.request.Request(location, headers={"User-Agent": f"nispace/{__version__}"})
     try:

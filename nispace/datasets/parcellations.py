@@ -10,6 +10,7 @@ from .._logging import verbose_context
 from ..parcellation.parcellation import SURFACE_SPACES, Parcellation, _Space
 from .download import fetch_file, fetch_manifest
 from .registry import list_names, load_manifest, parse_parcellation_name
+from .templates import template_source
 
 logger = logging.getLogger("nispace.parcellation")
 
@@ -53,7 +54,8 @@ def fetch_parcellation(parcellation, space: str | None = None,
     with verbose_context(verbose):
         if _is_image(parcellation):
             return Parcellation.from_image(parcellation, labels=labels, space=space,
-                                           data_dir=data_dir, data_url=data_url)
+                                           data_dir=data_dir, data_url=data_url,
+                                           templates=template_source(data_dir, data_url))
         if labels is not None:
             raise ValueError("labels: library parcellations carry their own labels; pass "
                              "labels= only with your own parcellation image.")
@@ -103,7 +105,8 @@ def _library_parcellation(name: str, data_dir, data_url) -> Parcellation:
             spaces[space] = _Space("volume", _lazy(image, data_dir, data_url), labels)
     logger.info("Available spaces: %s", ", ".join(spaces))
     return Parcellation(name, spaces, level=meta.get("level"), library_names=(name,),
-                        meta=meta, data_dir=data_dir, data_url=data_url)
+                        meta=meta, data_dir=data_dir, data_url=data_url,
+                        templates=template_source(data_dir, data_url))
 
 
 def _find(manifest, stem: str, ext: str) -> str:

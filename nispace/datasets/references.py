@@ -8,7 +8,7 @@ import re
 
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from .._errors import check_option, suggest
 from .._logging import verbose_context
 from .collections import load_collection

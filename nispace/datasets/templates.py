@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from .._errors import check_option
@@ -63,6 +65,30 @@ def fetch_template(space: str = "MNI152NLin6Asym", desc: str | None = None,
             check_option("hemi", h, list(entry))
         paths = tuple(_fetch_entry(entry[h], data_dir, data_url) for h in hemis)
         return paths[0] if isinstance(hemi, str) else paths
+
+
+def template_source(data_dir: str | os.PathLike | None = None, data_url: str | None = None
+                    ) -> Callable[..., Path | tuple[Path, ...]]:
+    """The template source a :class:`~nispace.parcellation.Parcellation` fetches meshes from.
+
+    Parameters
+    ----------
+    data_dir, data_url : optional
+        As in :func:`fetch_template`.
+
+    Returns
+    -------
+    callable
+        ``source(space, desc=..., res=...)``, i.e. :func:`fetch_template` bound to
+        ``data_dir`` and ``data_url`` with logging left to the caller (picklable).
+
+    Examples
+    --------
+    >>> from nispace.parcellation import Parcellation
+    >>> parc = Parcellation.from_image(("lh.label.gii", "rh.label.gii"),
+    ...                                templates=template_source())  # doctest: +SKIP
+    """
+    return functools.partial(fetch_template, data_dir=data_dir, data_url=data_url, verbose=None)
 
 
 def _fetch_entry(entry: dict, data_dir, data_url) -> Path:

@@ -14,12 +14,25 @@ import hashlib
 import numpy as np
 
 from . import spins
+from ._base import NullModel
 from .burt import Burt2018Sampler, Burt2020Sampler
 from .moran import MoranSampler, VarioMoranSampler
 from .shuffle import RandomSampler
-from .registry import NullModel, register
 
-__all__: list[str] = []
+__all__ = ["BUILDERS"]
+
+#: name -> builder ``builder(name=..., **geometry_and_options) -> NullModel``; read by
+#: :func:`nispace.nulls.registry.make_null_model`.
+BUILDERS: dict = {}
+
+
+def register(*names):
+    """Decorator: register a NullModel builder under ``names`` in :data:`BUILDERS`."""
+    def deco(builder):
+        for name in names:
+            BUILDERS[name] = builder
+        return builder
+    return deco
 
 
 def _row_key(row: np.ndarray) -> str:

@@ -56,7 +56,7 @@ from scipy.spatial import cKDTree
 
 from .._errors import check_option
 from .._random import as_generator
-from .registry import gather
+from ._base import gather
 from .shuffle import check_data, check_n_perm
 
 __all__ = ["SPIN_MATCHING", "rotation_matrices", "spin_permutations", "alexander_bloch",

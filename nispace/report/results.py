@@ -107,7 +107,7 @@ def _jsonable(value):
 
 def provenance(nsp, command: str | None = None) -> dict:
     """Versions, parameters and every data file used (with SHA-256)."""
-    from .. import __version__
+    from .._version import __version__
     from ..datasets import files_used, get_data_url
 
     packages = {}
