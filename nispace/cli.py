@@ -1,7 +1,9 @@
 """The ``nispace`` command: a thin argparse layer over the workflows.
 
-Exit codes: 0 success, 2 usage errors (bad arguments, missing files, unknown names),
-1 analysis failures. Progress bars and logs go to stderr; ``--quiet`` silences both.
+Exit codes, from the type of the error (:mod:`nispace.errors`), never its wording:
+0 success, 2 usage errors (bad arguments, missing files, unknown names: InputError,
+InputTypeError, MissingFileError), 1 analysis failures (DataError, StateError, anything
+else). Progress bars and logs go to stderr; ``--quiet`` silences both.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ import pandas as pd
 
 from ._logging import verbose_context
 from .api import NiSpace
+from .errors import InputError, InputTypeError
 
 __all__ = ["colocalization", "group_colocalization", "xsea", "group_xsea",
            "paired_colocalization"]
@@ -41,14 +42,14 @@ def _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, ver
              nispace_object, init_kwargs) -> NiSpace:
     if nispace_object is not None:
         if not isinstance(nispace_object, NiSpace):
-            raise TypeError(f"nispace_object: expected a NiSpace object; got "
-                            f"{type(nispace_object).__name__}.")
+            raise InputTypeError(f"nispace_object: expected a NiSpace object; got "
+                                 f"{type(nispace_object).__name__}.")
         nsp = nispace_object
         if not nsp._fitted:
             nsp.fit()
         return nsp
     if y is None:
-        raise ValueError("y: expected your map(s) (images, a table or an array); got None.")
+        raise InputError("y: expected your map(s) (images, a table or an array); got None.")
     if isinstance(x, str):
         logger.info("Loading integrated %s dataset as X data.", x)
     kwargs = dict(x=x, y=y, z=z, x_collection=x_collection, standardize=standardize,
@@ -64,7 +65,7 @@ def _methods(colocalization_method) -> list[str]:
     methods = [colocalization_method] if isinstance(colocalization_method, str) \
         else list(colocalization_method)
     if not methods:
-        raise ValueError("colocalization_method: expected a method name or a list of them; "
+        raise InputError("colocalization_method: expected a method name or a list of them; "
                          "got an empty list.")
     for m in methods:
         check_option("colocalization_method", m, list(COLOC_METHODS))
@@ -176,15 +177,16 @@ def _design_frame(design, y_index: pd.Index, paired: bool) -> pd.DataFrame:
         logger.info("1D design: using it as the group labels.")
         frame = pd.DataFrame({"groups": np.asarray(design)}, index=y_index)
     else:
-        raise TypeError(f"design: expected a DataFrame with a 'groups' column (and covariates) "
-                        f"or a 1D array of group labels; got {type(design).__name__}.")
+        raise InputTypeError(f"design: expected a DataFrame with a 'groups' column (and "
+                             f"covariates) or a 1D array of group labels; got "
+                             f"{type(design).__name__}.")
     needed = ["groups"] + (["subjects"] if paired else [])
     missing = [c for c in needed if c not in frame.columns]
     if missing:
-        raise ValueError(f"design: expected column(s) {needed}; missing {missing} (columns: "
+        raise InputError(f"design: expected column(s) {needed}; missing {missing} (columns: "
                          f"{list(frame.columns)}).")
     if len(frame) != len(y_index):
-        raise ValueError(f"design: expected one row per Y map ({len(y_index)}); got "
+        raise InputError(f"design: expected one row per Y map ({len(y_index)}); got "
                          f"{len(frame)} rows.")
     if frame.index.isin(y_index).all() and frame.index.is_unique:
         frame = frame.loc[y_index]

@@ -7,6 +7,7 @@ import logging
 import os
 
 from .._logging import verbose_context
+from ..errors import DataError, InputError
 from ..parcellation.parcellation import SURFACE_SPACES, Parcellation, _Space
 from .download import fetch_file, fetch_manifest
 from .registry import list_names, load_manifest, parse_parcellation_name
@@ -57,7 +58,7 @@ def fetch_parcellation(parcellation, space: str | None = None,
                                            data_dir=data_dir, data_url=data_url,
                                            templates=template_source(data_dir, data_url))
         if labels is not None:
-            raise ValueError("labels: library parcellations carry their own labels; pass "
+            raise InputError("labels: library parcellations carry their own labels; pass "
                              "labels= only with your own parcellation image.")
         names = parse_parcellation_name(parcellation, data_dir, data_url)
         parts = [_library_parcellation(n, data_dir, data_url) for n in names]
@@ -66,7 +67,7 @@ def fetch_parcellation(parcellation, space: str | None = None,
         else:
             levels = [p.level for p in parts]
             if levels != ["cortex", "subcortex"]:
-                raise ValueError(f"parcellation: a combination must be a cortical followed by a "
+                raise InputError(f"parcellation: a combination must be a cortical followed by a "
                                  f"subcortical parcellation; {names} are {levels}.")
             parc = Parcellation.combine(parts[0], parts[1], name="".join(names))
             logger.info("Combined parcellation '%s' ready. MNI space(s): %s. Cortex surface "
@@ -113,8 +114,8 @@ def _find(manifest, stem: str, ext: str) -> str:
     for candidate in (stem + ext + ".gz", stem + ext):
         if candidate in manifest:
             return candidate
-    raise ValueError(f"The data manifest lists no {stem}{ext}(.gz); the data repository is "
-                     f"incomplete for this parcellation.")
+    raise DataError(f"The data manifest lists no {stem}{ext}(.gz); the data repository is "
+                    f"incomplete for this parcellation.")
 
 
 def _labels(relpath: str, data_dir, data_url) -> list[str]:

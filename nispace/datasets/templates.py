@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .._errors import check_option
 from .._logging import verbose_context
+from ..errors import DataError, InputError
 from .download import fetch_file
 from .registry import load_manifest
 
@@ -58,7 +59,7 @@ def fetch_template(space: str = "MNI152NLin6Asym", desc: str | None = None,
         logger.info("Loading %s template '%s' (%s).", space, desc, res)
         if "remote" in entry:  # volume
             if hemi is not None:
-                raise ValueError(f"hemi: {space} is a volumetric space; leave hemi=None.")
+                raise InputError(f"hemi: {space} is a volumetric space; leave hemi=None.")
             return _fetch_entry(entry, data_dir, data_url)
         hemis = ["L", "R"] if hemi is None else ([hemi] if isinstance(hemi, str) else list(hemi))
         for h in hemis:
@@ -94,6 +95,6 @@ def template_source(data_dir: str | os.PathLike | None = None, data_url: str | N
 def _fetch_entry(entry: dict, data_dir, data_url) -> Path:
     host = entry.get("host", "github-nispace")
     if host != "github-nispace":
-        raise ValueError(f"Template files hosted on {host!r} are not supported; only files of "
-                         f"the nispace data repository ('github-nispace') are.")
+        raise DataError(f"Template files hosted on {host!r} are not supported; only files of "
+                        f"the nispace data repository ('github-nispace') are.")
     return fetch_file(entry["remote"], data_dir, data_url)

@@ -17,6 +17,7 @@ every map (the spins inside a split model).
 from __future__ import annotations
 
 from .._errors import check_option
+from ..errors import InputError, InputTypeError
 from ._base import NullModel, SplitNullModel, SubsetNullModel, gather
 from ._models import BUILDERS
 
@@ -32,7 +33,7 @@ _ALIASES = {"spin": "alexander_bloch", "spins": "alexander_bloch",
 
 def _canonical(name: str) -> str:
     if not isinstance(name, str):
-        raise TypeError(f"null_method: expected a str; got {type(name).__name__}.")
+        raise InputTypeError(f"null_method: expected a str; got {type(name).__name__}.")
     key = name.strip().lower().replace("-", "_")
     key = _ALIASES.get(key, key)
     check_option("null_method", key, list(NULL_METHODS) + list(_ALIASES))
@@ -44,13 +45,13 @@ def parse_null_method(null_method) -> tuple[str, str | None]:
     ``"spin+moran"`` string or a 2-tuple."""
     if isinstance(null_method, (tuple, list)):
         if len(null_method) != 2:
-            raise ValueError(f"null_method: a split method needs two names (cortex, "
+            raise InputError(f"null_method: a split method needs two names (cortex, "
                              f"subcortex); got {null_method!r}.")
         return _canonical(null_method[0]), _canonical(null_method[1])
     if isinstance(null_method, str) and "+" in null_method:
         parts = null_method.split("+")
         if len(parts) != 2:
-            raise ValueError(f"null_method: expected 'cortex+subcortex' such as 'spin+moran'; "
+            raise InputError(f"null_method: expected 'cortex+subcortex' such as 'spin+moran'; "
                              f"got {null_method!r}.")
         return _canonical(parts[0]), _canonical(parts[1])
     return _canonical(null_method), None

@@ -32,7 +32,7 @@ import pandas as pd
 
 from .._config import get_data_dir
 from .._errors import check_option
-from ..errors import InputError
+from ..errors import DataError, InputError
 from . import geometry
 from .combine import merge_label_volumes
 
@@ -92,7 +92,7 @@ def _load_volume(src) -> nib.Nifti1Image:
     img = nib.load(os.fspath(src)) if isinstance(src, (str, os.PathLike)) else src
     if not isinstance(img, nib.spatialimages.SpatialImage) or len(img.shape) != 3:
         shape = getattr(img, "shape", None)
-        raise ValueError(f"parcellation: expected a 3D label image; got {type(img).__name__} "
+        raise InputError(f"parcellation: expected a 3D label image; got {type(img).__name__} "
                          f"with shape {shape}.")
     return img
 
@@ -100,7 +100,7 @@ def _load_volume(src) -> nib.Nifti1Image:
 def _load_gifti(src) -> nib.GiftiImage:
     img = nib.load(os.fspath(src)) if isinstance(src, (str, os.PathLike)) else src
     if not isinstance(img, nib.GiftiImage) or not img.darrays:
-        raise ValueError(f"parcellation: expected a GIfTI label image per hemisphere; got "
+        raise InputError(f"parcellation: expected a GIfTI label image per hemisphere; got "
                          f"{type(img).__name__}.")
     return img
 
@@ -141,7 +141,7 @@ class Parcellation:
                  components: tuple[Parcellation, ...] = (), data_dir=None, data_url=None,
                  templates: Callable[..., Any] | None = None):
         if not spaces:
-            raise ValueError("spaces: a Parcellation needs at least one space.")
+            raise InputError("spaces: a Parcellation needs at least one space.")
         self.name = name
         self._spaces = spaces
         self.level = level
@@ -193,7 +193,7 @@ class Parcellation:
             labels = [str(lab) for lab in labels]
         if isinstance(img, (tuple, list)):
             if len(img) != 2:
-                raise ValueError(f"img: expected one volume or an (L, R) pair of surface label "
+                raise InputError(f"img: expected one volume or an (L, R) pair of surface label "
                                  f"files; got {len(img)} items.")
             entry = _Space("surface", tuple(img), labels)
             lh, rh = (np.asarray(g.darrays[0].data).astype(np.int32) for g in entry.img())
@@ -203,7 +203,7 @@ class Parcellation:
             detected, entry.density = _DENSITIES.get(lh.size, (None, None))
             space = space or detected
             if space is None:
-                raise ValueError(f"space: cannot tell the surface space of a mesh with "
+                raise InputError(f"space: cannot tell the surface space of a mesh with "
                                  f"{lh.size} vertices per hemisphere; pass space='fsaverage' "
                                  f"or 'fsLR'.")
             level = "cortex"
@@ -230,7 +230,7 @@ class Parcellation:
         common = [s for s in cortex.spaces if s in subcortex.spaces
                   and cortex._spaces[s].kind == "volume"]
         if not common:
-            raise ValueError(f"parcellation: {cortex.name!r} and {subcortex.name!r} share no "
+            raise InputError(f"parcellation: {cortex.name!r} and {subcortex.name!r} share no "
                              f"volumetric space ({cortex.spaces} vs {subcortex.spaces}).")
         logger.info("Building combined Parcellation '%s'. Common MNI space(s): %s.", name, common)
         spaces = {}
@@ -328,13 +328,13 @@ class Parcellation:
         named = {s: e.labels for s, e in self._spaces.items() if e.labels is not None}
         if len({tuple(v) for v in named.values()}) > 1:
             counts = {s: len(v) for s, v in named.items()}
-            raise ValueError(f"parcellation {self.name!r}: labels differ between spaces "
-                             f"({counts} labels).")
+            raise DataError(f"parcellation {self.name!r}: labels differ between spaces "
+                            f"({counts} labels).")
         for s, e in self._spaces.items():
             if e.labels is not None and e._data is not None:
                 n_img = len(np.unique(e._data[e._data > 0]))
                 if n_img != len(e.labels):
-                    raise ValueError(
+                    raise InputError(
                         f"labels: {len(e.labels)} names given but the {s} image has {n_img} "
                         f"parcels (non-zero label values).")
         logger.info("Parcellation '%s': validation passed.", self.name)
@@ -373,7 +373,7 @@ class Parcellation:
             return idx[:n_cx] if level == "cortex" else idx[n_cx:]
         if self.level in ("cortex", "subcortex"):
             return np.arange(n) if level == self.level else np.arange(0)
-        raise ValueError(f"level: parcellation {self.name!r} does not say which parcels are "
+        raise InputError(f"level: parcellation {self.name!r} does not say which parcels are "
                          f"cortical; build it with Parcellation.combine or use a library one.")
 
     @property
@@ -433,7 +433,7 @@ class Parcellation:
         """
         space, entry = self._space(space)
         if entry.kind != "surface":
-            raise ValueError(f"space: {space!r} is a volume space of {self.name!r}; meshes "
+            raise InputError(f"space: {space!r} is a volume space of {self.name!r}; meshes "
                              f"exist for its surface spaces {self.surface_spaces_cortex}.")
         return self._mesh(space, desc)
 
@@ -441,7 +441,7 @@ class Parcellation:
         """Vertices per hemisphere ``(n_left, n_right)`` of a surface space."""
         space, entry = self._space(space)
         if entry.kind != "surface":
-            raise ValueError(f"space: {space!r} is not a surface space of {self.name!r}.")
+            raise InputError(f"space: {space!r} is not a surface space of {self.name!r}.")
         return entry.hemi_sizes()
 
     def get_template(self, space: str, desc: str = "T1w", res: str | None = None):
@@ -504,7 +504,8 @@ class Parcellation:
             medial = self._medial_mask(space)
             for arr in coords + faces + (medial or []):
                 digest.update(np.ascontiguousarray(arr).tobytes())
-        cache_file = get_data_dir(self._data_dir) / "cache" / "distmat" / f"{digest.hexdigest()}.npy"
+        cache_file = (get_data_dir(self._data_dir) / "cache" / "distmat"
+                      / f"{digest.hexdigest()}.npy")
         if cache and cache_file.exists():
             try:
                 dist = np.load(cache_file)
