@@ -16,16 +16,11 @@ api
     The :class:`~nispace.api.NiSpace` object tying these together.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("nispace")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
-
+from . import errors
 from ._logging import set_log_level
+from ._version import __version__
 
-__all__ = ["__version__", "parcellate", "set_log_level"]
+__all__ = ["__version__", "errors", "parcellate", "set_log_level"]
 
 
 def __getattr__(name: str):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+from .errors import InputError
+
 
 def suggest(value: str, options: Iterable[str]) -> str:
     """Return ``" Did you mean 'x'?"`` for the closest option, or an empty string."""
@@ -15,8 +17,9 @@ def suggest(value: str, options: Iterable[str]) -> str:
 
 
 def check_option(name: str, value: object, allowed: Iterable[object]) -> None:
-    """Raise a ValueError naming the argument, the allowed values and the closest one."""
+    """Raise an :class:`~nispace.errors.InputError` (a ValueError) naming the argument,
+    the allowed values and the closest one."""
     allowed = list(allowed)
     if value not in allowed:
         hint = suggest(value, allowed) if isinstance(value, str) else ""
-        raise ValueError(f"{name}: expected one of {allowed}; got {value!r}.{hint}")
+        raise InputError(f"{name}: expected one of {allowed}; got {value!r}.{hint}")

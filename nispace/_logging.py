@@ -14,6 +14,8 @@ import contextlib
 import logging
 from collections.abc import Iterator
 
+from .errors import InputError, InputTypeError
+
 logger = logging.getLogger("nispace")
 
 _FORMAT = "%(levelname)s | %(asctime)s | %(name)s: %(message)s"
@@ -37,14 +39,14 @@ def _to_level(verbose: bool | str | int | None) -> int | None:
     if isinstance(verbose, bool) or isinstance(verbose, str):
         key = verbose.lower() if isinstance(verbose, str) else verbose
         if key not in _LEVELS:
-            raise ValueError(
+            raise InputError(
                 f"verbose: expected True, False, None, an int logging level or one of "
                 f"{[k for k in _LEVELS if isinstance(k, str)]}; got {verbose!r}."
             )
         return _LEVELS[key]
     if isinstance(verbose, int):
         return verbose
-    raise TypeError(f"verbose: expected bool, str, int or None; got {type(verbose).__name__}.")
+    raise InputTypeError(f"verbose: expected bool, str, int or None; got {type(verbose).__name__}.")
 
 
 def set_log_level(verbose: bool | str | int = True) -> None:

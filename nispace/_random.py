@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import InputError, InputTypeError
+
 __all__ = ["SeedLike", "as_generator", "as_seed_sequence", "chunk_seeds", "chunk_bounds"]
 
 SeedLike = "int | np.random.SeedSequence | np.random.Generator | None"
@@ -24,10 +26,10 @@ def as_seed_sequence(seed) -> np.random.SeedSequence:
         return np.random.SeedSequence(int(seed.integers(0, 2**63 - 1)))
     if seed is None or isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         if seed is not None and seed < 0:
-            raise ValueError(f"seed: expected a non-negative integer; got {seed}.")
+            raise InputError(f"seed: expected a non-negative integer; got {seed}.")
         return np.random.SeedSequence(None if seed is None else int(seed))
-    raise TypeError(f"seed: expected None, an int, a SeedSequence or a Generator; got "
-                    f"{type(seed).__name__}.")
+    raise InputTypeError(f"seed: expected None, an int, a SeedSequence or a Generator; got "
+                         f"{type(seed).__name__}.")
 
 
 def as_generator(seed) -> np.random.Generator:
@@ -40,7 +42,7 @@ def as_generator(seed) -> np.random.Generator:
 def chunk_bounds(n: int, chunk_size: int) -> list[tuple[int, int]]:
     """``[(start, stop), ...]`` covering ``range(n)`` in chunks of ``chunk_size``."""
     if chunk_size < 1:
-        raise ValueError(f"chunk_size: expected a positive integer; got {chunk_size}.")
+        raise InputError(f"chunk_size: expected a positive integer; got {chunk_size}.")
     return [(s, min(s + chunk_size, n)) for s in range(0, n, chunk_size)]
 
 

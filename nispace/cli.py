@@ -1,7 +1,9 @@
 """The ``nispace`` command: a thin argparse layer over the workflows.
 
-Exit codes: 0 success, 2 usage errors (bad arguments, missing files, unknown names),
-1 analysis failures. Progress bars and logs go to stderr; ``--quiet`` silences both.
+Exit codes, from the type of the error (:mod:`nispace.errors`), never its wording:
+0 success, 2 usage errors (bad arguments, missing files, unknown names: InputError,
+InputTypeError, MissingFileError), 1 analysis failures (DataError, StateError, anything
+else). Progress bars and logs go to stderr; ``--quiet`` silences both.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import os
 import re
 import sys
 from pathlib import Path
+
+from .errors import ANALYSIS_EXIT_CODE, USAGE_EXIT_CODE, InputError, NispaceError
 
 __all__ = ["main", "build_parser"]
 
@@ -40,11 +44,18 @@ examples:
 inputs (--y, --x, --z): NIfTI/GIfTI files (a GIfTI pair as L.gii,R.gii), CSV/TSV
 tables (maps x parcels, first column = map labels), a reference dataset name
 (pet, mrna, ...), or reference:NAME / example:NAME from the data source.
+
+exit codes (from the type of the error, see nispace.errors):
+  0  success
+  2  usage: a bad option, name or value, a missing input file
+     (InputError, InputTypeError, MissingFileError, FileNotFoundError)
+  1  analysis failed: data that cannot be analysed, a download that failed, any
+     other error (DataError, StateError, ...)
 """
 
 
-class UsageError(Exception):
-    """A problem with the command line or its inputs (exit code 2)."""
+class UsageError(InputError):
+    """A problem with the command line or its inputs (exit code 2, prints the usage)."""
 
 
 def _common(p: argparse.ArgumentParser, x_default: str, group: bool) -> None:
@@ -105,7 +116,7 @@ def _common(p: argparse.ArgumentParser, x_default: str, group: bool) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``nispace`` (also used to render ``--help``)."""
-    from . import __version__
+    from ._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="nispace", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -351,26 +362,25 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as err:
         parser.print_usage(sys.stderr)
         print(f"nispace: error: {err}", file=sys.stderr)
-        return 2
-    except (ValueError, KeyError, TypeError, FileNotFoundError) as err:
-        # raised while validating names and arguments (unknown dataset, bad option)
-        msg = err.args[0] if isinstance(err, KeyError) and err.args else err
-        if _is_usage(err):
-            print(f"nispace: error: {msg}", file=sys.stderr)
-            return 2
-        print(f"nispace: analysis failed: {msg}", file=sys.stderr)
-        return 1
+        return USAGE_EXIT_CODE
     except Exception as err:  # noqa: BLE001 - the command line reports, not tracebacks
-        print(f"nispace: analysis failed: {type(err).__name__}: {err}", file=sys.stderr)
-        return 1
+        code = _exit_code(err)
+        if code == USAGE_EXIT_CODE:
+            print(f"nispace: error: {err}", file=sys.stderr)
+        elif isinstance(err, NispaceError):
+            print(f"nispace: analysis failed: {err}", file=sys.stderr)
+        else:
+            print(f"nispace: analysis failed: {type(err).__name__}: {err}", file=sys.stderr)
+        return code
 
 
-def _is_usage(err: Exception) -> bool:
-    """Errors about the user's arguments (names, options, files) rather than the data."""
-    text = str(err)
-    return isinstance(err, (KeyError, FileNotFoundError)) or bool(
-        re.match(r"^[\w\-\[\]'\"]+: (expected|unknown|got|not)", text)
-        or "expected one of" in text or "Did you mean" in text)
+def _exit_code(err: BaseException) -> int:
+    """The exit code of an error, from its type alone (see :mod:`nispace.errors`)."""
+    if isinstance(err, NispaceError):
+        return err.exit_code
+    if isinstance(err, FileNotFoundError):  # a path the user named, raised by open() & co.
+        return USAGE_EXIT_CODE
+    return ANALYSIS_EXIT_CODE
 
 
 if __name__ == "__main__":  # pragma: no cover

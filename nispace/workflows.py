@@ -31,6 +31,7 @@ import pandas as pd
 from ._alignment import align_to_index
 from ._logging import verbose_context
 from .api import NiSpace
+from .errors import InputError, InputTypeError
 
 __all__ = ["colocalization", "group_colocalization", "xsea", "group_xsea",
            "paired_colocalization"]
@@ -42,8 +43,8 @@ def _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, ver
              nispace_object, init_kwargs, space=None) -> NiSpace:
     if nispace_object is not None:
         if not isinstance(nispace_object, NiSpace):
-            raise TypeError(f"nispace_object: expected a NiSpace object; got "
-                            f"{type(nispace_object).__name__}.")
+            raise InputTypeError(f"nispace_object: expected a NiSpace object; got "
+                                 f"{type(nispace_object).__name__}.")
         nsp = nispace_object
         if space is not None and space != nsp.data_space:
             raise ValueError(f"space: {space!r} differs from the data_space of nispace_object "
@@ -52,7 +53,7 @@ def _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, ver
             nsp.fit()
         return nsp
     if y is None:
-        raise ValueError("y: expected your map(s) (images, a table or an array); got None.")
+        raise InputError("y: expected your map(s) (images, a table or an array); got None.")
     if isinstance(x, str):
         logger.info("Loading integrated %s dataset as X data.", x)
     kwargs = dict(x=x, y=y, z=z, x_collection=x_collection, standardize=standardize,
@@ -73,7 +74,7 @@ def _methods(colocalization_method) -> list[str]:
     methods = [colocalization_method] if isinstance(colocalization_method, str) \
         else list(colocalization_method)
     if not methods:
-        raise ValueError("colocalization_method: expected a method name or a list of them; "
+        raise InputError("colocalization_method: expected a method name or a list of them; "
                          "got an empty list.")
     for m in methods:
         check_option("colocalization_method", m, list(COLOC_METHODS))
@@ -199,12 +200,13 @@ def _design_frame(design, y_index: pd.Index, paired: bool,
         logger.info("1D design: using it as the group labels.")
         frame = pd.DataFrame({"groups": np.asarray(design)})
     else:
-        raise TypeError(f"design: expected a DataFrame with a 'groups' column (and covariates) "
-                        f"or a 1D array of group labels; got {type(design).__name__}.")
+        raise InputTypeError(f"design: expected a DataFrame with a 'groups' column (and "
+                             f"covariates) or a 1D array of group labels; got "
+                             f"{type(design).__name__}.")
     needed = ["groups"] + (["subjects"] if paired else [])
     missing = [c for c in needed if c not in frame.columns]
     if missing:
-        raise ValueError(f"design: expected column(s) {needed}; missing {missing} (columns: "
+        raise InputError(f"design: expected column(s) {needed}; missing {missing} (columns: "
                          f"{list(frame.columns)}).")
     frame = align_to_index(frame, y_index, argument="design", record=record)
     logger.info("Design matrix of shape %s. Assuming %d subjects/maps.", frame.shape,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from nispace.datasets import fetch_parcellation, fetch_template
+from nispace.datasets import fetch_parcellation, fetch_template, template_source
 from nispace.parcellation import Parcellation
 
 
@@ -69,7 +69,10 @@ def test_custom_surface_parcellation(data_url):
         lab = np.argmin(((xyz[:, None] - seeds[None]) ** 2).sum(-1), axis=1) + 1
         pairs.append(nib.GiftiImage(darrays=[nib.gifti.GiftiDataArray(
             lab.astype(np.int32), intent="NIFTI_INTENT_LABEL", datatype="NIFTI_TYPE_INT32")]))
-    parc = Parcellation.from_image(tuple(pairs))
+    with pytest.raises(ValueError, match=r"templates: Parcellation None has no source of "
+                                         r"template meshes.*fetch_parcellation"):
+        Parcellation.from_image(tuple(pairs)).get_centroids()  # no mesh source given
+    parc = Parcellation.from_image(tuple(pairs), templates=template_source())
     assert parc.spaces == ["fsaverage"] and parc.n_parcels == 10
     np.testing.assert_array_equal(parc.get_label_values(), np.arange(1, 11))  # R renumbered
     np.testing.assert_array_equal(parc.get_hemi_indices("R"), np.arange(5, 10))

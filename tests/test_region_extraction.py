@@ -11,6 +11,7 @@ import pytest
 
 import nispace
 from nispace.datasets import fetch_example, fetch_parcellation, fetch_template
+from nispace.report import parcellation_report
 
 
 def test_parcellate_volume_returns_a_labelled_table(data_url):
@@ -108,7 +109,8 @@ class Collector(HTMLParser):
 @pytest.mark.parametrize("space", ["MNI152NLin6Asym", "fsLR"])
 def test_generate_report_and_to_masker(data_url, tmp_path, space):
     parc = fetch_parcellation("Schaefer100", verbose=False)
-    report = parc.generate_report(space=space, path=tmp_path / "report.html", strategy="mean")
+    report = parcellation_report(parc, space=space, path=tmp_path / "report.html",
+                                 strategy="mean")
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert html == report.html and report._repr_html_() == html
     parser = Collector()

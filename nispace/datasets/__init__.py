@@ -13,7 +13,7 @@ from .download import DataFetchError, fetch_file, fetch_manifest, files_used, re
 from .examples import available_examples, fetch_example
 from .parcellations import available_parcellations, fetch_parcellation
 from .references import available_datasets, fetch_metadata, fetch_reference
-from .templates import fetch_template
+from .templates import fetch_template, template_source
 from .neurovault import fetch_neurovault, fetch_neurovault_ids, neurovault_maps
 from .annotations import (available_annotations, available_tags, describe_annotations,
                           fetch_annotation)
@@ -37,6 +37,7 @@ __all__ = [
     "fetch_parcellation",
     "fetch_reference",
     "fetch_template",
+    "template_source",
     "files_used",
     "get_data_dir",
     "get_data_url",

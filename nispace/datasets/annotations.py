@@ -53,6 +53,7 @@ import pandas as pd
 
 from .._errors import suggest
 from .._logging import verbose_context
+from ..errors import DataError, InputError, InputTypeError
 from .config import get_data_dir, get_data_url
 from .download import (DataFetchError, _check_relpath, _lock, _NotFound, _retrieve,
                        _Transient, fetch_file)
@@ -142,8 +143,8 @@ def _normalise(name: str, value) -> str | list[str] | None:
         values = list(value)
         if all(isinstance(v, str) for v in values):
             return values
-    raise TypeError(f"{name}: expected a string, a list of strings, 'all' or None; "
-                    f"got {value!r}.")
+    raise InputTypeError(f"{name}: expected a string, a list of strings, 'all' or None; "
+                         f"got {value!r}.")
 
 
 def _filters(**kwargs) -> dict[str, str | list[str]]:
@@ -290,7 +291,7 @@ def _url_template(url_template: str | None) -> str:
     try:
         template.format(project="p", file_id="f")
     except (KeyError, IndexError, ValueError, AttributeError):
-        raise ValueError(f"url_template: expected a string with the fields {{project}} and "
+        raise InputError(f"url_template: expected a string with the fields {{project}} and "
                          f"{{file_id}} (argument or {ENV_ANNOTATIONS_URL}); "
                          f"got {template!r}.") from None
     return template
@@ -331,8 +332,8 @@ def _md5_check(expected: str | None):
     def check(tmp: Path) -> None:
         received = _md5_file(tmp)
         if expected and received != expected:
-            raise ValueError(f"MD5 checksum mismatch (expected {expected}, "
-                             f"received {received})")
+            raise DataError(f"MD5 checksum mismatch (expected {expected}, "
+                            f"received {received})")
     return check
 
 
@@ -468,7 +469,7 @@ def fetch_annotation(*, source: str | list[str] | None = None,
     filters = _filters(source=source, desc=desc, space=space, den=den, res=res, hemi=hemi,
                        tags=tags, format=format)
     if not filters:
-        raise ValueError(f"fetch_annotation: expected at least one of {list(FILTER_KEYS)}; "
+        raise InputError(f"fetch_annotation: expected at least one of {list(FILTER_KEYS)}; "
                          f"got none. To fetch every annotation use e.g. source='all'.")
     with verbose_context(verbose):
         catalogue = _catalogue()
@@ -549,8 +550,8 @@ def describe_annotations(annotations: Annotation | list[Annotation] | None = Non
     if annotations is None:
         annotations = available_annotations(**filters)
     elif filters:
-        raise TypeError(f"describe_annotations: give either annotations or filters; got both "
-                        f"(filters {sorted(filters)}).")
+        raise InputTypeError(f"describe_annotations: give either annotations or filters; got both "
+                             f"(filters {sorted(filters)}).")
     elif isinstance(annotations, tuple) and all(isinstance(a, str) for a in annotations):
         annotations = [annotations]
     by_key: dict[Annotation, list[dict[str, Any]]] = {}
@@ -559,7 +560,7 @@ def describe_annotations(annotations: Annotation | list[Annotation] | None = Non
     unknown = [a for a in map(tuple, annotations) if a not in by_key]
     if unknown:
         hint = suggest("_".join(unknown[0]), ["_".join(k) for k in by_key])
-        raise ValueError(f"annotations: expected (source, desc, space, den|res) tuples from "
+        raise InputError(f"annotations: expected (source, desc, space, den|res) tuples from "
                          f"available_annotations(); got unknown {unknown}.{hint}")
     rows = []
     for key in map(tuple, annotations):

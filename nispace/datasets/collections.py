@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._errors import suggest
+from ..errors import InputError
 from .download import fetch_file, fetch_manifest
 
 _COLUMNS = {1: ["map"], 2: ["set", "map"], 3: ["set", "map", "weight"]}
@@ -52,7 +53,7 @@ def parse_collection(text: str, source: str = "collection") -> pd.DataFrame:
         try:
             content = json.loads(stripped)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"collection: {source} is not valid JSON ({exc}).") from exc
+            raise InputError(f"collection: {source} is not valid JSON ({exc}).") from exc
         if isinstance(content, dict):
             rows = []
             for set_name, members in content.items():
@@ -65,20 +66,20 @@ def parse_collection(text: str, source: str = "collection") -> pd.DataFrame:
         elif isinstance(content, list):
             frame = pd.DataFrame({"map": [str(m) for m in content]})
         else:
-            raise ValueError(f"collection: {source} must hold a JSON object or list.")
+            raise InputError(f"collection: {source} must hold a JSON object or list.")
     else:
         first = stripped.splitlines()[0] if stripped else ""
         header = 0 if {c.strip().lower() for c in first.split(",")} & _HEADER_WORDS else None
         frame = pd.read_csv(StringIO(text), header=header, dtype=str, skip_blank_lines=True)
         if frame.shape[1] not in _COLUMNS:
-            raise ValueError(f"collection: {source} has {frame.shape[1]} columns; expected 1 "
+            raise InputError(f"collection: {source} has {frame.shape[1]} columns; expected 1 "
                              f"(map), 2 (set, map) or 3 (set, map, weight).")
         frame.columns = _COLUMNS[frame.shape[1]]
         if "weight" in frame:
             frame["weight"] = pd.to_numeric(frame["weight"])
     frame["map"] = frame["map"].astype(str).str.strip()
     if frame.empty:
-        raise ValueError(f"collection: {source} is empty.")
+        raise InputError(f"collection: {source} is empty.")
     return frame.reset_index(drop=True)
 
 
@@ -98,7 +99,7 @@ def load_collection(dataset: str, collection: str | os.PathLike, data_dir=None,
     name = str(collection).removeprefix("collection-")
     match = [c for c in available if c.lower() == name.lower()]
     if not match:
-        raise ValueError(
+        raise InputError(
             f"collection: {collection!r} is neither an integrated collection of dataset "
             f"{dataset!r} nor an existing file. Integrated collections: {available}."
             f"{suggest(name, available)}")

@@ -39,6 +39,7 @@ from typing import BinaryIO
 from filelock import FileLock
 
 from .._logging import verbose_context
+from ..errors import DataError, InputError
 from .config import get_data_dir, get_data_url
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,13 @@ _USED: dict[str, str] = {}
 
 class DataFetchError(OSError):
     """A data file could not be obtained or verified."""
+
+
+class NotInManifestError(InputError, KeyError):
+    """A file the data manifest does not list: a KeyError and an
+    :class:`~nispace.errors.InputError` (command line: exit 2)."""
+
+    __str__ = Exception.__str__  # the message, not KeyError's quoted repr
 
 
 class _Transient(Exception):
@@ -120,7 +128,7 @@ def _open(location: str) -> tuple[BinaryIO, int | None]:
         except OSError as exc:
             raise _Transient(f"cannot read {location}: {exc}") from exc
         return f, os.fstat(f.fileno()).st_size
-    from .. import __version__
+    from .._version import __version__
 
     request = urllib.request.Request(location, headers={"User-Agent": f"nispace/{__version__}"})
     try:
@@ -225,7 +233,7 @@ def _check_relpath(relpath: str) -> str:
     rel = str(relpath).replace("\\", "/").lstrip("/")
     parts = rel.split("/")
     if not rel or any(p in ("", ".", "..") for p in parts):
-        raise ValueError(f"relpath: expected a relative path inside the data repository; "
+        raise InputError(f"relpath: expected a relative path inside the data repository; "
                          f"got {relpath!r}.")
     return rel
 
@@ -234,12 +242,12 @@ def _validate_manifest(path: Path) -> dict[str, str]:
     try:
         manifest = json.loads(Path(path).read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{MANIFEST_NAME} is not valid JSON ({exc})") from exc
+        raise DataError(f"{MANIFEST_NAME} is not valid JSON ({exc})") from exc
     if not isinstance(manifest, dict) or not manifest:
-        raise ValueError(f"{MANIFEST_NAME} is not a non-empty JSON object")
+        raise DataError(f"{MANIFEST_NAME} is not a non-empty JSON object")
     bad = [k for k, v in manifest.items() if not isinstance(v, str) or not _HEX64.match(v)]
     if bad:
-        raise ValueError(f"{MANIFEST_NAME} has invalid SHA-256 entries, e.g. {bad[:3]}")
+        raise DataError(f"{MANIFEST_NAME} has invalid SHA-256 entries, e.g. {bad[:3]}")
     return manifest
 
 
@@ -359,8 +367,8 @@ def _fetch_file(relpath, data_dir, data_url, verbose) -> Path:
         if rel not in manifest:
             from .._errors import suggest
 
-            raise KeyError(f"'{rel}' is not listed in the data manifest "
-                           f"({data_dir / MANIFEST_NAME}).{suggest(rel, manifest)}")
+            raise NotInManifestError(f"'{rel}' is not listed in the data manifest "
+                                     f"({data_dir / MANIFEST_NAME}).{suggest(rel, manifest)}")
         target = data_dir / rel
         if _is_verified(target, manifest[rel]):
             return target

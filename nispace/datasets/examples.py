@@ -9,6 +9,7 @@ import pandas as pd
 
 from .._errors import check_option
 from .._logging import verbose_context
+from ..errors import InputError
 from .download import fetch_file, fetch_manifest
 from .registry import list_names, load_manifest, parse_parcellation_name
 from .tables import merge_tables, read_table
@@ -67,7 +68,7 @@ def fetch_example(example: str, parcellation=None, space: str | None = None,
         else:
             spaces = list(meta.get("spaces") or {})
             if not spaces:
-                raise ValueError(f"parcellation: example {example!r} is distributed as "
+                raise InputError(f"parcellation: example {example!r} is distributed as "
                                  f"parcellated tables; pass parcellation= one of "
                                  f"{meta.get('tabs')}.")
             space = space or spaces[0]

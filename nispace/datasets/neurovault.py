@@ -58,6 +58,7 @@ from urllib.parse import urljoin, urlsplit
 
 from .._errors import check_option
 from .._logging import _to_level, verbose_context
+from ..errors import InputError, InputTypeError
 from .config import get_data_dir
 
 logger = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ def _http_url(url: str | None, env: str, default: str, argument: str) -> str:
     url = os.fspath(url)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{source}: expected an http(s):// URL such as {default!r}; got "
+        raise InputError(f"{source}: expected an http(s):// URL such as {default!r}; got "
                          f"{url!r}.")
     return url if url.endswith("/") else url + "/"
 
@@ -463,17 +464,17 @@ def neurovault_maps(result: Mapping,
     ...               parcellation="Schaefer200").fit()            # doctest: +SKIP
     """
     if not isinstance(result, Mapping) or "images" not in result or "images_meta" not in result:
-        raise TypeError(f"result: expected the output of fetch_neurovault or "
-                        f"fetch_neurovault_ids (with 'images' and 'images_meta'); got "
-                        f"{type(result).__name__}.")
+        raise InputTypeError(f"result: expected the output of fetch_neurovault or "
+                             f"fetch_neurovault_ids (with 'images' and 'images_meta'); got "
+                             f"{type(result).__name__}.")
     if isinstance(label_fields, str):
         label_fields = (label_fields,)
     if not label_fields or not all(isinstance(f, str) for f in label_fields):
-        raise ValueError(f"label_fields: expected one or more metadata field names; got "
+        raise InputError(f"label_fields: expected one or more metadata field names; got "
                          f"{label_fields!r}.")
     images, metas = list(result["images"]), list(result["images_meta"])
     if len(images) != len(metas):
-        raise ValueError(f"result: expected one metadata dict per image; got {len(images)} "
+        raise InputError(f"result: expected one metadata dict per image; got {len(images)} "
                          f"images and {len(metas)} metadata dicts.")
     labels = [_label(meta, label_fields) for meta in metas]
     counts = {lab: labels.count(lab) for lab in labels}

@@ -7,9 +7,11 @@ import logging
 import os
 
 from .._logging import verbose_context
+from ..errors import DataError, InputError
 from ..parcellation.parcellation import SURFACE_SPACES, Parcellation, _Space
 from .download import fetch_file, fetch_manifest
 from .registry import list_names, load_manifest, parse_parcellation_name
+from .templates import template_source
 
 logger = logging.getLogger("nispace.parcellation")
 
@@ -53,9 +55,10 @@ def fetch_parcellation(parcellation, space: str | None = None,
     with verbose_context(verbose):
         if _is_image(parcellation):
             return Parcellation.from_image(parcellation, labels=labels, space=space,
-                                           data_dir=data_dir, data_url=data_url)
+                                           data_dir=data_dir, data_url=data_url,
+                                           templates=template_source(data_dir, data_url))
         if labels is not None:
-            raise ValueError("labels: library parcellations carry their own labels; pass "
+            raise InputError("labels: library parcellations carry their own labels; pass "
                              "labels= only with your own parcellation image.")
         names = parse_parcellation_name(parcellation, data_dir, data_url)
         parts = [_library_parcellation(n, data_dir, data_url) for n in names]
@@ -64,7 +67,7 @@ def fetch_parcellation(parcellation, space: str | None = None,
         else:
             levels = [p.level for p in parts]
             if levels != ["cortex", "subcortex"]:
-                raise ValueError(f"parcellation: a combination must be a cortical followed by a "
+                raise InputError(f"parcellation: a combination must be a cortical followed by a "
                                  f"subcortical parcellation; {names} are {levels}.")
             parc = Parcellation.combine(parts[0], parts[1], name="".join(names))
             logger.info("Combined parcellation '%s' ready. MNI space(s): %s. Cortex surface "
@@ -103,15 +106,16 @@ def _library_parcellation(name: str, data_dir, data_url) -> Parcellation:
             spaces[space] = _Space("volume", _lazy(image, data_dir, data_url), labels)
     logger.info("Available spaces: %s", ", ".join(spaces))
     return Parcellation(name, spaces, level=meta.get("level"), library_names=(name,),
-                        meta=meta, data_dir=data_dir, data_url=data_url)
+                        meta=meta, data_dir=data_dir, data_url=data_url,
+                        templates=template_source(data_dir, data_url))
 
 
 def _find(manifest, stem: str, ext: str) -> str:
     for candidate in (stem + ext + ".gz", stem + ext):
         if candidate in manifest:
             return candidate
-    raise ValueError(f"The data manifest lists no {stem}{ext}(.gz); the data repository is "
-                     f"incomplete for this parcellation.")
+    raise DataError(f"The data manifest lists no {stem}{ext}(.gz); the data repository is "
+                    f"incomplete for this parcellation.")
 
 
 def _labels(relpath: str, data_dir, data_url) -> list[str]:

@@ -8,9 +8,10 @@ import re
 
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from .._errors import check_option, suggest
 from .._logging import verbose_context
+from ..errors import DataError, InputError, InputTypeError
 from .collections import load_collection
 from .download import fetch_file, fetch_manifest
 from .registry import list_names, load_manifest, parse_parcellation_name
@@ -82,7 +83,7 @@ def filter_maps(names: list[str], maps) -> list[str]:
         keys = sorted({k for p in parsed.values() for k in p})
         unknown = [k for k in maps if k.lower() not in keys]
         if unknown:
-            raise ValueError(f"maps: unknown key(s) {unknown}; the map names of this dataset "
+            raise InputError(f"maps: unknown key(s) {unknown}; the map names of this dataset "
                              f"carry the keys {keys}.")
         out = [n for n in names
                if all(_value_matches(parsed[n].get(k.lower()), v) for k, v in maps.items())]
@@ -90,11 +91,11 @@ def filter_maps(names: list[str], maps) -> list[str]:
         wanted = [str(m).lower() for m in maps]
         out = [n for n in names if any(w in n.lower() for w in wanted)]
     else:
-        raise TypeError(f"maps: expected a str, a list of str or a dict of key filters; got "
-                        f"{type(maps).__name__}.")
+        raise InputTypeError(f"maps: expected a str, a list of str or a dict of key filters; got "
+                             f"{type(maps).__name__}.")
     if not out:
         hint = suggest(maps[0], names) if isinstance(maps, list) and len(maps) == 1 else ""
-        raise ValueError(f"maps: the filter {maps!r} matched none of the {len(names)} maps "
+        raise InputError(f"maps: the filter {maps!r} matched none of the {len(names)} maps "
                          f"(e.g. {names[:3]}).{hint}")
     return out
 
@@ -214,7 +215,7 @@ def fetch_reference(dataset: str, maps=None, collection: str | os.PathLike | Non
             tabs = meta.get("tabs") or []
             for p in parc_names:
                 if p not in tabs:
-                    raise ValueError(
+                    raise InputError(
                         f"parcellation: dataset {dataset!r} has no table for {p!r}. Tables "
                         f"exist for {tabs}. To parcellate images with another parcellation, "
                         f"fetch the images (parcellation=None) and parcellate them.")
@@ -227,7 +228,7 @@ def fetch_reference(dataset: str, maps=None, collection: str | os.PathLike | Non
         else:
             names = list(meta.get("maps") or {})
             if not names:
-                raise ValueError(
+                raise InputError(
                     f"parcellation: dataset {dataset!r} is distributed only as parcellated "
                     f"tables; pass parcellation= one of {meta.get('tabs')}.")
 
@@ -243,7 +244,7 @@ def fetch_reference(dataset: str, maps=None, collection: str | os.PathLike | Non
                 keep = (sizes >= (lo or 0)) & (sizes <= (hi if hi is not None else float("inf")))
                 collection_df = collection_df[keep]
             if collection_df.empty:
-                raise ValueError(f"collection: none of the selected maps of {dataset!r} are in "
+                raise InputError(f"collection: none of the selected maps of {dataset!r} are in "
                                  f"collection {cname!r}.")
             names = list(dict.fromkeys(collection_df["map"]))
 
@@ -271,7 +272,7 @@ def _parcellation_names(parcellation, data_dir, data_url, tabs) -> list[str] | N
     if hasattr(parcellation, "library_names"):  # a Parcellation object
         names = parcellation.library_names
         if not names:
-            raise ValueError("parcellation: this custom Parcellation has no tables in the "
+            raise InputError("parcellation: this custom Parcellation has no tables in the "
                              "data repository; fetch the images (parcellation=None) and "
                              "parcellate them.")
         return list(names)
@@ -310,7 +311,7 @@ def _map_paths(dataset, meta, names, space, hemi, data_dir, data_url) -> list:
     if space is None:
         space = next((s for s in SPACE_PREFERENCE if s in common), common[0] if common else None)
         if space is None:
-            raise ValueError(f"space: the selected maps of {dataset!r} share no space.")
+            raise InputError(f"space: the selected maps of {dataset!r} share no space.")
         if space != SPACE_PREFERENCE[0]:
             logger.info("Maps of '%s' are not available in %s; using %s.", dataset,
                         SPACE_PREFERENCE[0], space)
@@ -331,6 +332,6 @@ def _map_paths(dataset, meta, names, space, hemi, data_dir, data_url) -> list:
         elif files:
             out.append(fetch_file(files[0], data_dir, data_url))
         else:
-            raise ValueError(f"maps: no file for map {n!r} in space {space!r} in the data "
-                             f"manifest.")
+            raise DataError(f"maps: no file for map {n!r} in space {space!r} in the data "
+                            f"manifest.")
     return out

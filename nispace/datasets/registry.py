@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from .._errors import suggest
+from ..errors import InputError, InputTypeError
 from .download import fetch_file, fetch_manifest
 
 #: kind -> (top-level folder, manifest file name)
@@ -57,15 +58,15 @@ def match_name(kind: str, name: str, data_dir=None, data_url=None,
         Naming the argument, the valid names and the closest one.
     """
     if not isinstance(name, str):
-        raise TypeError(f"{argument or _NOUN[kind]}: expected a string; "
-                        f"got {type(name).__name__}.")
+        raise InputTypeError(f"{argument or _NOUN[kind]}: expected a string; "
+                             f"got {type(name).__name__}.")
     names = list_names(kind, data_dir, data_url)
     if name in names:
         return name
     lower = {n.lower(): n for n in names}
     if name.lower() in lower:
         return lower[name.lower()]
-    raise ValueError(f"{argument or _NOUN[kind]}: unknown {_NOUN[kind]} {name!r}. "
+    raise InputError(f"{argument or _NOUN[kind]}: unknown {_NOUN[kind]} {name!r}. "
                      f"Available: {names}.{suggest(name, names)}")
 
 
@@ -117,10 +118,10 @@ def parse_parcellation_name(parcellation: str | tuple | list, data_dir=None,
         if len(parts) == 1:
             parts = _split_concatenated(parts[0], data_dir, data_url, extra_names)
     else:
-        raise TypeError(f"{arg}: expected a name, a tuple of two names or a Parcellation; "
-                        f"got {type(parcellation).__name__}.")
+        raise InputTypeError(f"{arg}: expected a name, a tuple of two names or a Parcellation; "
+                             f"got {type(parcellation).__name__}.")
     if not 1 <= len(parts) <= 2:
-        raise ValueError(f"{arg}: expected one parcellation or a cortex + subcortex pair; "
+        raise InputError(f"{arg}: expected one parcellation or a cortex + subcortex pair; "
                          f"got {len(parts)} parts in {parcellation!r}.")
     extra = {n.lower(): n for n in extra_names}
     return [extra[p.lower()] if isinstance(p, str) and p.lower() in extra
@@ -137,6 +138,6 @@ def _split_concatenated(name: str, data_dir, data_url, extra_names=()) -> list[s
     if len(splits) == 1:
         return list(splits[0])
     if len(splits) > 1:
-        raise ValueError(f"parcellation: {name!r} can be split into known names in several "
+        raise InputError(f"parcellation: {name!r} can be split into known names in several "
                          f"ways {splits}; write it as 'A+B' or as a tuple.")
     return [name]  # unknown: load_manifest raises with suggestions

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from .._errors import check_option
 from .._logging import verbose_context
+from ..errors import DataError, InputError
 from .download import fetch_file
 from .registry import load_manifest
 
@@ -56,7 +59,7 @@ def fetch_template(space: str = "MNI152NLin6Asym", desc: str | None = None,
         logger.info("Loading %s template '%s' (%s).", space, desc, res)
         if "remote" in entry:  # volume
             if hemi is not None:
-                raise ValueError(f"hemi: {space} is a volumetric space; leave hemi=None.")
+                raise InputError(f"hemi: {space} is a volumetric space; leave hemi=None.")
             return _fetch_entry(entry, data_dir, data_url)
         hemis = ["L", "R"] if hemi is None else ([hemi] if isinstance(hemi, str) else list(hemi))
         for h in hemis:
@@ -65,9 +68,33 @@ def fetch_template(space: str = "MNI152NLin6Asym", desc: str | None = None,
         return paths[0] if isinstance(hemi, str) else paths
 
 
+def template_source(data_dir: str | os.PathLike | None = None, data_url: str | None = None
+                    ) -> Callable[..., Path | tuple[Path, ...]]:
+    """The template source a :class:`~nispace.parcellation.Parcellation` fetches meshes from.
+
+    Parameters
+    ----------
+    data_dir, data_url : optional
+        As in :func:`fetch_template`.
+
+    Returns
+    -------
+    callable
+        ``source(space, desc=..., res=...)``, i.e. :func:`fetch_template` bound to
+        ``data_dir`` and ``data_url`` with logging left to the caller (picklable).
+
+    Examples
+    --------
+    >>> from nispace.parcellation import Parcellation
+    >>> parc = Parcellation.from_image(("lh.label.gii", "rh.label.gii"),
+    ...                                templates=template_source())  # doctest: +SKIP
+    """
+    return functools.partial(fetch_template, data_dir=data_dir, data_url=data_url, verbose=None)
+
+
 def _fetch_entry(entry: dict, data_dir, data_url) -> Path:
     host = entry.get("host", "github-nispace")
     if host != "github-nispace":
-        raise ValueError(f"Template files hosted on {host!r} are not supported; only files of "
-                         f"the nispace data repository ('github-nispace') are.")
+        raise DataError(f"Template files hosted on {host!r} are not supported; only files of "
+                        f"the nispace data repository ('github-nispace') are.")
     return fetch_file(entry["remote"], data_dir, data_url)

@@ -39,7 +39,7 @@ def parcellate(images, parcellation, strategy: str = "mean", *, labels=None,
     DataFrame
         One row per map, one column per parcel (parcel names).
     """
-    from ..datasets import fetch_parcellation
+    from ..datasets import fetch_parcellation, template_source
     from ..parcellation import Parcellation
     from .inputs import read_input
 
@@ -48,7 +48,8 @@ def parcellate(images, parcellation, strategy: str = "mean", *, labels=None,
         if isinstance(parc, str) and not os.path.exists(parc):
             parc = fetch_parcellation(parc, space=space, verbose=verbose)
         else:
-            parc = Parcellation.from_image(parc, labels=parcellation_labels)
+            parc = Parcellation.from_image(parc, labels=parcellation_labels,
+                                           templates=template_source())
     return read_input(images, parc, labels=labels, name="images", space=space,
                       strategy=strategy, background=background, min_valid=min_valid,
                       resampling_target=resampling_target, verbose=verbose)

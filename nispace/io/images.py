@@ -16,6 +16,8 @@ from typing import Any, Union
 
 import nibabel as nib
 
+from ..errors import DataError, InputError, InputTypeError, MissingFileError
+
 logger = logging.getLogger(__name__)
 
 #: file name endings :func:`load_img` reads
@@ -90,25 +92,25 @@ def strip_image_extension(path: str | os.PathLike) -> str:
 def _load_file(path: str | os.PathLike, argument: str):
     path = Path(path).expanduser()
     if not _ends_with(path, VOLUME_EXTENSIONS + SURFACE_EXTENSIONS):
-        raise ValueError(f"{argument}: expected a file ending in .nii, .nii.gz, .gii or "
+        raise InputError(f"{argument}: expected a file ending in .nii, .nii.gz, .gii or "
                          f".gii.gz; got {os.fspath(path)!r}.")
     if not path.is_file():
-        raise FileNotFoundError(f"{argument}: file not found: {os.fspath(path)!r}.")
+        raise MissingFileError(f"{argument}: file not found: {os.fspath(path)!r}.")
     try:
         return nib.load(os.fspath(path))
     except Exception as exc:  # nibabel raises many types for broken files
-        raise ValueError(f"{argument}: could not read {os.fspath(path)!r} as an image "
-                         f"({type(exc).__name__}: {exc}).") from exc
+        raise DataError(f"{argument}: could not read {os.fspath(path)!r} as an image "
+                        f"({type(exc).__name__}: {exc}).") from exc
 
 
 def _load_hemisphere(obj, hemi: str, argument: str) -> nib.GiftiImage:
     img = _load_file(obj, argument) if is_path(obj) else obj
     if not isinstance(img, nib.GiftiImage):
-        raise TypeError(f"{argument}: expected a GIfTI file or image for hemisphere {hemi}; "
-                        f"got {type(img).__name__}.")
+        raise InputTypeError(f"{argument}: expected a GIfTI file or image for hemisphere {hemi}; "
+                             f"got {type(img).__name__}.")
     if not img.darrays:
-        raise ValueError(f"{argument}: the GIfTI image of hemisphere {hemi} holds no data "
-                         f"arrays.")
+        raise DataError(f"{argument}: the GIfTI image of hemisphere {hemi} holds no data "
+                        f"arrays.")
     return img
 
 
@@ -161,25 +163,25 @@ def load_img(img: Any) -> LoadedImage:
     if isinstance(img, (tuple, list)):
         if len(img) != 2 or not all(is_gifti_like(o) for o in img):
             kinds = [type(o).__name__ if not is_path(o) else Path(o).name for o in img]
-            raise ValueError(f"img: expected an (L, R) pair of GIfTI files or images; got a "
+            raise InputError(f"img: expected an (L, R) pair of GIfTI files or images; got a "
                              f"{type(img).__name__} of {len(img)} item(s): {kinds}. To load "
                              f"several images, call load_img on each.")
         lh, rh = (_load_hemisphere(o, h, "img") for o, h in zip(img, ("L", "R")))
         if gifti_hemisphere(lh) == "R" or gifti_hemisphere(rh) == "L":
-            raise ValueError(f"img: expected the left hemisphere first; the GIfTI tags say "
+            raise InputError(f"img: expected the left hemisphere first; the GIfTI tags say "
                              f"({gifti_hemisphere(lh)}, {gifti_hemisphere(rh)}). Pass the "
                              f"pair as (L, R).")
         return lh, rh
     if is_path(img):
         loaded = _load_file(img, "img")
         if isinstance(loaded, nib.GiftiImage):
-            raise ValueError(f"img: {os.fspath(img)!r} is a single GIfTI hemisphere; surface "
+            raise InputError(f"img: {os.fspath(img)!r} is a single GIfTI hemisphere; surface "
                              f"data must be given as an (L, R) pair of files.")
         return loaded
     if isinstance(img, nib.GiftiImage):
-        raise ValueError("img: got a single GiftiImage; surface data must be given as an "
+        raise InputError("img: got a single GiftiImage; surface data must be given as an "
                          "(L, R) pair of GIfTI images.")
     if isinstance(img, nib.spatialimages.SpatialImage):
         return img
-    raise TypeError(f"img: expected a path, a nibabel image or an (L, R) pair of GIfTI "
-                    f"files/images; got {type(img).__name__}.")
+    raise InputTypeError(f"img: expected a path, a nibabel image or an (L, R) pair of GIfTI "
+                         f"files/images; got {type(img).__name__}.")

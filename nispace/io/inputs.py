@@ -21,6 +21,7 @@ import pandas as pd
 
 from .._alignment import is_default_index
 from .._logging import verbose_context
+from ..errors import DataError, InputError, InputTypeError, MissingFileError
 from .images import is_gifti_like, is_image_like, is_path
 from .parcellate import _collect_images, _n_vertices, _parcellate_sources, _surface_space
 from .spaces import SOURCE_TABLE, parcellation_space_for, resolve_data_space, space_from_filename
@@ -53,7 +54,7 @@ def _is_table_path(obj) -> bool:
 def _read_table(path, where: str) -> pd.DataFrame:
     path = Path(path).expanduser()
     if not path.is_file():
-        raise FileNotFoundError(f"{where}: file not found: {os.fspath(path)!r}.")
+        raise MissingFileError(f"{where}: file not found: {os.fspath(path)!r}.")
     sep = "\t" if ".tsv" in path.name.lower() else ","
     df = pd.read_csv(path, sep=sep)
     if df.shape[1] and not pd.api.types.is_numeric_dtype(df.iloc[:, 0]):
@@ -70,8 +71,8 @@ def _numeric(values, where: str) -> np.ndarray:
             return values.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
         arr = np.array(values, dtype=np.float64)  # always a copy
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{where}: expected numeric values; got data that cannot be read as "
-                        f"numbers ({exc}).") from exc
+        raise InputTypeError(f"{where}: expected numeric values; got data that cannot be read as "
+                             f"numbers ({exc}).") from exc
     return arr
 
 
@@ -92,7 +93,7 @@ def _align_columns(columns: pd.Index, values: np.ndarray, parc_labels: list[str]
     str_cols = [str(c) for c in columns]
     if len(set(str_cols)) != len(str_cols):
         dup = [c for c in dict.fromkeys(str_cols) if str_cols.count(c) > 1]
-        raise ValueError(f"{where}: expected one column per parcel; duplicated columns "
+        raise InputError(f"{where}: expected one column per parcel; duplicated columns "
                          f"{dup[:5]}.")
     if not isinstance(columns, pd.RangeIndex) and set(str_cols) == set(parc_labels) \
             and len(str_cols) == len(parc_labels):
@@ -105,13 +106,13 @@ def _align_columns(columns: pd.Index, values: np.ndarray, parc_labels: list[str]
     if label_like:
         unknown = [c for c in str_cols if c not in set(parc_labels)]
         missing = [c for c in parc_labels if c not in set(str_cols)]
-        raise ValueError(
+        raise InputError(
             f"{where}: the columns do not match the parcel labels of parcellation "
             f"{parc_name!r} ({len(parc_labels)} parcels); got {n_cols} columns, "
             f"{len(unknown)} not in the parcellation (e.g. {unknown[:3]}) and "
             f"{len(missing)} parcel(s) missing (e.g. {missing[:3]}).")
     if n_cols != len(parc_labels):
-        raise ValueError(f"{where}: expected {len(parc_labels)} parcels (columns) to match "
+        raise InputError(f"{where}: expected {len(parc_labels)} parcels (columns) to match "
                          f"parcellation {parc_name!r}; got {n_cols} (data of shape "
                          f"{values.shape}).")
     return values, pd.Index(parc_labels), True
@@ -137,11 +138,11 @@ def _table_block(obj, where: str, parc_labels, parc_name) -> _Block:
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2:
-        raise ValueError(f"{where}: expected a 1D (one map) or 2D (n_maps, n_parcels) array; "
+        raise InputError(f"{where}: expected a 1D (one map) or 2D (n_maps, n_parcels) array; "
                          f"got a {arr.ndim}D array of shape {arr.shape}.")
     if parc_labels is not None and arr.shape[1] != len(parc_labels):
         hint = (" (transposed? maps are rows)" if arr.shape[0] == len(parc_labels) else "")
-        raise ValueError(f"{where}: expected {len(parc_labels)} parcels (columns) to match "
+        raise InputError(f"{where}: expected {len(parc_labels)} parcels (columns) to match "
                          f"parcellation {parc_name!r}; got an array of shape {arr.shape}"
                          f"{hint}.")
     columns = pd.Index(parc_labels) if parc_labels is not None else pd.RangeIndex(arr.shape[1])
@@ -164,21 +165,21 @@ def _blocks(data, where: str, parc_labels, parc_name, top: bool = True) -> list[
     if is_image_like(data):
         return [_Block("image", item=data, where=where)]
     if is_path(data):
-        raise ValueError(f"{where}: {os.fspath(data)!r} is neither an image (.nii, .nii.gz, "
+        raise InputError(f"{where}: {os.fspath(data)!r} is neither an image (.nii, .nii.gz, "
                          f".gii, .gii.gz) nor a table (.csv, .tsv) path. Reference datasets "
                          f"such as 'pet' are loaded with nispace.datasets.fetch_reference.")
     if is_gifti_like(data):
-        raise ValueError(f"{where}: got a single GIfTI hemisphere; surface data must be given "
+        raise InputError(f"{where}: got a single GIfTI hemisphere; surface data must be given "
                          f"as an (L, R) pair (a tuple) of files or images.")
     if isinstance(data, Mapping) and top:
         if not data:
-            raise ValueError(f"{where}: got an empty dict.")
+            raise InputError(f"{where}: got an empty dict.")
         out = []
         for key, value in data.items():
             sub = _blocks(value, f"{where}[{key!r}]", parc_labels, parc_name, top=False)
             if len(sub) != 1 or (sub[0].kind == "table" and sub[0].n_maps != 1):
                 n = sub[0].n_maps if len(sub) == 1 else len(sub)
-                raise ValueError(f"{where}[{key!r}]: expected one map per dict key; got "
+                raise InputError(f"{where}[{key!r}]: expected one map per dict key; got "
                                  f"{n} maps.")
             sub[0].names = [key]
             sub[0].index = None
@@ -186,14 +187,14 @@ def _blocks(data, where: str, parc_labels, parc_name, top: bool = True) -> list[
         return out
     if isinstance(data, (list, tuple)) and top:
         if not data:
-            raise ValueError(f"{where}: got an empty {type(data).__name__}.")
+            raise InputError(f"{where}: got an empty {type(data).__name__}.")
         out = []
         for i, item in enumerate(data):
             out += _blocks(item, f"{where}[{i}]", parc_labels, parc_name, top=False)
         return out
-    raise TypeError(f"{where}: expected images (NIfTI paths/images, (L, R) GIfTI pairs), a "
-                    f"list or dict of them, a DataFrame, a Series, a numpy array or a "
-                    f"CSV/TSV path; got {type(data).__name__}.")
+    raise InputTypeError(f"{where}: expected images (NIfTI paths/images, (L, R) GIfTI pairs), a "
+                         f"list or dict of them, a DataFrame, a Series, a numpy array or a "
+                         f"CSV/TSV path; got {type(data).__name__}.")
 
 
 def read_input(data, parcellation=None, labels=None, name: str = "x",
@@ -279,14 +280,14 @@ def read_input(data, parcellation=None, labels=None, name: str = "x",
         image_blocks = [b for b in blocks if b.kind == "image"]
         if image_blocks:
             if parcellation is None:
-                raise ValueError(f"parcellation: needed to parcellate the images in '{name}'; "
+                raise InputError(f"parcellation: needed to parcellate the images in '{name}'; "
                                  f"pass a Parcellation (nispace.datasets.fetch_parcellation).")
             sources = []
             for b in image_blocks:
                 src = _collect_images(b.item, argument=b.where)
                 n = sum(s.n_maps for s in src)
                 if b.names is not None and n != 1:
-                    raise ValueError(f"{b.where}: expected one map per dict key; the image "
+                    raise InputError(f"{b.where}: expected one map per dict key; the image "
                                      f"holds {n} maps (a 4D image or several GIfTI data "
                                      f"arrays). Split it or pass it outside a dict.")
                 b.n_maps = n
@@ -316,9 +317,9 @@ def read_input(data, parcellation=None, labels=None, name: str = "x",
         nan_rows = np.isnan(values).all(axis=1)
         if nan_rows.any():
             bad = [str(v) for v in df.index[nan_rows][:5]]
-            raise ValueError(f"{name}: {int(nan_rows.sum())} map(s) contain only NaN values "
-                             f"(e.g. {bad}); check the data, the background setting and "
-                             f"that images and parcellation are in the same space.")
+            raise DataError(f"{name}: {int(nan_rows.sum())} map(s) contain only NaN values "
+                            f"(e.g. {bad}); check the data, the background setting and "
+                            f"that images and parcellation are in the same space.")
         n_nan = int(np.isnan(values).any(axis=0).sum())
         if n_nan:
             logger.info("'%s': %d of %d parcels contain NaN values in at least one map.",
@@ -427,7 +428,7 @@ def _columns(blocks: list[_Block], parc_labels, name: str) -> pd.Index:
     first = cols[0]
     for c in cols[1:]:
         if not first.equals(c):
-            raise ValueError(f"{name}: the tables have different columns ({len(first)} vs "
+            raise InputError(f"{name}: the tables have different columns ({len(first)} vs "
                              f"{len(c)}); pass a parcellation or tables with equal columns.")
     return first.copy()
 
@@ -438,7 +439,7 @@ def _index(blocks: list[_Block], labels, name: str, n_maps: int) -> pd.Index:
             labels = [labels]
         labels = list(labels)
         if len(labels) != n_maps:
-            raise ValueError(f"labels: expected {n_maps} label(s), one per map of '{name}'; "
+            raise InputError(f"labels: expected {n_maps} label(s), one per map of '{name}'; "
                              f"got {len(labels)}.")
         index = pd.Index(labels)
     elif len(blocks) == 1 and blocks[0].index is not None:
@@ -456,6 +457,6 @@ def _index(blocks: list[_Block], labels, name: str, n_maps: int) -> pd.Index:
         index = pd.Index(flat, tupleize_cols=False)
     dup = index[index.duplicated()]
     if len(dup):
-        raise ValueError(f"{name}: map labels must be unique; duplicated: "
+        raise InputError(f"{name}: map labels must be unique; duplicated: "
                          f"{[str(d) for d in dict.fromkeys(dup)][:5]}. Pass labels= or a dict.")
     return index

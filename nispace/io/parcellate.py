@@ -29,6 +29,7 @@ import numpy as np
 
 from .._errors import check_option
 from .._logging import verbose_context
+from ..errors import DataError, InputError, InputTypeError
 from .images import (
     is_gifti_like,
     is_image_like,
@@ -59,15 +60,15 @@ _MNI_EXAMPLES = "'Schaefer200', 'Schaefer400TianS1' or 'DesikanKilliany'"
 def _check_min_valid(min_valid) -> tuple[str, float]:
     """Validate ``min_valid``: ``("count", n)`` for an int, ``("fraction", f)`` for a float."""
     if isinstance(min_valid, (bool, np.bool_)) or not isinstance(min_valid, numbers.Real):
-        raise TypeError(f"min_valid: expected an int >= 1 (number of points) or a float in "
-                        f"(0, 1] (fraction of the parcel); got {min_valid!r}.")
+        raise InputTypeError(f"min_valid: expected an int >= 1 (number of points) or a float in "
+                             f"(0, 1] (fraction of the parcel); got {min_valid!r}.")
     if isinstance(min_valid, numbers.Integral):
         if min_valid < 1:
-            raise ValueError(f"min_valid: expected an int >= 1 (number of points) or a float "
+            raise InputError(f"min_valid: expected an int >= 1 (number of points) or a float "
                              f"in (0, 1] (fraction of the parcel); got {min_valid!r}.")
         return "count", float(min_valid)
     if not 0 < float(min_valid) <= 1:
-        raise ValueError(f"min_valid: a float is a fraction of the parcel's points and must "
+        raise InputError(f"min_valid: a float is a fraction of the parcel's points and must "
                          f"be in (0, 1]; got {min_valid!r}. Pass an int for a number of "
                          f"points.")
     return "fraction", float(min_valid)
@@ -211,28 +212,28 @@ def parcellate_array(data: np.ndarray, labels: np.ndarray, label_values: np.ndar
     if data.ndim == 1:
         data = data[None, :]
     if data.ndim != 2:
-        raise ValueError(f"data: expected a 2D array (n_maps, n_points); got a {data.ndim}D "
+        raise InputError(f"data: expected a 2D array (n_maps, n_points); got a {data.ndim}D "
                          f"array of shape {data.shape}.")
     if not (np.issubdtype(data.dtype, np.number) or data.dtype == bool):
-        raise TypeError(f"data: expected numbers; got an array of dtype {data.dtype}.")
+        raise InputTypeError(f"data: expected numbers; got an array of dtype {data.dtype}.")
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.shape[0] != data.shape[1]:
-        raise ValueError(f"labels: expected a 1D array with one label per point "
+        raise InputError(f"labels: expected a 1D array with one label per point "
                          f"({data.shape[1]}); got shape {labels.shape}.")
     labels = _as_int(labels, "labels")
     label_values = _as_int(np.atleast_1d(np.asarray(label_values)), "label_values")
     if label_values.ndim != 1:
-        raise ValueError(f"label_values: expected a 1D array; got shape {label_values.shape}.")
+        raise InputError(f"label_values: expected a 1D array; got shape {label_values.shape}.")
     uniq, counts = np.unique(label_values, return_counts=True)
     if (counts > 1).any():
-        raise ValueError(f"label_values: expected unique values; {uniq[counts > 1][:5].tolist()} "
+        raise InputError(f"label_values: expected unique values; {uniq[counts > 1][:5].tolist()} "
                          f"occur more than once.")
     if valid is not None:
         valid = np.asarray(valid)
         if valid.dtype != bool:
-            raise TypeError(f"valid: expected a boolean array; got dtype {valid.dtype}.")
+            raise InputTypeError(f"valid: expected a boolean array; got dtype {valid.dtype}.")
         if valid.shape not in (data.shape, (data.shape[1],)):
-            raise ValueError(f"valid: expected shape {data.shape} or ({data.shape[1]},) like "
+            raise InputError(f"valid: expected shape {data.shape} or ({data.shape[1]},) like "
                              f"data; got {valid.shape}.")
     pos = _label_positions(labels, label_values)
     sel = np.flatnonzero(pos >= 0)
@@ -249,8 +250,8 @@ def _as_int(arr: np.ndarray, name: str) -> np.ndarray:
     if np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) \
             and np.all(arr == np.round(arr)):
         return arr.astype(np.int64)
-    raise TypeError(f"{name}: expected integer label values; got dtype {arr.dtype}"
-                    f"{' with non-integer values' if arr.dtype.kind == 'f' else ''}.")
+    raise InputTypeError(f"{name}: expected integer label values; got dtype {arr.dtype}"
+                         f"{' with non-integer values' if arr.dtype.kind == 'f' else ''}.")
 
 
 # ======================================================================================
@@ -276,10 +277,10 @@ def _parse_background(background) -> _Background:
         return _Background()
     if isinstance(background, str):
         if background != "auto":
-            raise ValueError(msg.format(background) + " Did you mean 'auto'?")
+            raise InputError(msg.format(background) + " Did you mean 'auto'?")
         return _Background(auto=True)
     if isinstance(background, (bool, np.bool_)):
-        raise ValueError(msg.format(background))
+        raise InputError(msg.format(background))
     if isinstance(background, numbers.Real):
         return _Background(values=(float(background),))
     if isinstance(background, (list, tuple, np.ndarray)):
@@ -290,9 +291,9 @@ def _parse_background(background) -> _Background:
             elif isinstance(b, numbers.Real) and not isinstance(b, (bool, np.bool_)):
                 values.append(float(b))
             else:
-                raise ValueError(msg.format(background))
+                raise InputError(msg.format(background))
         return _Background(auto=auto, values=tuple(values))
-    raise ValueError(msg.format(background))
+    raise InputError(msg.format(background))
 
 
 def border_background(volume: np.ndarray) -> float | None:
@@ -361,24 +362,24 @@ def _collect_images(images, argument: str = "images") -> list[_Source]:
         items, single = [images], True
     elif isinstance(images, (list, tuple)):
         if len(images) == 0:
-            raise ValueError(f"{argument}: expected at least one image; got an empty "
+            raise InputError(f"{argument}: expected at least one image; got an empty "
                              f"{type(images).__name__}.")
         items, single = list(images), False
     elif is_gifti_like(images):
-        raise ValueError(f"{argument}: got a single GIfTI hemisphere; surface data must be "
+        raise InputError(f"{argument}: got a single GIfTI hemisphere; surface data must be "
                          f"given as an (L, R) pair of files or images.")
     else:
-        raise TypeError(f"{argument}: expected a NIfTI path or image, an (L, R) pair of GIfTI "
-                        f"files/images, or a list of them; got {type(images).__name__}.")
+        raise InputTypeError(f"{argument}: expected a NIfTI path or image, an (L, R) pair of GIfTI "
+                             f"files/images, or a list of them; got {type(images).__name__}.")
     sources = []
     for i, item in enumerate(items):
         where = argument if single else f"{argument}[{i}]"
         if not is_image_like(item):
             if is_gifti_like(item):
-                raise ValueError(f"{where}: got a single GIfTI hemisphere; surface data must "
+                raise InputError(f"{where}: got a single GIfTI hemisphere; surface data must "
                                  f"be given as an (L, R) pair (a tuple) of files or images.")
-            raise TypeError(f"{where}: expected a NIfTI path or image or an (L, R) pair of "
-                            f"GIfTI files/images; got {type(item).__name__}.")
+            raise InputTypeError(f"{where}: expected a NIfTI path or image or an (L, R) pair of "
+                                 f"GIfTI files/images; got {type(item).__name__}.")
         try:
             img = load_img(item)
         except (ValueError, TypeError, FileNotFoundError) as exc:
@@ -397,10 +398,10 @@ def _collect_images(images, argument: str = "images") -> list[_Source]:
             elif len(shape) == 4:
                 n = shape[3]
             else:
-                raise ValueError(f"{where}: expected a 3D or 4D image; got a {len(shape)}D "
+                raise InputError(f"{where}: expected a 3D or 4D image; got a {len(shape)}D "
                                  f"image of shape {shape}.")
             if n == 0:
-                raise ValueError(f"{where}: the 4D image holds no volumes (shape {shape}).")
+                raise DataError(f"{where}: the 4D image holds no volumes (shape {shape}).")
             sources.append(_Source(img, "volume", n, name))
     return sources
 
@@ -425,8 +426,8 @@ def _hemi_arrays(gii: nib.GiftiImage) -> np.ndarray:
         a = np.asarray(d.data)
         a = a.reshape(a.shape[0], -1) if a.ndim else a.reshape(1, 1)
         if n is not None and a.shape[0] != n:
-            raise ValueError(f"images: the data arrays of a GIfTI image have different "
-                             f"numbers of vertices ({n} and {a.shape[0]}).")
+            raise DataError(f"images: the data arrays of a GIfTI image have different "
+                            f"numbers of vertices ({n} and {a.shape[0]}).")
         n = a.shape[0]
         cols.append(a)
     return np.concatenate(cols, axis=1)
@@ -436,7 +437,7 @@ def _surface_n_maps(pair: tuple, where: str) -> int:
     n = [sum(int(np.prod(np.asarray(d.data).shape[1:], dtype=int)) for d in g.darrays)
          for g in pair]
     if n[0] != n[1]:
-        raise ValueError(f"{where}: the left hemisphere holds {n[0]} map(s), the right "
+        raise InputError(f"{where}: the left hemisphere holds {n[0]} map(s), the right "
                          f"{n[1]}; expected the same number.")
     return n[0]
 
@@ -451,7 +452,7 @@ def _n_vertices(pair: tuple) -> tuple[int, int]:
 def _volume_space(parcellation, space: str | None) -> str:
     volumetric = [s for s in parcellation.spaces if not parcellation.is_surface(s)]
     if not volumetric:
-        raise ValueError(
+        raise InputError(
             f"images: the images are volumes but parcellation {parcellation.name!r} has only "
             f"surface spaces ({parcellation.spaces}); projection from volume to surface is "
             f"not supported yet; use a parcellation with an MNI space such as "
@@ -459,7 +460,7 @@ def _volume_space(parcellation, space: str | None) -> str:
     if space is not None:
         check_option("space", space, parcellation.spaces)
         if parcellation.is_surface(space):
-            raise ValueError(
+            raise InputError(
                 f"space: {space!r} is a surface space but the images are volumes; projection "
                 f"from volume to surface is not supported yet. Use one of the MNI spaces of "
                 f"this parcellation: {volumetric}.")
@@ -475,7 +476,7 @@ def _volume_space(parcellation, space: str | None) -> str:
 def _surface_space(parcellation, space: str | None, counts: tuple[int, int]) -> str:
     surf = [s for s in parcellation.spaces if parcellation.is_surface(s)]
     if not surf:
-        raise ValueError(
+        raise InputError(
             f"images: the images are (L, R) surface pairs but parcellation "
             f"{parcellation.name!r} has only volumetric spaces ({parcellation.spaces}); "
             f"projection from surface to volume is not supported. Use a parcellation with a "
@@ -483,7 +484,7 @@ def _surface_space(parcellation, space: str | None, counts: tuple[int, int]) -> 
     if space is not None:
         check_option("space", space, parcellation.spaces)
         if not parcellation.is_surface(space):
-            raise ValueError(f"space: {space!r} is a volumetric space but the images are "
+            raise InputError(f"space: {space!r} is a volumetric space but the images are "
                              f"(L, R) surface pairs; use one of {surf}.")
         candidates = [space]
     else:
@@ -494,12 +495,12 @@ def _surface_space(parcellation, space: str | None, counts: tuple[int, int]) -> 
             return s
     for s, exp in expected.items():
         if exp == counts[::-1] and exp[0] != exp[1]:
-            raise ValueError(f"images: the hemispheres look swapped: the pair has "
+            raise InputError(f"images: the hemispheres look swapped: the pair has "
                              f"{counts[0]} (L) and {counts[1]} (R) vertices but space {s!r} of "
                              f"the parcellation has {exp[0]} (L) and {exp[1]} (R). Pass the "
                              f"pair as (L, R).")
     desc = ", ".join(f"{s}: {e[0]} + {e[1]}" for s, e in expected.items())
-    raise ValueError(f"images: expected surface data with the vertex counts of the "
+    raise InputError(f"images: expected surface data with the vertex counts of the "
                      f"parcellation's surface space(s) ({desc} vertices per hemisphere; "
                      f"fsaverage 10k = 10242, fsLR 32k = 32492); got {counts[0]} + "
                      f"{counts[1]}. Resample your data to one of these meshes first.")
@@ -680,21 +681,21 @@ def _parcellate_sources(sources: list[_Source], parcellation, space=None, strate
     rule = _parse_background(background)
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
-        raise ValueError(f"dtype: expected a floating-point dtype; got {dtype}.")
+        raise InputError(f"dtype: expected a floating-point dtype; got {dtype}.")
     if not hasattr(parcellation, "get_label_values"):
-        raise TypeError(f"parcellation: expected a nispace Parcellation (see "
-                        f"nispace.datasets.fetch_parcellation); got "
-                        f"{type(parcellation).__name__}.")
+        raise InputTypeError(f"parcellation: expected a nispace Parcellation (see "
+                             f"nispace.datasets.fetch_parcellation); got "
+                             f"{type(parcellation).__name__}.")
     kinds = {s.kind for s in sources}
     if len(kinds) > 1:
-        raise ValueError("images: got both volumes and (L, R) surface pairs; parcellate them "
+        raise InputError("images: got both volumes and (L, R) surface pairs; parcellate them "
                          "in separate calls.")
     kind = kinds.pop()
     n_maps = sum(s.n_maps for s in sources)
     if kind == "surface":
         counts = {_n_vertices(s.img) for s in sources}
         if len(counts) > 1:
-            raise ValueError(f"images: the surface pairs have different vertex counts "
+            raise InputError(f"images: the surface pairs have different vertex counts "
                              f"{sorted(counts)}; parcellate them in separate calls.")
         space = _surface_space(parcellation, space, counts.pop())
     else:
@@ -761,7 +762,7 @@ def _parcellate_on_data_grids(sources, offsets, out, parcellation, space, label_
             labels = label_data
         elif resampling_target is None:
             where = sources[members[0]].name or f"image {members[0]}"
-            raise ValueError(
+            raise InputError(
                 f"resampling_target: None requires the images to be on the grid of the "
                 f"parcellation (space {space!r}: shape {label_data.shape}, voxel size "
                 f"{_voxel_size(label_img.affine)} mm); {where!r} has shape {tuple(shape)}, "

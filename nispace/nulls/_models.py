@@ -13,13 +13,27 @@ import hashlib
 
 import numpy as np
 
+from ..errors import InputError
 from . import spins
+from ._base import NullModel
 from .burt import Burt2018Sampler, Burt2020Sampler
 from .moran import MoranSampler, VarioMoranSampler
 from .shuffle import RandomSampler
-from .registry import NullModel, register
 
-__all__: list[str] = []
+__all__ = ["BUILDERS"]
+
+#: name -> builder ``builder(name=..., **geometry_and_options) -> NullModel``; read by
+#: :func:`nispace.nulls.registry.make_null_model`.
+BUILDERS: dict = {}
+
+
+def register(*names):
+    """Decorator: register a NullModel builder under ``names`` in :data:`BUILDERS`."""
+    def deco(builder):
+        for name in names:
+            BUILDERS[name] = builder
+        return builder
+    return deco
 
 
 def _row_key(row: np.ndarray) -> str:
@@ -36,7 +50,7 @@ class SamplerModel(NullModel):
         self.dist_mat = None if dist_mat is None else np.asarray(dist_mat, dtype=np.float64)
         if self.dist_mat is not None:
             if self.dist_mat.ndim != 2 or self.dist_mat.shape[0] != self.dist_mat.shape[1]:
-                raise ValueError(f"dist_mat: expected a square (n_parcels, n_parcels) matrix; "
+                raise InputError(f"dist_mat: expected a square (n_parcels, n_parcels) matrix; "
                                  f"got shape {self.dist_mat.shape}.")
             n_parcels = self.dist_mat.shape[0]
         self.n_parcels = n_parcels
@@ -64,7 +78,7 @@ class SamplerModel(NullModel):
         key = _row_key(data)
         if key not in self._fitted:
             if data.shape != (self.n_parcels,):
-                raise ValueError(f"data: expected {self.n_parcels} parcels (the parcels of "
+                raise InputError(f"data: expected {self.n_parcels} parcels (the parcels of "
                                  f"dist_mat); got shape {data.shape}.")
             mask = ~np.isnan(data)
             sampler = copy.copy(self._base(mask)).fit(data[mask])
@@ -137,7 +151,7 @@ class VertexSpinModel(NullModel):
 @register("alexander_bloch", "vasa", "hungarian")
 def _spin(coords=None, hemiid=None, *, name="alexander_bloch", **options):
     if coords is None or hemiid is None:
-        raise ValueError("coords, hemiid: spin nulls need parcel centroids on the sphere and "
+        raise InputError("coords, hemiid: spin nulls need parcel centroids on the sphere and "
                          "their hemisphere (0 = left, 1 = right).")
     return SpinModel(name, coords, hemiid, **options)
 
@@ -146,7 +160,7 @@ def _spin(coords=None, hemiid=None, *, name="alexander_bloch", **options):
 def _vertex_spin(vertex_coords=None, vertex_labels=None, label_values=None, *, name="baum",
                  **options):
     if vertex_coords is None or vertex_labels is None or label_values is None:
-        raise ValueError("vertex_coords, vertex_labels, label_values: vertex-level spins need "
+        raise InputError("vertex_coords, vertex_labels, label_values: vertex-level spins need "
                          "the template sphere and the per-vertex parcel labels.")
     return VertexSpinModel(name, vertex_coords, vertex_labels, label_values, **options)
 
@@ -158,7 +172,7 @@ _SAMPLERS = {"moran": MoranSampler, "variomoran": VarioMoranSampler,
 @register(*_SAMPLERS)
 def _distance(dist_mat=None, *, name="moran", **options):
     if dist_mat is None:
-        raise ValueError(f"dist_mat: null method {name!r} needs a (n_parcels, n_parcels) "
+        raise InputError(f"dist_mat: null method {name!r} needs a (n_parcels, n_parcels) "
                          f"distance matrix.")
     return SamplerModel(name, _SAMPLERS[name], dist_mat=dist_mat, **options)
 
@@ -168,5 +182,5 @@ def _random(n_parcels=None, *, name="random", dist_mat=None, **options):
     if n_parcels is None and dist_mat is not None:
         n_parcels = np.shape(dist_mat)[0]
     if n_parcels is None:
-        raise ValueError("n_parcels: the random null needs the number of parcels.")
+        raise InputError("n_parcels: the random null needs the number of parcels.")
     return SamplerModel(name, RandomSampler, n_parcels=n_parcels, **options)

@@ -22,6 +22,7 @@ from typing import Literal
 import numpy as np
 
 from .._errors import check_option
+from ..errors import InputError
 from .shuffle import (apply_on_valid, check_complete, check_dist_mat, check_n_perm,
                       check_sampler_dist, fill_doc, start_draw)
 
@@ -83,24 +84,24 @@ class Variogram:
     def __init__(self, dist_mat: np.ndarray, nh: int = 25, pv: float = 25,
                  b: float | None = None):
         if isinstance(nh, bool) or not isinstance(nh, (int, np.integer)) or nh < 2:
-            raise ValueError(f"nh: expected an integer >= 2; got {nh!r}.")
+            raise InputError(f"nh: expected an integer >= 2; got {nh!r}.")
         if not 0 < pv <= 100:
-            raise ValueError(f"pv: expected a percentile in (0, 100]; got {pv!r}.")
+            raise InputError(f"pv: expected a percentile in (0, 100]; got {pv!r}.")
         dist = np.asarray(dist_mat, dtype=float)
         iu, ju = np.triu_indices(dist.shape[0], k=1)
         u = dist[iu, ju]
         finite = np.isfinite(u)
         if not finite.any():
-            raise ValueError("dist_mat: expected at least one finite off-diagonal distance.")
+            raise InputError("dist_mat: expected at least one finite off-diagonal distance.")
         keep = finite & (u < np.percentile(u[finite], pv))
         if keep.sum() < 2:
-            raise ValueError(f"pv: only {int(keep.sum())} pair(s) of parcels are closer than the "
+            raise InputError(f"pv: only {int(keep.sum())} pair(s) of parcels are closer than the "
                              f"{pv}th distance percentile; increase pv.")
         self.i, self.j, u = iu[keep], ju[keep], u[keep]
         self.h = np.linspace(u.min(), u.max(), int(nh))
         self.b = 3.0 * (self.h[1] - self.h[0]) if b is None else float(b)
         if not self.b > 0:
-            raise ValueError(f"b: expected a positive bandwidth; got {self.b!r}.")
+            raise InputError(f"b: expected a positive bandwidth; got {self.b!r}.")
         w = np.exp(-0.5 * np.square(2.68 * np.abs(u[None, :] - self.h[:, None]) / self.b))
         # (n_pairs, nh) weights, each column normalised; 0.5 of the semivariance folded in
         self._weights = np.ascontiguousarray((0.5 * w / w.sum(axis=1, keepdims=True)).T)
@@ -149,10 +150,10 @@ def variogram(data, dist_mat, *, nh: int = 25, pv: float = 25, b: float | None =
     """
     x = np.asarray(data, dtype=float)
     if x.ndim not in (1, 2):
-        raise ValueError(f"data: expected shape (n_parcels,) or (n_maps, n_parcels); got "
+        raise InputError(f"data: expected shape (n_parcels,) or (n_maps, n_parcels); got "
                          f"{x.shape}.")
     if np.isnan(x).any():
-        raise ValueError("data: expected no NaN; drop NaN parcels (and their rows and columns "
+        raise InputError("data: expected no NaN; drop NaN parcels (and their rows and columns "
                          "of dist_mat) first.")
     vario = Variogram(check_dist_mat(dist_mat, x.shape[-1]), nh=nh, pv=pv, b=b)
     gamma = vario(x)
@@ -177,7 +178,7 @@ def _kernel_weights(kernel: str, d: np.ndarray, valid: np.ndarray) -> np.ndarray
         w = np.exp(-1.25 * np.square(d / scale))
     elif kernel == "invdist":
         if (valid & (d == 0)).any():
-            raise ValueError("kernel: 'invdist' needs positive distances between neighbouring "
+            raise InputError("kernel: 'invdist' needs positive distances between neighbouring "
                              "parcels; dist_mat has zero off-diagonal distances.")
         with np.errstate(divide="ignore"):
             w = 1.0 / d
@@ -268,11 +269,11 @@ class Burt2020Sampler:
         check_option("kernel", kernel, _KERNELS)
         deltas = np.atleast_1d(np.asarray(deltas, dtype=float))
         if deltas.ndim != 1 or deltas.size == 0 or ((deltas <= 0) | (deltas > 1)).any():
-            raise ValueError(f"deltas: expected proportions in (0, 1]; got {deltas.tolist()}.")
+            raise InputError(f"deltas: expected proportions in (0, 1]; got {deltas.tolist()}.")
         if isinstance(knn, bool) or not isinstance(knn, (int, np.integer)) or knn < 2:
-            raise ValueError(f"knn: expected an integer >= 2; got {knn!r}.")
+            raise InputError(f"knn: expected an integer >= 2; got {knn!r}.")
         if not isinstance(resample, (bool, np.bool_)):
-            raise ValueError(f"resample: expected True or False; got {resample!r}.")
+            raise InputError(f"resample: expected True or False; got {resample!r}.")
         self.deltas, self.kernel, self.knn = deltas, kernel, int(knn)
         self.resample = bool(resample)
         self.batch_size = check_n_perm(batch_size, "batch_size")
@@ -478,10 +479,10 @@ class Burt2018Sampler:
         check_option("fit", fit, ("ml", "least_squares"))
         self.dist_mat = check_sampler_dist(dist_mat)
         if (rho is None) != (d0 is None):
-            raise ValueError(f"rho, d0: expected both (fixed parameters) or neither (estimated); "
+            raise InputError(f"rho, d0: expected both (fixed parameters) or neither (estimated); "
                              f"got rho={rho!r}, d0={d0!r}.")
         if d0 is not None and not d0 > 0:
-            raise ValueError(f"d0: expected a positive distance; got {d0!r}.")
+            raise InputError(f"d0: expected a positive distance; got {d0!r}.")
         self.fit_method, self.boxcox, self.rho, self.d0 = fit, bool(boxcox), rho, d0
 
     # -- estimation -------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 
 from .._errors import check_option
+from ..errors import InputError
 from .burt import Variogram
 from .shuffle import (apply_on_valid, check_complete, check_n_perm, check_sampler_dist,
                       fill_doc, start_draw)
@@ -56,7 +57,7 @@ def moran_weights(dist_mat, weights: Literal["inverse", "inverse_squared", "bina
     if weights == "binary_knn":
         if (isinstance(n_neighbors, bool) or not isinstance(n_neighbors, (int, np.integer))
                 or not 1 <= n_neighbors < n):
-            raise ValueError(f"n_neighbors: expected an integer in [1, {n - 1}] for "
+            raise InputError(f"n_neighbors: expected an integer in [1, {n - 1}] for "
                              f"weights='binary_knn'; got {n_neighbors!r}.")
         nearest = np.argsort(off, axis=1, kind="stable")[:, :n_neighbors]
         w = np.zeros((n, n))
@@ -64,7 +65,7 @@ def moran_weights(dist_mat, weights: Literal["inverse", "inverse_squared", "bina
         w[~np.isfinite(off)] = 0.0
         return np.maximum(w, w.T)
     if (off == 0).any():
-        raise ValueError(f"dist_mat: weights={weights!r} needs positive distances between "
+        raise InputError(f"dist_mat: weights={weights!r} needs positive distances between "
                          f"different parcels; got {int((off == 0).sum()) // 2} pair(s) at "
                          f"distance 0.")
     w = 1.0 / off if weights == "inverse" else 1.0 / np.square(off)
@@ -91,7 +92,7 @@ def morans_i(data, weights) -> float | np.ndarray:
     x = np.asarray(data, dtype=float)
     w = np.asarray(weights, dtype=float)
     if w.ndim != 2 or w.shape != (x.shape[-1], x.shape[-1]):
-        raise ValueError(f"weights: expected shape ({x.shape[-1]}, {x.shape[-1]}) to match data; "
+        raise InputError(f"weights: expected shape ({x.shape[-1]}, {x.shape[-1]}) to match data; "
                          f"got {w.shape}.")
     z = x - x.mean(axis=-1, keepdims=True)
     num = np.einsum("...i,...i->...", z @ w, z)
@@ -182,7 +183,7 @@ class MoranSampler:
                  n_neighbors: int | None = None, tol: float = 1e-6):
         check_option("procedure", procedure, ("singleton", "pair"))
         if not 0 <= tol < 1:
-            raise ValueError(f"tol: expected a relative tolerance in [0, 1); got {tol!r}.")
+            raise InputError(f"tol: expected a relative tolerance in [0, 1); got {tol!r}.")
         self.procedure, self.tol = procedure, tol
         self.weights_ = moran_weights(dist_mat, weights, n_neighbors)
         lam, mem = _moran_eigenvectors(self.weights_)

@@ -23,6 +23,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .._random import as_generator
+from ..errors import DataError, InputError, StateError
 
 __all__ = ["RandomSampler", "random", "apply_on_valid"]
 
@@ -60,10 +61,10 @@ def check_data(data, name: str = "data") -> np.ndarray:
     """``data`` as a 1-D float array; NaN allowed (missing parcels), inf not."""
     arr = np.asarray(data, dtype=float)
     if arr.ndim != 1:
-        raise ValueError(f"{name}: expected a 1-D array (n_parcels,); got shape {arr.shape}.")
+        raise InputError(f"{name}: expected a 1-D array (n_parcels,); got shape {arr.shape}.")
     if np.isinf(arr).any():
-        raise ValueError(f"{name}: expected finite values or NaN; got "
-                         f"{int(np.isinf(arr).sum())} infinite value(s).")
+        raise DataError(f"{name}: expected finite values or NaN; got "
+                        f"{int(np.isinf(arr).sum())} infinite value(s).")
     return arr
 
 
@@ -75,18 +76,18 @@ def check_dist_mat(dist_mat, n_parcels: int, name: str = "dist_mat") -> np.ndarr
     """
     dist = np.asarray(dist_mat, dtype=float)
     if dist.ndim != 2 or dist.shape[0] != dist.shape[1]:
-        raise ValueError(f"{name}: expected a square 2-D array (n_parcels, n_parcels); got "
+        raise InputError(f"{name}: expected a square 2-D array (n_parcels, n_parcels); got "
                          f"shape {dist.shape}.")
     if dist.shape[0] != n_parcels:
-        raise ValueError(f"{name}: expected shape ({n_parcels}, {n_parcels}) to match data with "
+        raise InputError(f"{name}: expected shape ({n_parcels}, {n_parcels}) to match data with "
                          f"{n_parcels} parcels; got shape {dist.shape}.")
     if np.isnan(dist).any():
-        raise ValueError(f"{name}: expected no NaN (use inf for unconnected parcels); got "
+        raise InputError(f"{name}: expected no NaN (use inf for unconnected parcels); got "
                          f"{int(np.isnan(dist).sum())} NaN value(s).")
     if (dist < 0).any():
-        raise ValueError(f"{name}: expected non-negative distances; got minimum {dist.min()}.")
+        raise InputError(f"{name}: expected non-negative distances; got minimum {dist.min()}.")
     if not np.allclose(dist, dist.T, rtol=1e-5, atol=1e-8, equal_nan=False):
-        raise ValueError(f"{name}: expected a symmetric matrix; the largest difference to its "
+        raise InputError(f"{name}: expected a symmetric matrix; the largest difference to its "
                          f"transpose is {np.nanmax(np.abs(np.nan_to_num(dist - dist.T))):.3g}.")
     return dist
 
@@ -94,7 +95,7 @@ def check_dist_mat(dist_mat, n_parcels: int, name: str = "dist_mat") -> np.ndarr
 def check_n_perm(n_perm, name: str = "n_perm") -> int:
     """``n_perm`` as a positive int."""
     if isinstance(n_perm, bool) or not isinstance(n_perm, (int, np.integer)) or n_perm < 1:
-        raise ValueError(f"{name}: expected a positive integer; got {n_perm!r}.")
+        raise InputError(f"{name}: expected a positive integer; got {n_perm!r}.")
     return int(n_perm)
 
 
@@ -102,10 +103,10 @@ def check_map_values(data: np.ndarray, min_parcels: int = 3) -> None:
     """A complete map fed to a spatial sampler: enough parcels and not constant."""
     n = data.shape[0]
     if n < min_parcels:
-        raise ValueError(f"data: expected at least {min_parcels} non-NaN parcels; got {n}.")
+        raise DataError(f"data: expected at least {min_parcels} non-NaN parcels; got {n}.")
     if np.ptp(data) == 0:
-        raise ValueError("data: expected a non-constant map; all non-NaN values are "
-                         f"{data[0]!r}.")
+        raise DataError("data: expected a non-constant map; all non-NaN values are "
+                        f"{data[0]!r}.")
 
 
 def check_connected(dist_mat: np.ndarray) -> None:
@@ -118,9 +119,9 @@ def check_connected(dist_mat: np.ndarray) -> None:
     np.fill_diagonal(finite, False)
     isolated = np.flatnonzero(~finite.any(axis=1))
     if isolated.size:
-        raise ValueError(f"dist_mat: every non-NaN parcel needs a finite distance to another "
-                         f"non-NaN parcel; parcel(s) {isolated[:10].tolist()} (positions among "
-                         f"the non-NaN parcels) have none. Set their data to NaN to drop them.")
+        raise DataError(f"dist_mat: every non-NaN parcel needs a finite distance to another "
+                        f"non-NaN parcel; parcel(s) {isolated[:10].tolist()} (positions among "
+                        f"the non-NaN parcels) have none. Set their data to NaN to drop them.")
 
 
 def check_sampler_dist(dist_mat) -> np.ndarray:
@@ -135,7 +136,7 @@ def check_complete(data, n_parcels: int) -> np.ndarray:
     """``data`` for a fitted sampler: ``n_parcels`` values, no NaN, not constant."""
     x = check_data(data)
     if x.shape[0] != n_parcels or np.isnan(x).any():
-        raise ValueError(f"data: expected {n_parcels} values without NaN (the parcels of "
+        raise InputError(f"data: expected {n_parcels} values without NaN (the parcels of "
                          f"dist_mat); got shape {x.shape} with {int(np.isnan(x).sum())} NaN. "
                          f"The public null functions drop NaN parcels for you.")
     check_map_values(x)
@@ -146,7 +147,7 @@ def start_draw(sampler, n, seed, fitted: str):
     """Checked ``n`` and a Generator for ``sampler.draw``; raises if not fitted."""
     n = check_n_perm(n, "n")
     if not hasattr(sampler, fitted):
-        raise RuntimeError(f"{type(sampler).__name__}: call .fit(data) before .draw(n, seed).")
+        raise StateError(f"{type(sampler).__name__}: call .fit(data) before .draw(n, seed).")
     return n, as_generator(seed)
 
 
@@ -212,7 +213,7 @@ class RandomSampler:
         """Store the (complete, NaN-free) map ``data`` of shape (n_parcels,)."""
         x = check_data(data)
         if np.isnan(x).any():
-            raise ValueError("data: expected no NaN; use nispace.nulls.shuffle.random for maps "
+            raise InputError("data: expected no NaN; use nispace.nulls.shuffle.random for maps "
                              "with NaN parcels.")
         self.data_ = x
         return self

@@ -56,7 +56,8 @@ from scipy.spatial import cKDTree
 
 from .._errors import check_option
 from .._random import as_generator
-from .registry import gather
+from ..errors import InputError, InputTypeError
+from ._base import gather
 from .shuffle import check_data, check_n_perm
 
 __all__ = ["SPIN_MATCHING", "rotation_matrices", "spin_permutations", "alexander_bloch",
@@ -92,8 +93,8 @@ def _rotation_source(seed, compat: bool):
         return seed
     if seed is None or isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         return np.random.RandomState(seed)
-    raise TypeError(f"seed: with compat=True expected None, an int or a numpy RandomState "
-                    f"(neuromaps' random stream); got {type(seed).__name__}.")
+    raise InputTypeError(f"seed: with compat=True expected None, an int or a numpy RandomState "
+                         f"(neuromaps' random stream); got {type(seed).__name__}.")
 
 
 def _draw_rotations(source, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -156,10 +157,10 @@ def rotation_matrices(n_perm: int, seed=None, *, compat: bool = False
 def _check_coords(coords, name: str = "coords") -> np.ndarray:
     arr = np.asarray(coords, dtype=np.float64)
     if arr.ndim != 2 or arr.shape[1] != 3:
-        raise ValueError(f"{name}: expected an array of shape (n, 3) with sphere coordinates; "
+        raise InputError(f"{name}: expected an array of shape (n, 3) with sphere coordinates; "
                          f"got shape {arr.shape}.")
     if not np.isfinite(arr).all():
-        raise ValueError(f"{name}: expected finite coordinates; got "
+        raise InputError(f"{name}: expected finite coordinates; got "
                          f"{int((~np.isfinite(arr)).sum())} non-finite value(s).")
     return arr
 
@@ -168,39 +169,39 @@ def _check_hemiid(hemiid, n: int) -> np.ndarray:
     """``hemiid`` as int8 0/1 (accepts 0/1, booleans and "L"/"R")."""
     arr = np.asarray(hemiid)
     if arr.ndim != 1 or arr.shape[0] != n:
-        raise ValueError(f"hemiid: expected a 1-D array of {n} values (one per parcel of "
+        raise InputError(f"hemiid: expected a 1-D array of {n} values (one per parcel of "
                          f"coords); got shape {arr.shape}.")
     if arr.dtype.kind in "USO":
         text = np.char.upper(arr.astype(str))
         bad = ~np.isin(text, ["L", "R"])
         if bad.any():
-            raise ValueError(f"hemiid: expected 0/1 or 'L'/'R'; got {sorted(set(arr[bad]))}.")
+            raise InputError(f"hemiid: expected 0/1 or 'L'/'R'; got {sorted(set(arr[bad]))}.")
         return (text == "R").astype(np.int8)
     if arr.size and not np.isin(arr, [0, 1]).all():
-        raise ValueError(f"hemiid: expected 0 (left) or 1 (right); got values "
+        raise InputError(f"hemiid: expected 0 (left) or 1 (right); got values "
                          f"{np.unique(arr).tolist()}.")
     return arr.astype(np.int8)
 
 
 def _check_rotations(rotations) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(rotations, (tuple, list)) or len(rotations) != 2:
-        raise ValueError("rotations: expected a pair (left, right) of (n_perm, 3, 3) arrays; "
+        raise InputError("rotations: expected a pair (left, right) of (n_perm, 3, 3) arrays; "
                          f"got {type(rotations).__name__}.")
     left, right = (np.asarray(r, dtype=np.float64) for r in rotations)
     if left.ndim != 3 or left.shape[1:] != (3, 3) or left.shape != right.shape:
-        raise ValueError(f"rotations: expected left and right of the same shape (n_perm, 3, 3); "
+        raise InputError(f"rotations: expected left and right of the same shape (n_perm, 3, 3); "
                          f"got {left.shape} and {right.shape}.")
     eye = np.eye(3)
     for side, rot in (("left", left), ("right", right)):
         if not np.allclose(rot.transpose(0, 2, 1) @ rot, eye, atol=1e-6):
-            raise ValueError(f"rotations: expected orthonormal {side} matrices (R.T @ R = I).")
+            raise InputError(f"rotations: expected orthonormal {side} matrices (R.T @ R = I).")
     return left, right
 
 
 def _n_threads(workers: int) -> int:
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) \
             or not (workers == -1 or workers >= 1):
-        raise ValueError(f"workers: expected a positive integer or -1 (all cores); got "
+        raise InputError(f"workers: expected a positive integer or -1 (all cores); got "
                          f"{workers!r}.")
     return (os.cpu_count() or 1) if workers == -1 else int(workers)
 
@@ -502,7 +503,7 @@ def spin_permutations(coords, hemiid, n_perm: int = 1000, seed=None, *,
     if rotations is not None:
         left, right = _check_rotations(rotations)
         if left.shape[0] != n_perm:
-            raise ValueError(f"n_perm: expected {left.shape[0]} (the number of rotations "
+            raise InputError(f"n_perm: expected {left.shape[0]} (the number of rotations "
                              f"given); got {n_perm}.")
         return resample(left, right)
     source = _rotation_source(seed, compat)
@@ -513,11 +514,11 @@ def spin_permutations(coords, hemiid, n_perm: int = 1000, seed=None, *,
 def _spun_parcels(method: str, data, coords, hemiid, n_perm, seed, kwargs) -> np.ndarray:
     data = check_data(data)
     if data.shape[0] != len(coords):
-        raise ValueError(f"data: expected {len(coords)} values (one per row of coords); got "
+        raise InputError(f"data: expected {len(coords)} values (one per row of coords); got "
                          f"{data.shape[0]}.")
     if "method" in kwargs:
-        raise TypeError(f"method: not an argument of {method}; call spin_permutations to "
-                        f"choose the matching.")
+        raise InputTypeError(f"method: not an argument of {method}; call spin_permutations to "
+                             f"choose the matching.")
     matching = "original" if method == "alexander_bloch" else method
     idx = spin_permutations(coords, hemiid, n_perm, seed, method=matching, **kwargs)
     return gather(data, idx)
@@ -617,19 +618,19 @@ def _check_vertex_inputs(vertex_coords, vertex_labels, label_values, data=None):
     for name, pair, shape in (("vertex_coords", vertex_coords, "(lh (n_l, 3), rh (n_r, 3))"),
                               ("vertex_labels", vertex_labels, "(lh (n_l,), rh (n_r,))")):
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise ValueError(f"{name}: expected a pair {shape}; got {type(pair).__name__}.")
+            raise InputError(f"{name}: expected a pair {shape}; got {type(pair).__name__}.")
     coords = [_check_coords(c, f"vertex_coords[{h}]") for h, c in enumerate(vertex_coords)]
     labels = [np.asarray(lab) for lab in vertex_labels]
     for h, (c, lab) in enumerate(zip(coords, labels)):
         if lab.shape != (c.shape[0],):
-            raise ValueError(f"vertex_labels[{h}]: expected shape ({c.shape[0]},) to match "
+            raise InputError(f"vertex_labels[{h}]: expected shape ({c.shape[0]},) to match "
                              f"vertex_coords[{h}]; got {lab.shape}.")
     values = np.asarray(label_values)
     if values.ndim != 1 or values.size == 0:
-        raise ValueError(f"label_values: expected a non-empty 1-D array (one label per "
+        raise InputError(f"label_values: expected a non-empty 1-D array (one label per "
                          f"parcel); got shape {values.shape}.")
     if np.unique(values).size != values.size or (values == 0).any():
-        raise ValueError("label_values: expected unique, non-zero labels (0 marks vertices "
+        raise InputError("label_values: expected unique, non-zero labels (0 marks vertices "
                          "outside every parcel).")
     order = np.argsort(values, kind="stable")
     flat = np.concatenate(labels)
@@ -638,7 +639,7 @@ def _check_vertex_inputs(vertex_coords, vertex_labels, label_values, data=None):
     if data is not None:
         data = check_data(data)
         if data.shape[0] != values.size:
-            raise ValueError(f"data: expected {values.size} values (one per label_values); "
+            raise InputError(f"data: expected {values.size} values (one per label_values); "
                              f"got {data.shape[0]}.")
     return coords, parcel, values.size, data
 
@@ -656,7 +657,7 @@ def _vertex_resamplings(coords, n_perm, seed, rotations, compat, workers):
     else:
         left, right = _check_rotations(rotations)
         if left.shape[0] != n_perm:
-            raise ValueError(f"n_perm: expected {left.shape[0]} (the number of rotations "
+            raise InputError(f"n_perm: expected {left.shape[0]} (the number of rotations "
                              f"given); got {n_perm}.")
     n_threads = _n_threads(workers)
     offsets = (0, coords[0].shape[0])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
+
 
 def merge_label_volumes(cortex: np.ndarray, subcortex: np.ndarray,
                         n_cortex: int) -> tuple[np.ndarray, int]:
@@ -27,7 +29,7 @@ def merge_label_volumes(cortex: np.ndarray, subcortex: np.ndarray,
         Number of voxels labelled in both inputs (kept cortical).
     """
     if cortex.shape != subcortex.shape:
-        raise ValueError(f"subcortex: expected a volume of shape {cortex.shape} (the cortex "
+        raise InputError(f"subcortex: expected a volume of shape {cortex.shape} (the cortex "
                          f"grid); got {subcortex.shape}.")
     merged = np.asarray(cortex, dtype=np.int32).copy()
     sub = np.asarray(subcortex, dtype=np.int32)

@@ -25,6 +25,8 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial.distance import pdist, squareform
 
+from ..errors import InputError
+
 __all__ = [
     "volume_centroids",
     "surface_centroids",
@@ -42,7 +44,7 @@ __all__ = [
 def _as_label_values(label_values: Sequence[int]) -> np.ndarray:
     values = np.asarray(label_values).ravel()
     if values.size != np.unique(values).size:
-        raise ValueError("label_values must not contain duplicates.")
+        raise InputError("label_values must not contain duplicates.")
     return values
 
 
@@ -80,7 +82,7 @@ def _label_positions(labels: np.ndarray, values: np.ndarray) -> np.ndarray:
 def _check_coords(coords: np.ndarray, name: str = "coords") -> np.ndarray:
     coords = np.asarray(coords, dtype=float)
     if coords.ndim != 2 or coords.shape[1] != 3:
-        raise ValueError(f"{name} must have shape (n, 3), got {coords.shape}.")
+        raise InputError(f"{name} must have shape (n, 3), got {coords.shape}.")
     return coords
 
 
@@ -117,10 +119,10 @@ def volume_centroids(
     """
     data = np.asarray(labels_data)
     if data.ndim != 3:
-        raise ValueError(f"labels_data must be a 3D volume, got shape {data.shape}.")
+        raise InputError(f"labels_data must be a 3D volume, got shape {data.shape}.")
     affine = np.asarray(affine, dtype=float)
     if affine.shape != (4, 4):
-        raise ValueError(f"affine must have shape (4, 4), got {affine.shape}.")
+        raise InputError(f"affine must have shape (4, 4), got {affine.shape}.")
     values = _as_label_values(label_values)
     n = values.size
 
@@ -171,11 +173,11 @@ def surface_centroids(
         ``-1`` for absent labels. Ties go to the lowest vertex index.
     """
     if method not in ("surface", "average"):
-        raise ValueError(f"method must be 'surface' or 'average', got {method!r}.")
+        raise InputError(f"method must be 'surface' or 'average', got {method!r}.")
     coords = _check_coords(coords)
     labels = np.asarray(labels)
     if labels.shape != (coords.shape[0],):
-        raise ValueError(
+        raise InputError(
             f"labels must have shape (n_vertices,) = ({coords.shape[0]},) to match "
             f"coords, got {labels.shape}."
         )
@@ -259,10 +261,10 @@ def mesh_edges(
     n_vertices = coords.shape[0]
     faces = np.asarray(faces)
     if faces.ndim != 2 or faces.shape[1] != 3 or not np.issubdtype(faces.dtype, np.integer):
-        raise ValueError(f"faces must be an integer array of shape (n_faces, 3), got "
+        raise InputError(f"faces must be an integer array of shape (n_faces, 3), got "
                          f"{faces.dtype} array of shape {faces.shape}.")
     if faces.size and (faces.min() < 0 or faces.max() >= n_vertices):
-        raise ValueError(f"faces must index vertices in [0, {n_vertices}).")
+        raise InputError(f"faces must index vertices in [0, {n_vertices}).")
 
     edges = faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2).astype(np.intp)
     edges = np.unique(np.sort(edges, axis=1), axis=0)  # each edge once
@@ -270,7 +272,7 @@ def mesh_edges(
     if mask is not None:
         mask = np.asarray(mask)
         if mask.shape != (n_vertices,) or mask.dtype != bool:
-            raise ValueError(f"mask must be a boolean array of shape ({n_vertices},), "
+            raise InputError(f"mask must be a boolean array of shape ({n_vertices},), "
                              f"got {mask.dtype} array of shape {mask.shape}.")
         edges = edges[mask[edges[:, 0]] & mask[edges[:, 1]]]
 
@@ -315,9 +317,9 @@ def geodesic_distance_matrix(
     graph = mesh_edges(faces, coords, mask)
     sources = np.asarray(source_vertices)
     if sources.ndim != 1 or not np.issubdtype(sources.dtype, np.integer):
-        raise ValueError("source_vertices must be a 1D integer array.")
+        raise InputError("source_vertices must be a 1D integer array.")
     if sources.size and (sources.min() < -1 or sources.max() >= graph.shape[0]):
-        raise ValueError(f"source_vertices must be -1 or in [0, {graph.shape[0]}).")
+        raise InputError(f"source_vertices must be -1 or in [0, {graph.shape[0]}).")
 
     valid = sources >= 0
     dist = np.full((sources.size, sources.size), np.nan)
@@ -373,11 +375,11 @@ def parcel_geodesic_distances(
     else:
         mask = np.asarray(mask)
         if mask.shape != (coords.shape[0],) or mask.dtype != bool:
-            raise ValueError(f"mask must be a boolean array of shape ({coords.shape[0]},), "
+            raise InputError(f"mask must be a boolean array of shape ({coords.shape[0]},), "
                              f"got {mask.dtype} array of shape {mask.shape}.")
         labels = np.asarray(labels)
         if labels.shape != (coords.shape[0],):
-            raise ValueError(f"labels must have shape ({coords.shape[0]},) to match "
+            raise InputError(f"labels must have shape ({coords.shape[0]},) to match "
                              f"coords, got {labels.shape}.")
         keep = np.flatnonzero(mask)
         _, sub = surface_centroids(labels[keep], coords[keep], label_values, method="surface")

@@ -30,7 +30,9 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
+from .._config import get_data_dir
 from .._errors import check_option
+from ..errors import DataError, InputError
 from . import geometry
 from .combine import merge_label_volumes
 
@@ -90,7 +92,7 @@ def _load_volume(src) -> nib.Nifti1Image:
     img = nib.load(os.fspath(src)) if isinstance(src, (str, os.PathLike)) else src
     if not isinstance(img, nib.spatialimages.SpatialImage) or len(img.shape) != 3:
         shape = getattr(img, "shape", None)
-        raise ValueError(f"parcellation: expected a 3D label image; got {type(img).__name__} "
+        raise InputError(f"parcellation: expected a 3D label image; got {type(img).__name__} "
                          f"with shape {shape}.")
     return img
 
@@ -98,7 +100,7 @@ def _load_volume(src) -> nib.Nifti1Image:
 def _load_gifti(src) -> nib.GiftiImage:
     img = nib.load(os.fspath(src)) if isinstance(src, (str, os.PathLike)) else src
     if not isinstance(img, nib.GiftiImage) or not img.darrays:
-        raise ValueError(f"parcellation: expected a GIfTI label image per hemisphere; got "
+        raise InputError(f"parcellation: expected a GIfTI label image per hemisphere; got "
                          f"{type(img).__name__}.")
     return img
 
@@ -126,13 +128,20 @@ class Parcellation:
     library_names : tuple of str
         Names of the library parcellation(s) this is built from (empty for
         custom parcellations); used to find pre-parcellated reference tables.
+    templates : callable, optional
+        Where template meshes come from: ``templates(space, desc=..., res=...)``
+        returns a volume path or an ``(L, R)`` pair of surface paths, as
+        :func:`nispace.datasets.template_source` does. Needed only for surface
+        geometry (centroids, distances, meshes); parcellations built by
+        :func:`nispace.datasets.fetch_parcellation` have it.
     """
 
     def __init__(self, name: str | None, spaces: dict[str, _Space], level: str | None = None,
                  library_names: tuple[str, ...] = (), meta: dict | None = None,
-                 components: tuple[Parcellation, ...] = (), data_dir=None, data_url=None):
+                 components: tuple[Parcellation, ...] = (), data_dir=None, data_url=None,
+                 templates: Callable[..., Any] | None = None):
         if not spaces:
-            raise ValueError("spaces: a Parcellation needs at least one space.")
+            raise InputError("spaces: a Parcellation needs at least one space.")
         self.name = name
         self._spaces = spaces
         self.level = level
@@ -140,6 +149,7 @@ class Parcellation:
         self.meta = dict(meta or {})
         self.components = tuple(components)
         self._data_dir, self._data_url = data_dir, data_url
+        self._templates = templates
         self._cache: dict[tuple, np.ndarray] = {}
         self._active = next((s for s in SPACES if s in spaces), next(iter(spaces)))
         self.validate()
@@ -150,7 +160,8 @@ class Parcellation:
     @classmethod
     def from_image(cls, img: ImageLike, labels: list[str] | str | os.PathLike | None = None,
                    space: str | None = None, name: str | None = None, data_dir=None,
-                   data_url=None) -> Parcellation:
+                   data_url=None, templates: Callable[..., Any] | None = None
+                   ) -> Parcellation:
         """Build a parcellation from your own label image.
 
         Parameters
@@ -166,9 +177,14 @@ class Parcellation:
             surfaces are recognised from their number of vertices.
         name : str, optional
             Display name.
-        data_dir, data_url : optional
-            Where templates (surface meshes) are fetched from for centroids and
-            distances.
+        data_dir : optional
+            Data directory whose cache holds computed distance matrices.
+        data_url : optional
+            Kept for the record; template meshes come from ``templates``.
+        templates : callable, optional
+            Source of template meshes for surface centroids and distances, e.g.
+            ``nispace.datasets.template_source(data_dir, data_url)``;
+            :func:`nispace.datasets.fetch_parcellation` given your image sets it for you.
         """
         logger.info("Building Parcellation from path / image.")
         if isinstance(labels, (str, os.PathLike)):
@@ -177,7 +193,7 @@ class Parcellation:
             labels = [str(lab) for lab in labels]
         if isinstance(img, (tuple, list)):
             if len(img) != 2:
-                raise ValueError(f"img: expected one volume or an (L, R) pair of surface label "
+                raise InputError(f"img: expected one volume or an (L, R) pair of surface label "
                                  f"files; got {len(img)} items.")
             entry = _Space("surface", tuple(img), labels)
             lh, rh = (np.asarray(g.darrays[0].data).astype(np.int32) for g in entry.img())
@@ -187,7 +203,7 @@ class Parcellation:
             detected, entry.density = _DENSITIES.get(lh.size, (None, None))
             space = space or detected
             if space is None:
-                raise ValueError(f"space: cannot tell the surface space of a mesh with "
+                raise InputError(f"space: cannot tell the surface space of a mesh with "
                                  f"{lh.size} vertices per hemisphere; pass space='fsaverage' "
                                  f"or 'fsLR'.")
             level = "cortex"
@@ -197,7 +213,8 @@ class Parcellation:
             space = space or "MNI152NLin6Asym"
             level = None
         logger.info("Parcellation space: '%s'.", space)
-        return cls(name, {space: entry}, level=level, data_dir=data_dir, data_url=data_url)
+        return cls(name, {space: entry}, level=level, data_dir=data_dir, data_url=data_url,
+                   templates=templates)
 
     @classmethod
     def combine(cls, cortex: Parcellation, subcortex: Parcellation,
@@ -213,7 +230,7 @@ class Parcellation:
         common = [s for s in cortex.spaces if s in subcortex.spaces
                   and cortex._spaces[s].kind == "volume"]
         if not common:
-            raise ValueError(f"parcellation: {cortex.name!r} and {subcortex.name!r} share no "
+            raise InputError(f"parcellation: {cortex.name!r} and {subcortex.name!r} share no "
                              f"volumetric space ({cortex.spaces} vs {subcortex.spaces}).")
         logger.info("Building combined Parcellation '%s'. Common MNI space(s): %s.", name, common)
         spaces = {}
@@ -223,7 +240,7 @@ class Parcellation:
         return cls(name, spaces, level="combined",
                    library_names=cortex.library_names + subcortex.library_names,
                    components=(cortex, subcortex), data_dir=cortex._data_dir,
-                   data_url=cortex._data_url)
+                   data_url=cortex._data_url, templates=cortex._templates)
 
     # ----------------------------------------------------------------------------------
     # spaces
@@ -328,13 +345,13 @@ class Parcellation:
         named = {s: e.labels for s, e in self._spaces.items() if e.labels is not None}
         if len({tuple(v) for v in named.values()}) > 1:
             counts = {s: len(v) for s, v in named.items()}
-            raise ValueError(f"parcellation {self.name!r}: labels differ between spaces "
-                             f"({counts} labels).")
+            raise DataError(f"parcellation {self.name!r}: labels differ between spaces "
+                            f"({counts} labels).")
         for s, e in self._spaces.items():
             if e.labels is not None and e._data is not None:
                 n_img = len(np.unique(e._data[e._data > 0]))
                 if n_img != len(e.labels):
-                    raise ValueError(
+                    raise InputError(
                         f"labels: {len(e.labels)} names given but the {s} image has {n_img} "
                         f"parcels (non-zero label values).")
         logger.info("Parcellation '%s': validation passed.", self.name)
@@ -373,7 +390,7 @@ class Parcellation:
             return idx[:n_cx] if level == "cortex" else idx[n_cx:]
         if self.level in ("cortex", "subcortex"):
             return np.arange(n) if level == self.level else np.arange(0)
-        raise ValueError(f"level: parcellation {self.name!r} does not say which parcels are "
+        raise InputError(f"level: parcellation {self.name!r} does not say which parcels are "
                          f"cortical; build it with Parcellation.combine or use a library one.")
 
     @property
@@ -390,10 +407,13 @@ class Parcellation:
     # geometry
 
     def _template(self, space: str, desc: str, density: str | None):
-        from ..datasets.templates import fetch_template
-
-        return fetch_template(space, desc=desc, res=density, data_dir=self._data_dir,
-                              data_url=self._data_url, verbose=None)
+        if self._templates is None:
+            raise InputError(f"templates: Parcellation {self.name!r} has no source of template "
+                             f"meshes, needed for its {space} geometry; build it with "
+                             f"nispace.datasets.fetch_parcellation(<your image>) or pass "
+                             f"templates=nispace.datasets.template_source() to "
+                             f"Parcellation.from_image.")
+        return self._templates(space, desc=desc, res=density)
 
     def _density(self, space: str) -> str | None:
         entry = self._spaces[space]
@@ -430,7 +450,7 @@ class Parcellation:
         """
         space, entry = self._space(space)
         if entry.kind != "surface":
-            raise ValueError(f"space: {space!r} is a volume space of {self.name!r}; meshes "
+            raise InputError(f"space: {space!r} is a volume space of {self.name!r}; meshes "
                              f"exist for its surface spaces {self.surface_spaces_cortex}.")
         return self._mesh(space, desc)
 
@@ -438,7 +458,7 @@ class Parcellation:
         """Vertices per hemisphere ``(n_left, n_right)`` of a surface space."""
         space, entry = self._space(space)
         if entry.kind != "surface":
-            raise ValueError(f"space: {space!r} is not a surface space of {self.name!r}.")
+            raise InputError(f"space: {space!r} is not a surface space of {self.name!r}.")
         return entry.hemi_sizes()
 
     def get_template(self, space: str, desc: str = "T1w", res: str | None = None):
@@ -501,9 +521,8 @@ class Parcellation:
             medial = self._medial_mask(space)
             for arr in coords + faces + (medial or []):
                 digest.update(np.ascontiguousarray(arr).tobytes())
-        from ..datasets.config import get_data_dir
-
-        cache_file = get_data_dir(self._data_dir) / "cache" / "distmat" / f"{digest.hexdigest()}.npy"
+        cache_file = (get_data_dir(self._data_dir) / "cache" / "distmat"
+                      / f"{digest.hexdigest()}.npy")
         if cache and cache_file.exists():
             try:
                 dist = np.load(cache_file)
@@ -593,37 +612,15 @@ class Parcellation:
         return maskers.SurfaceLabelsMasker(labels_img=img, lut=lut, strategy=strategy,
                                            **kwargs)
 
-    def generate_report(self, space: str | None = None, path=None, **masker_params):
-        """A report in the style of nilearn's masker reports: the regions drawn on
-        the brain, the region table (:meth:`region_summary`) and the parameters.
-
-        Parameters
-        ----------
-        space : str, optional
-            Space to report (default: the active one).
-        path : str or PathLike, optional
-            Also save the HTML there.
-        **masker_params
-            Parameters to list (e.g. ``strategy="mean"``).
-
-        Returns
-        -------
-        nispace.report.ParcellationReport
-            Has ``.html``, ``.save_as_html(path)`` and displays in notebooks.
-        """
-        from ..report.parcellation import parcellation_report
-
-        report = parcellation_report(self, space=space, **masker_params)
-        if path is not None:
-            report.save_as_html(path)
-        return report
-
-    def plot(self, **kwargs):
-        """Draw the parcels (qualitative colours): cortex on the template surface,
-        subcortex/volumes as slices. See :func:`nispace.plotting.plot_parcellation`."""
-        from ..plotting import plot_parcellation
-
-        return plot_parcellation(self, **kwargs)
+    def __getattr__(self, name: str):
+        # the drawing and the report live in higher layers (plotting, report) that import
+        # this module, so they are functions there rather than methods here
+        moved = {"plot": "nispace.plotting.plot_parcellation(parc, **kwargs)",
+                 "generate_report": "nispace.report.parcellation_report(parc, space, path, "
+                                    "**masker_params)"}
+        if name in moved:
+            raise AttributeError(f"Parcellation.{name} is not a method; call {moved[name]}.")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # ----------------------------------------------------------------------------------
 

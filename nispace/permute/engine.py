@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .._random import chunk_bounds, chunk_seeds
+from ..errors import InputError
 
 __all__ = ["CHUNK_SIZE", "resolve_n_proc", "run_chunks", "stack_chunks"]
 
@@ -37,7 +38,7 @@ def resolve_n_proc(n_proc: int | None) -> int:
         return 1
     if isinstance(n_proc, bool) or not isinstance(n_proc, (int, np.integer)) or n_proc == 0 \
             or n_proc < -1:
-        raise ValueError(f"n_proc: expected a positive integer or -1 (all cores); got "
+        raise InputError(f"n_proc: expected a positive integer or -1 (all cores); got "
                          f"{n_proc!r}.")
     if n_proc == -1:
         return os.cpu_count() or 1
@@ -74,7 +75,7 @@ def run_chunks(fn: Callable[..., Any], n_perm: int, seed, *, args: Sequence = ()
     from tqdm.auto import tqdm
 
     if not isinstance(n_perm, (int, np.integer)) or isinstance(n_perm, bool) or n_perm < 1:
-        raise ValueError(f"n_perm: expected a positive integer; got {n_perm!r}.")
+        raise InputError(f"n_perm: expected a positive integer; got {n_perm!r}.")
     n_proc = resolve_n_proc(n_proc)
     bounds = chunk_bounds(int(n_perm), int(chunk_size))
     seeds = chunk_seeds(seed, len(bounds)) if seeded else [None] * len(bounds)

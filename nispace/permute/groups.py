@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._random import as_generator
+from ..errors import InputError
 from .engine import run_chunks, stack_chunks
 from .spec import ColocSpec
 
@@ -69,7 +70,7 @@ def replay_steps(values: np.ndarray, steps: list[dict], perm: np.ndarray | None 
                                         subjects=step.get("subjects"),
                                         levels=step.get("levels"))
         else:  # pragma: no cover - steps are built by the API
-            raise ValueError(f"steps: unknown step kind {step['kind']!r}.")
+            raise InputError(f"steps: unknown step kind {step['kind']!r}.")
     return values
 
 
@@ -196,7 +197,7 @@ def null_colocalizations_groups(spec: ColocSpec, X: np.ndarray, y_raw: np.ndarra
         Exchangeability blocks (subject ids for paired designs).
     """
     if not any(s["kind"] == "transform" and s.get("groups") is not None for s in steps):
-        raise ValueError("what='groups': Y was not made from groups; call "
+        raise InputError("what='groups': Y was not made from groups; call "
                          "nsp.transform_y(<formula>, groups=...) first (e.g. "
                          "'hedges(a,b)').")
     chunks = run_chunks(_groups_chunk, n_perm, seed,

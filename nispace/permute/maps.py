@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
 from .engine import run_chunks, stack_chunks
 from .nullmaps import NullMaps
 from .spec import ColocSpec
@@ -27,7 +28,7 @@ def null_colocalizations_maps(spec: ColocSpec, X: np.ndarray, Y: np.ndarray,
     as observed.
     """
     if x_nulls is None and y_nulls is None:
-        raise ValueError("maps_which: no null maps to colocalize (neither X nor Y).")
+        raise InputError("maps_which: no null maps to colocalize (neither X nor Y).")
     n_perm = (x_nulls or y_nulls).n_perm
     chunks = run_chunks(_maps_chunk, n_perm, None, seeded=False,
                         args=(spec, X, Y, x_nulls, y_nulls), n_proc=n_proc,

@@ -22,6 +22,7 @@ import logging
 import numpy as np
 
 from .. import nulls
+from ..errors import InputError
 from ..parcellation import Parcellation
 
 __all__ = ["default_null_method", "null_model_for"]
@@ -69,7 +70,7 @@ def _spin_geometry(parc: Parcellation, method: str, space: str | None = None
     cx = _cortex_parc(parc)
     space = _surface_space(cx, space)
     if space is None:
-        raise ValueError(f"null_method: {method!r} spins the cortex on a template sphere, but "
+        raise InputError(f"null_method: {method!r} spins the cortex on a template sphere, but "
                          f"parcellation {parc.name!r} has no fsLR or fsaverage surface "
                          f"version; use null_method='moran' or 'burt2020'.")
     geo: dict = {"space": space}
@@ -141,7 +142,7 @@ def null_model_for(parc: Parcellation, null_method=None, *, keep: np.ndarray | N
 
     if parc.level == "combined":
         if cx_method in nulls.SPIN_METHODS and sc_method is None:
-            raise ValueError(
+            raise InputError(
                 f"null_method: a spin method ({cx_method!r}) alone cannot randomise the "
                 f"subcortical parcels of the combined parcellation {parc.name!r}; the "
                 f"subcortex would stay fixed and the null would be too narrow. Use a split "

@@ -122,7 +122,7 @@ class ArrayNulls:
 
 def _cache_root(on_disk: bool) -> tuple[Path, str | None]:
     if on_disk:
-        from ..datasets.config import get_data_dir
+        from .._config import get_data_dir
 
         root = get_data_dir(None) / "cache" / "nulls"
         try:

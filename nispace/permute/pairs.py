@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._random import as_generator
+from ..errors import InputError
 from .engine import run_chunks, stack_chunks
 
 __all__ = ["pair_statistics", "null_colocalizations_pairs"]
@@ -41,7 +42,7 @@ def null_colocalizations_pairs(colocs: np.ndarray, n_perm: int, seed, *, n_proc:
     """Null within-pair means ``{"within": (n_perm, 1, 1)}`` from random re-pairings."""
     colocs = np.asarray(colocs, dtype=float)
     if colocs.ndim != 2 or colocs.shape[0] != colocs.shape[1]:
-        raise ValueError(f"colocs: pairs need as many Y as X maps (a square matrix); got "
+        raise InputError(f"colocs: pairs need as many Y as X maps (a square matrix); got "
                          f"shape {colocs.shape}.")
     chunks = run_chunks(_pairs_chunk, n_perm, seed, args=(colocs,), n_proc=n_proc,
                         desc="Permuting pairs", verbose=verbose)

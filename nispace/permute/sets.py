@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._random import as_generator
+from ..errors import InputError
 from ..stats.xsea import aggregate_sets
 from .engine import run_chunks, stack_chunks
 
@@ -24,7 +25,7 @@ def random_subsets(n_pool: int, size: int, n: int, seed) -> np.ndarray:
     """``n`` uniformly random subsets of ``size`` indices out of ``range(n_pool)``,
     shape ``(n, size)``."""
     if not 1 <= size <= n_pool:
-        raise ValueError(f"size: expected 1 <= size <= {n_pool} (pool size); got {size}.")
+        raise InputError(f"size: expected 1 <= size <= {n_pool} (pool size); got {size}.")
     rng = as_generator(seed)
     keys = rng.random((n, n_pool))
     return np.argpartition(keys, size - 1, axis=1)[:, :size]

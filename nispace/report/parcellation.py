@@ -12,6 +12,7 @@ import io
 import os
 from pathlib import Path
 
+from .._version import __version__
 from .html import Figure, ReportContext, render_report, write_report
 
 __all__ = ["ParcellationReport", "parcellation_report"]
@@ -35,18 +36,36 @@ class ParcellationReport:
         return self.html
 
 
-def parcellation_report(parc, space: str | None = None, **params) -> ParcellationReport:
-    """Build the :class:`ParcellationReport` of ``parc`` in ``space``."""
+def parcellation_report(parc, space: str | None = None, path: str | os.PathLike | None = None,
+                        **params) -> ParcellationReport:
+    """Build the :class:`ParcellationReport` of a parcellation.
+
+    Parameters
+    ----------
+    parc : Parcellation
+        The parcellation (e.g. from :func:`nispace.datasets.fetch_parcellation`).
+    space : str, optional
+        Space to report (default: the active one).
+    path : str or PathLike, optional
+        Also save the HTML there.
+    **params
+        Parameters to list (e.g. ``strategy="mean"``).
+
+    Returns
+    -------
+    ParcellationReport
+        Has ``.html``, ``.save_as_html(path)`` and displays in notebooks.
+    """
     import matplotlib.pyplot as plt
 
-    from .. import __version__
+    from ..plotting import plot_parcellation
 
     space = space or parc.active_space
     regions = parc.region_summary(space)
     size_col = next(c for c in regions.columns if c.startswith("size"))
     figures = []
     try:
-        fig = parc.plot(space=space)
+        fig = plot_parcellation(parc, space=space)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
         plt.close(fig)
@@ -61,10 +80,13 @@ def parcellation_report(parc, space: str | None = None, **params) -> Parcellatio
     inputs = [("Parcellation", str(parc.name)), ("Space", space), ("Level", str(parc.level)),
               ("Parcels", str(parc.n_parcels))]
     inputs += [(k, str(v)) for k, v in params.items()]
-    return ParcellationReport(ReportContext(
+    report = ParcellationReport(ReportContext(
         title=f"Parcellation report: {parc.name}",
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         summary=summary, inputs=inputs, provenance={"nispace": __version__},
         parcellation={"name": parc.name, "spaces": parc.spaces, "n_parcels": parc.n_parcels,
                       "regions": regions, "excluded": []},
         figures=figures))
+    if path is not None:
+        report.save_as_html(path)
+    return report

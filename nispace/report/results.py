@@ -70,7 +70,7 @@ def nulls_summary(nsp, percentiles=(2.5, 25, 50, 75, 97.5)) -> pd.DataFrame | No
 def provenance(nsp, command: str | None = None) -> dict:
     """Versions, parameters, the fit record and every data file used (with SHA-256),
     and the parameters of every stored result, for ``results.json``."""
-    from .. import __version__
+    from .._version import __version__
     from ..datasets import files_used, get_data_url
     from ..results.storage import parcellation_record
 

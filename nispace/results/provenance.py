@@ -103,7 +103,7 @@ def now() -> str:
 def base_provenance(nsp) -> dict:
     """What every result of ``nsp`` records: data (labels + hashes), Y steps, the fit
     record (copied whole), versions, data files used and the time."""
-    from .. import __version__
+    from .._version import __version__
     from ..datasets import files_used
 
     return jsonable({

@@ -184,7 +184,7 @@ def save_nispace(nsp, path: str | os.PathLike, save_nulls: bool = True) -> Path:
     manifest: dict[str, Any] = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "created": now(),
     }
-    from .. import __version__
+    from .._version import __version__
 
     manifest["nispace"] = __version__
     manifest["object"] = jsonable({
@@ -345,6 +345,6 @@ def load_state(path: str | os.PathLike, allow_pickle: bool = False,
 
 
 def _version() -> str:
-    from .. import __version__
+    from .._version import __version__
 
     return __version__

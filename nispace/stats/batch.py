@@ -95,6 +95,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import suggest
+from ..errors import DataError, InputError
 from .coloc import (
     _DEGENERATE_TOL,
     _FUNCTIONS,
@@ -170,7 +171,7 @@ def rank_rows(a, axis: int = -1) -> np.ndarray:
     """
     arr = np.asarray(a, dtype=np.float64)
     if arr.ndim == 0:
-        raise ValueError(f"a: expected an array with at least one axis; got a scalar {arr!r}.")
+        raise InputError(f"a: expected an array with at least one axis; got a scalar {arr!r}.")
     moved = np.moveaxis(arr, axis, -1)
     shape = moved.shape
     n = shape[-1]
@@ -205,7 +206,7 @@ def _as_batch(values, name: str) -> np.ndarray:
     try:
         arr = np.array(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: expected a numeric array of shape (n_maps, n_parcels) or "
+        raise InputError(f"{name}: expected a numeric array of shape (n_maps, n_parcels) or "
                          f"(B, n_maps, n_parcels); could not convert it to float ({exc})."
                          ) from None
     if arr.ndim == 1:
@@ -213,17 +214,17 @@ def _as_batch(values, name: str) -> np.ndarray:
     if arr.ndim == 2:
         arr = arr[np.newaxis]
     if arr.ndim != 3 or 0 in arr.shape:
-        raise ValueError(f"{name}: expected a non-empty array of shape (n_maps, n_parcels) or "
+        raise InputError(f"{name}: expected a non-empty array of shape (n_maps, n_parcels) or "
                          f"(B, n_maps, n_parcels); got shape {np.shape(values)}.")
     if np.isinf(arr).any():
         k, j, p = np.argwhere(np.isinf(arr))[0]
-        raise ValueError(f"{name}: expected finite values (NaN marks missing parcels); got "
-                         f"{arr[k, j, p]} at batch {k}, map {j}, parcel {p}.")
+        raise DataError(f"{name}: expected finite values (NaN marks missing parcels); got "
+                        f"{arr[k, j, p]} at batch {k}, map {j}, parcel {p}.")
     all_nan = np.isnan(arr).all(axis=2)
     if all_nan.any():
         k, j = np.argwhere(all_nan)[0]
-        raise ValueError(f"{name}: map {j} of batch element {k} contains only NaN values "
-                         f"({int(all_nan.sum())} such map(s) in total); drop them first.")
+        raise DataError(f"{name}: map {j} of batch element {k} contains only NaN values "
+                        f"({int(all_nan.sum())} such map(s) in total); drop them first.")
     return arr
 
 
@@ -245,7 +246,7 @@ def _check_kwargs(method: str, kwargs: dict[str, Any]) -> None:
     accepted = [p for p in inspect.signature(_FUNCTIONS[method]).parameters if p not in generic]
     unknown = sorted(set(kwargs) - set(accepted) - {"cv", "seed"})
     if unknown:
-        raise ValueError(f"kwargs: method {method!r} accepts {accepted or 'none'} (and cv, "
+        raise InputError(f"kwargs: method {method!r} accepts {accepted or 'none'} (and cv, "
                          f"seed); got unexpected {unknown}.")
 
 
@@ -786,14 +787,14 @@ def colocalize_batch(X, Y, method: str, Z=None, *, zy_matched: bool = False,
     (50, 1, 3)
     """
     if not isinstance(method, str) or method not in _FUNCTIONS:
-        raise ValueError(f"method: expected one of {list(_FUNCTIONS)}; got {method!r}."
+        raise InputError(f"method: expected one of {list(_FUNCTIONS)}; got {method!r}."
                          + (suggest(method, _FUNCTIONS) if isinstance(method, str) else ""))
     for name, value in (("zy_matched", zy_matched), ("fisher_z", fisher_z),
                         ("r2_adjusted", r2_adjusted)):
         _check_bool(name, value)
     X, Y = _as_batch(X, "X"), _as_batch(Y, "Y")
     if X.shape[0] > 1 and Y.shape[0] > 1 and X.shape[0] != Y.shape[0]:
-        raise ValueError(f"X and Y: both carry a batch axis, so their batch sizes must match; "
+        raise InputError(f"X and Y: both carry a batch axis, so their batch sizes must match; "
                          f"got X {X.shape} and Y {Y.shape}.")
     partial = method if method.startswith("partial") else None
     _, _, Z = _validate(X[0], Y[0], Z, zy_matched, require_z=partial)
@@ -805,7 +806,7 @@ def colocalize_batch(X, Y, method: str, Z=None, *, zy_matched: bool = False,
         wanted = [stats] if isinstance(stats, str) else list(stats)
         unknown = [s for s in wanted if s not in available]
         if unknown or not wanted:
-            raise ValueError(f"stats: method {method!r} returns {list(available)}; got "
+            raise InputError(f"stats: method {method!r} returns {list(available)}; got "
                              f"{wanted!r}.")
     if method not in BATCHED_METHODS:
         results = [colocalize(_pick(X, k), _pick(Y, k), method, Z, fisher_z=fisher_z,
@@ -830,7 +831,7 @@ def colocalize_batch(X, Y, method: str, Z=None, *, zy_matched: bool = False,
         _pair_fill(out, X, Y, Z, xr, yr, o)
     else:
         if method == "dominance" and n_x > MAX_PREDICTORS:
-            raise ValueError(f"X: dominance analysis fits all 2**n_x subset models and "
+            raise InputError(f"X: dominance analysis fits all 2**n_x subset models and "
                              f"supports at most {MAX_PREDICTORS} predictors; got n_x = {n_x}. "
                              "Reduce X first (e.g. PCA or fewer maps).")
         if method == "mlr":

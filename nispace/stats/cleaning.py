@@ -39,6 +39,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..errors import DataError, InputError, InputTypeError
+
 __all__ = ["regress_between", "regress_within", "one_hot", "combat"]
 
 
@@ -50,11 +52,11 @@ def _as_float(x: ArrayLike, name: str, ndim: tuple[int, ...], shape_doc: str) ->
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"{name}: expected a numeric array of shape {shape_doc}; got "
-                        f"{type(x).__name__} that cannot be converted to float (encode "
-                        f"categorical columns with one_hot first).") from None
+        raise InputTypeError(f"{name}: expected a numeric array of shape {shape_doc}; got "
+                             f"{type(x).__name__} that cannot be converted to float (encode "
+                             f"categorical columns with one_hot first).") from None
     if arr.ndim not in ndim:
-        raise ValueError(f"{name}: expected an array of shape {shape_doc}; "
+        raise InputError(f"{name}: expected an array of shape {shape_doc}; "
                          f"got shape {arr.shape}.")
     return arr
 
@@ -67,13 +69,13 @@ def _design_columns(x: ArrayLike | None, name: str, n: int) -> np.ndarray:
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.shape[0] != n:
-        raise ValueError(f"{name}: expected {n} rows (one per subject, as Y); "
+        raise InputError(f"{name}: expected {n} rows (one per subject, as Y); "
                          f"got {arr.shape[0]}.")
     bad = np.flatnonzero(~np.isfinite(arr).all(axis=1))
     if bad.size:
-        raise ValueError(f"{name}: contains NaN/inf in row(s) {bad[:10].tolist()}"
-                         f"{' ...' if bad.size > 10 else ''}; drop or impute those subjects "
-                         f"first.")
+        raise DataError(f"{name}: contains NaN/inf in row(s) {bad[:10].tolist()}"
+                        f"{' ...' if bad.size > 10 else ''}; drop or impute those subjects "
+                        f"first.")
     return arr
 
 
@@ -142,10 +144,10 @@ def regress_between(Y: ArrayLike, covariates: ArrayLike,
     C = _design_columns(covariates, "covariates", n)
     P = _design_columns(protect, "protect", n)
     if C.shape[1] == 0:
-        raise ValueError("covariates: expected at least one covariate column; got 0.")
+        raise InputError("covariates: expected at least one covariate column; got 0.")
     D = np.column_stack([np.ones(n), C, P])
     if not _full_rank(D):
-        raise ValueError(
+        raise DataError(
             f"covariates/protect: the design [intercept, {C.shape[1]} covariate(s), "
             f"{P.shape[1]} protected] must have full column rank with more subjects than "
             f"columns; got {n} subjects and rank {np.linalg.matrix_rank(D)} of {D.shape[1]} "
@@ -228,12 +230,12 @@ def regress_within(Y: ArrayLike, covariate_maps: ArrayLike) -> np.ndarray:
     if Z.ndim == 1:
         Z = Z[None, :]
     if Z.shape[-1] != Y.shape[1]:
-        raise ValueError(f"covariate_maps: expected {Y.shape[1]} parcels (columns, as Y); "
+        raise InputError(f"covariate_maps: expected {Y.shape[1]} parcels (columns, as Y); "
                          f"got {Z.shape[-1]}.")
     if Z.ndim == 2:
         return _within_one_design(Y, Z)
     if Z.shape[0] != Y.shape[0]:
-        raise ValueError(f"covariate_maps: a 3-D array needs one (k, n_parcels) block per "
+        raise InputError(f"covariate_maps: a 3-D array needs one (k, n_parcels) block per "
                          f"map of Y ({Y.shape[0]}); got {Z.shape[0]}.")
     return np.vstack([_within_one_design(Y[i:i + 1], Z[i]) for i in range(Y.shape[0])])
 
@@ -312,15 +314,15 @@ def one_hot(covariates: Mapping[str, ArrayLike] | Any,
         names_in = [str(c) for c in covariates]
         columns = {str(c): v for c, v in covariates.items()}
     else:
-        raise TypeError(f"covariates: expected a pandas DataFrame or a mapping of column "
-                        f"name to values; got {type(covariates).__name__}.")
+        raise InputTypeError(f"covariates: expected a pandas DataFrame or a mapping of column "
+                             f"name to values; got {type(covariates).__name__}.")
     categorical = [str(c) for c in (categorical or [])]
     unknown = [c for c in categorical if c not in columns]
     if unknown:
-        raise ValueError(f"categorical: column(s) {unknown} not found; available: {names_in}.")
+        raise InputError(f"categorical: column(s) {unknown} not found; available: {names_in}.")
     lengths = {c: len(np.asarray(v, dtype=object).ravel()) for c, v in columns.items()}
     if len(set(lengths.values())) > 1:
-        raise ValueError(f"covariates: all columns must have one value per subject; "
+        raise InputError(f"covariates: all columns must have one value per subject; "
                          f"got lengths {lengths}.")
     n = next(iter(lengths.values()), 0)
 
@@ -334,7 +336,7 @@ def one_hot(covariates: Mapping[str, ArrayLike] | Any,
                        if v is None or type(v).__name__ in ("NAType", "NaTType")
                        or (isinstance(v, float) and np.isnan(v))]
             if missing:
-                raise ValueError(f"covariates: categorical column {name!r} has missing "
+                raise InputError(f"covariates: categorical column {name!r} has missing "
                                  f"values at row(s) {missing[:10]}.")
             levels = _column_levels(col, values)
             for level in levels[1:] if drop_first else levels:
@@ -395,18 +397,18 @@ def combat(Y: ArrayLike, site: ArrayLike, covariates: ArrayLike | None = None,
     n = Y.shape[0]
     site_vals = np.asarray(site, dtype=object).ravel()
     if site_vals.size != n:
-        raise ValueError(f"site: expected one label per row of Y ({n}); got {site_vals.size}.")
+        raise InputError(f"site: expected one label per row of Y ({n}); got {site_vals.size}.")
     missing = [i for i, v in enumerate(site_vals.tolist())
                if v is None or (isinstance(v, float) and np.isnan(v))]
     if missing:
-        raise ValueError(f"site: contains missing labels at row(s) {missing[:10]}.")
+        raise InputError(f"site: contains missing labels at row(s) {missing[:10]}.")
     labels = [str(v) for v in site_vals.tolist()]
     levels, counts = np.unique(labels, return_counts=True)
     if levels.size < 2:
-        raise ValueError(f"site: ComBat needs at least two sites; got {levels.tolist()}.")
+        raise InputError(f"site: ComBat needs at least two sites; got {levels.tolist()}.")
     small = levels[counts < 2].tolist()
     if small:
-        raise ValueError(f"site: ComBat needs at least two subjects per site; site(s) "
+        raise InputError(f"site: ComBat needs at least two subjects per site; site(s) "
                          f"{small} have one.")
     C = _design_columns(covariates, "covariates", n)
 
@@ -415,9 +417,9 @@ def combat(Y: ArrayLike, site: ArrayLike, covariates: ArrayLike | None = None,
     partial = np.isnan(Y[:, keep]).any(axis=0)
     if partial.any():
         bad = np.flatnonzero(keep)[partial]
-        raise ValueError(f"Y: ComBat needs complete data; parcel(s) {bad[:10].tolist()}"
-                         f"{' ...' if bad.size > 10 else ''} have NaN for some subjects. "
-                         f"Drop or impute them first.")
+        raise DataError(f"Y: ComBat needs complete data; parcel(s) {bad[:10].tolist()}"
+                        f"{' ...' if bad.size > 10 else ''} have NaN for some subjects. "
+                        f"Drop or impute them first.")
 
     try:
         from neuroHarmonize import harmonizationLearn

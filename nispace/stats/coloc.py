@@ -96,6 +96,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from .._errors import suggest
+from ..errors import DataError, InputError
 from .dominance import (
     MAX_PREDICTORS,
     _as_maps,
@@ -160,23 +161,23 @@ def _validate(X, Y, Z, zy_matched: bool, *, require_z: str | None = None):
     shapes = {"X": X.shape, "Y": Y.shape} | ({} if Z is None else {"Z": Z.shape})
     if len({s[1] for s in shapes.values()}) > 1:
         described = ", ".join(f"{k} {v}" for k, v in shapes.items())
-        raise ValueError(f"X, Y and Z must have the same number of parcels (columns); got "
+        raise InputError(f"X, Y and Z must have the same number of parcels (columns); got "
                          f"{described}.")
     if require_z and Z is None:
-        raise ValueError(f"Z: method {require_z!r} needs covariate maps Z of shape "
+        raise InputError(f"Z: method {require_z!r} needs covariate maps Z of shape "
                          f"(n_z, {X.shape[1]}); got None.")
     if zy_matched:
         if Z is None:
-            raise ValueError("Z: zy_matched=True needs one Z map per Y map; got Z=None.")
+            raise InputError("Z: zy_matched=True needs one Z map per Y map; got Z=None.")
         if Z.shape[0] != Y.shape[0]:
-            raise ValueError(f"Z: zy_matched=True needs one Z map per Y map, i.e. "
+            raise InputError(f"Z: zy_matched=True needs one Z map per Y map, i.e. "
                              f"{Y.shape[0]} rows; got Z with shape {Z.shape}.")
     return X, Y, Z
 
 
 def _check_bool(name: str, value: Any) -> None:
     if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name}: expected True or False; got {value!r}.")
+        raise InputError(f"{name}: expected True or False; got {value!r}.")
 
 
 def _random_state(seed) -> int | None:
@@ -187,7 +188,7 @@ def _random_state(seed) -> int | None:
         return int(seed.integers(2**31 - 1))
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         return int(seed)
-    raise ValueError(f"seed: expected None, an int or a numpy Generator; got {seed!r}.")
+    raise InputError(f"seed: expected None, an int or a numpy Generator; got {seed!r}.")
 
 
 # --------------------------------------------------------------------------------------
@@ -443,7 +444,7 @@ def mutual_info(X, Y, Z=None, *, zy_matched: bool = False, n_neighbors: int = 3,
 
     X, Y, Z = _validate(X, Y, Z, zy_matched)
     if not isinstance(n_neighbors, (int, np.integer)) or n_neighbors < 1:
-        raise ValueError(f"n_neighbors: expected a positive int; got {n_neighbors!r}.")
+        raise InputError(f"n_neighbors: expected a positive int; got {n_neighbors!r}.")
     state = _random_state(seed)
     out = np.full((Y.shape[0], X.shape[0]), np.nan)
     for y_rows, x_rows, xs, ys in _pair_blocks(X, Y, Z, zy_matched, rank=False):
@@ -635,7 +636,7 @@ def dominance(X, Y, Z=None, *, zy_matched: bool = False, r2_adjusted: bool = Tru
     _check_bool("r2_adjusted", r2_adjusted)
     n_y, n_x = Y.shape[0], X.shape[0]
     if n_x > MAX_PREDICTORS:
-        raise ValueError(f"X: dominance analysis fits all 2**n_x subset models and supports "
+        raise InputError(f"X: dominance analysis fits all 2**n_x subset models and supports "
                          f"at most {MAX_PREDICTORS} predictors; got n_x = {n_x}. Reduce X "
                          "first (e.g. PCA or fewer maps).")
     out = {"sum": np.full(n_y, np.nan)}
@@ -682,10 +683,10 @@ def spatial_cv_folds(n_parcels: int, n_folds: int = 5, *, coords=None, seed=None
     Roberts et al. (2017), https://doi.org/10.1111/ecog.02881
     """
     if not isinstance(n_parcels, (int, np.integer)) or n_parcels < 2:
-        raise ValueError(f"n_parcels: expected an int >= 2; got {n_parcels!r}.")
+        raise InputError(f"n_parcels: expected an int >= 2; got {n_parcels!r}.")
     if not isinstance(n_folds, (int, np.integer)) or isinstance(n_folds, bool) \
             or not 2 <= n_folds <= n_parcels:
-        raise ValueError(f"n_folds (cv): expected an int between 2 and n_parcels = "
+        raise InputError(f"n_folds (cv): expected an int between 2 and n_parcels = "
                          f"{n_parcels}; got {n_folds!r}.")
     if coords is None:
         labels = np.repeat(np.arange(n_folds),
@@ -695,7 +696,7 @@ def spatial_cv_folds(n_parcels: int, n_folds: int = 5, *, coords=None, seed=None
 
         coords = np.asarray(coords, dtype=np.float64)
         if coords.ndim != 2 or coords.shape[0] != n_parcels or not np.isfinite(coords).all():
-            raise ValueError(f"coords: expected finite parcel coordinates of shape "
+            raise InputError(f"coords: expected finite parcel coordinates of shape "
                              f"({n_parcels}, n_dims); got shape {coords.shape}"
                              + ("" if coords.ndim != 2 or coords.shape[0] != n_parcels
                                 else " with non-finite values") + ".")
@@ -713,15 +714,15 @@ def _resolve_cv(cv, n_parcels: int, coords, seed) -> list[tuple[np.ndarray, np.n
         folds = [(np.asarray(tr, dtype=int).ravel(), np.asarray(te, dtype=int).ravel())
                  for tr, te in cv]
     except (TypeError, ValueError):
-        raise ValueError(f"cv: expected an int (number of spatial folds) or a sequence of "
+        raise InputError(f"cv: expected an int (number of spatial folds) or a sequence of "
                          f"(train_indices, test_indices) pairs; got {cv!r}.") from None
     for tr, te in folds:
         for part in (tr, te):
             if part.size and (part.min() < 0 or part.max() >= n_parcels):
-                raise ValueError(f"cv: fold indices must lie in [0, {n_parcels}); got values "
+                raise InputError(f"cv: fold indices must lie in [0, {n_parcels}); got values "
                                  f"from {part.min()} to {part.max()}.")
     if len(folds) < 2:
-        raise ValueError(f"cv: expected at least 2 folds; got {len(folds)}.")
+        raise InputError(f"cv: expected at least 2 folds; got {len(folds)}.")
     return folds
 
 
@@ -736,9 +737,9 @@ def _folds_in_mask(folds, mask: np.ndarray, min_train: int):
         if te_m.size >= 1 and tr_m.size >= min_train:
             out.append((tr_m, te_m))
     if len(out) < 2:
-        raise ValueError(f"cv: fewer than 2 folds keep a test parcel and at least {min_train} "
-                         f"training parcels after dropping NaN parcels ({int(mask.sum())} of "
-                         f"{mask.size} parcels left); use fewer folds or fewer NaNs.")
+        raise DataError(f"cv: fewer than 2 folds keep a test parcel and at least {min_train} "
+                        f"training parcels after dropping NaN parcels ({int(mask.sum())} of "
+                        f"{mask.size} parcels left); use fewer folds or fewer NaNs.")
     return out
 
 
@@ -781,7 +782,7 @@ def _signed_score_r(scores: np.ndarray, xs: np.ndarray, y: np.ndarray) -> tuple[
 def _check_components(n_components, n_x: int) -> int:
     if not isinstance(n_components, (int, np.integer)) or isinstance(n_components, bool) \
             or not 1 <= n_components <= n_x:
-        raise ValueError(f"n_components: expected an int between 1 and n_x = {n_x}; got "
+        raise InputError(f"n_components: expected an int between 1 and n_x = {n_x}; got "
                          f"{n_components!r}.")
     return int(n_components)
 
@@ -1205,7 +1206,7 @@ def colocalize(X, Y, method: str, Z=None, *, fisher_z: bool = False, zy_matched:
     ['beta', 'intercept', 'r2', 'r2_adj', 'r2_raw']
     """
     if not isinstance(method, str) or method not in _FUNCTIONS:
-        raise ValueError(f"method: expected one of {list(_FUNCTIONS)}; got {method!r}."
+        raise InputError(f"method: expected one of {list(_FUNCTIONS)}; got {method!r}."
                          + (suggest(method, _FUNCTIONS) if isinstance(method, str) else ""))
     kwargs: dict[str, Any] = dict(Z=Z, zy_matched=zy_matched)
     if method in _RHO_METHODS:
@@ -1222,6 +1223,6 @@ def colocalize(X, Y, method: str, Z=None, *, fisher_z: bool = False, zy_matched:
                                 "seed")]
     unknown = sorted(set(method_kwargs) - set(accepted))
     if unknown:
-        raise ValueError(f"method_kwargs: method {method!r} accepts {accepted or 'none'}; got "
+        raise InputError(f"method_kwargs: method {method!r} accepts {accepted or 'none'}; got "
                          f"unexpected {unknown}.")
     return func(X, Y, **kwargs, **method_kwargs)

@@ -54,6 +54,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._errors import check_option, suggest
+from ..errors import InputError
 from .pvalues import _as_obs_null, _check_tail, _oriented, _threshold
 
 __all__ = [
@@ -132,7 +133,7 @@ def canonical_mc_method(name: str, argname: str = "method") -> str:
     if isinstance(name, str) and _alias_key(name) in _LOOKUP:
         return _LOOKUP[_alias_key(name)]
     hint = suggest(name, [*MC_METHODS, *_ALIASES["meffgalwey"]]) if isinstance(name, str) else ""
-    raise ValueError(f"{argname}: expected one of {list(MC_METHODS)} or an alias ('fdr', "
+    raise InputError(f"{argname}: expected one of {list(MC_METHODS)} or an alias ('fdr', "
                      f"'bonf', 'meff', 'maxT', ...); got {name!r}.{hint}")
 
 
@@ -144,16 +145,16 @@ def _eigenvalues(corr: ArrayLike, name: str = "corr") -> np.ndarray:
     """Eigenvalues of a validated correlation matrix, negative rounding noise set to 0."""
     c = np.asarray(corr, dtype=np.float64)
     if c.ndim != 2 or c.shape[0] != c.shape[1] or c.shape[0] == 0:
-        raise ValueError(f"{name}: expected a square (n, n) correlation matrix; got shape "
+        raise InputError(f"{name}: expected a square (n, n) correlation matrix; got shape "
                          f"{c.shape}.")
     if not np.all(np.isfinite(c)):
-        raise ValueError(f"{name}: expected finite correlations among the tested maps; got "
+        raise InputError(f"{name}: expected finite correlations among the tested maps; got "
                          f"NaN or inf (maps with a NaN p-value may have NaN rows).")
     if not np.allclose(c, c.T, rtol=0, atol=1e-8):
-        raise ValueError(f"{name}: expected a symmetric correlation matrix; got an "
+        raise InputError(f"{name}: expected a symmetric correlation matrix; got an "
                          f"asymmetric one (max |C - C.T| = {np.abs(c - c.T).max():.3g}).")
     if not np.allclose(np.diag(c), 1.0, rtol=0, atol=1e-6):
-        raise ValueError(f"{name}: expected a correlation matrix with a unit diagonal; got "
+        raise InputError(f"{name}: expected a correlation matrix with a unit diagonal; got "
                          f"diagonal values in [{np.diag(c).min():.3g}, "
                          f"{np.diag(c).max():.3g}] (a covariance matrix?).")
     return np.clip(np.linalg.eigvalsh((c + c.T) / 2), 0.0, None)
@@ -290,7 +291,7 @@ def westfall_young(obs: ArrayLike, null: ArrayLike, tail: str = "two", *,
     tail = _check_tail(tail)
     obs, null = _as_obs_null(obs, null)
     if obs.ndim == 0:
-        raise ValueError("obs: expected at least one axis (the family); got a scalar.")
+        raise InputError("obs: expected at least one axis (the family); got a scalar.")
     member = ~np.isnan(obs)
     t_null = _oriented(null, tail)
     defined = member & ~np.isnan(t_null)
@@ -346,11 +347,11 @@ def _corr_for(corr: ArrayLike | None, name: str, n: int, what: str, needed_by: s
     if corr is None:
         if n == 1:
             return np.ones((1, 1))
-        raise ValueError(f"{name}: {needed_by} needs the ({n}, {n}) correlation matrix of the "
+        raise InputError(f"{name}: {needed_by} needs the ({n}, {n}) correlation matrix of the "
                          f"{what} maps; got None.")
     c = np.asarray(corr, dtype=np.float64)
     if c.shape != (n, n):
-        raise ValueError(f"{name}: expected the ({n}, {n}) correlation matrix of the {what} "
+        raise InputError(f"{name}: expected the ({n}, {n}) correlation matrix of the {what} "
                          f"maps; got shape {c.shape}.")
     return c
 
@@ -449,11 +450,11 @@ def correct_p(p: ArrayLike, method: str, *, mc_dimension: str = "x",
     p = np.asarray(p, dtype=np.float64)
     needs_2d = mc_dimension != "array" or method.startswith("meff")
     if needs_2d and p.ndim != 2:
-        raise ValueError(f"p: expected shape (n_y, n_x) for method {method!r} with "
+        raise InputError(f"p: expected shape (n_y, n_x) for method {method!r} with "
                          f"mc_dimension {mc_dimension!r}; got {p.shape}.")
     finite = p[~np.isnan(p)]
     if np.any((finite < 0) | (finite > 1)):
-        raise ValueError(f"p: expected p-values in [0, 1] (or NaN); got values in "
+        raise InputError(f"p: expected p-values in [0, 1] (or NaN); got values in "
                          f"[{finite.min():.3g}, {finite.max():.3g}].")
     p2 = p if p.ndim == 2 else p.reshape(1, -1)
     fam = _to_families(p2, mc_dimension)
@@ -476,12 +477,12 @@ def correct_p(p: ArrayLike, method: str, *, mc_dimension: str = "x",
         out = meff_sidak(fam, m_eff[:, None])
     else:
         if obs is None or null is None:
-            raise ValueError(f"{'obs' if obs is None else 'null'}: method {method!r} needs "
+            raise InputError(f"{'obs' if obs is None else 'null'}: method {method!r} needs "
                              f"the observed statistics obs {p.shape} and their null "
                              f"statistics null (n_perm, *{p.shape}); got None.")
         obs_a, null_a = _as_obs_null(obs, null)
         if obs_a.shape != p.shape:
-            raise ValueError(f"obs: expected the shape of p {p.shape}; got {obs_a.shape}.")
+            raise InputError(f"obs: expected the shape of p {p.shape}; got {obs_a.shape}.")
         obs_f = _to_families(np.where(np.isnan(p), np.nan, obs_a).reshape(p2.shape),
                              mc_dimension)
         null_f = _to_families(null_a.reshape(null_a.shape[0], *p2.shape), mc_dimension)

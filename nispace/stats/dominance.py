@@ -52,6 +52,8 @@ from math import comb
 
 import numpy as np
 
+from ..errors import DataError, InputError
+
 __all__ = [
     "MAX_PREDICTORS",
     "adjusted_r2",
@@ -80,22 +82,22 @@ def _as_maps(values, name: str) -> np.ndarray:
     try:
         arr = np.array(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: expected a numeric array of shape (n_maps, n_parcels); "
+        raise InputError(f"{name}: expected a numeric array of shape (n_maps, n_parcels); "
                          f"could not convert it to float ({exc}).") from None
     if arr.ndim == 1:
         arr = arr[np.newaxis, :]
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name}: expected a non-empty 2-D array of shape "
+        raise InputError(f"{name}: expected a non-empty 2-D array of shape "
                          f"(n_maps, n_parcels); got shape {np.shape(values)}.")
     if np.isinf(arr).any():
         i, j = np.argwhere(np.isinf(arr))[0]
-        raise ValueError(f"{name}: expected finite values (NaN marks missing parcels); "
-                         f"got {arr[i, j]} at {name}[{i}, {j}].")
+        raise DataError(f"{name}: expected finite values (NaN marks missing parcels); "
+                        f"got {arr[i, j]} at {name}[{i}, {j}].")
     all_nan = np.isnan(arr).all(axis=1)
     if all_nan.any():
         bad = np.flatnonzero(all_nan).tolist()
-        raise ValueError(f"{name}: map(s) {bad} contain only NaN values (all "
-                         f"{arr.shape[1]} parcels); drop them before the analysis.")
+        raise DataError(f"{name}: map(s) {bad} contain only NaN values (all "
+                        f"{arr.shape[1]} parcels); drop them before the analysis.")
     return arr
 
 
@@ -218,10 +220,10 @@ def all_subsets_r2(X, Y, *, adjusted: bool = True) -> np.ndarray:
     Y = _as_maps(Y, "Y")
     p = X.shape[0]
     if X.shape[1] != Y.shape[1]:
-        raise ValueError(f"X and Y must have the same number of parcels (columns); got X "
+        raise InputError(f"X and Y must have the same number of parcels (columns); got X "
                          f"{X.shape} and Y {Y.shape}.")
     if p > MAX_PREDICTORS:
-        raise ValueError(f"X: dominance analysis fits all 2**n_x subset models and supports "
+        raise InputError(f"X: dominance analysis fits all 2**n_x subset models and supports "
                          f"at most {MAX_PREDICTORS} predictors; got n_x = {p}. Reduce X "
                          "first (e.g. PCA or fewer maps).")
     out = np.full((2**p, Y.shape[0]), np.nan)
@@ -336,7 +338,7 @@ def dominance_analysis(X, y, adjusted: bool = True) -> dict[str, np.ndarray]:
     """
     y = np.asarray(y, dtype=np.float64)
     if y.ndim != 1:
-        raise ValueError(f"y: expected one map of shape (n_parcels,); got shape {y.shape}. "
+        raise InputError(f"y: expected one map of shape (n_parcels,); got shape {y.shape}. "
                          "Use dominance_analysis_batch for several maps.")
     out = dominance_analysis_batch(X, y[np.newaxis, :], adjusted=adjusted)
     return {name: arr[0] for name, arr in out.items()}

@@ -38,6 +38,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import gammaln
 
+from ..errors import InputError, InputTypeError
+
 __all__ = [
     "mean_diff",
     "cohen_d",
@@ -67,23 +69,23 @@ def _as_2d(x: ArrayLike, name: str) -> np.ndarray:
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{name}: expected a numeric array of shape (n_rows, n_parcels); "
-                        f"got {type(x).__name__} that cannot be converted ({err}).") from None
+        raise InputTypeError(f"{name}: expected a numeric array of shape (n_rows, n_parcels); "
+                             f"got {type(x).__name__} that cannot be converted ({err}).") from None
     if arr.ndim != 2:
-        raise ValueError(f"{name}: expected a 2-D array of shape (n_rows, n_parcels); "
+        raise InputError(f"{name}: expected a 2-D array of shape (n_rows, n_parcels); "
                          f"got an array of shape {arr.shape}.")
     return arr
 
 
 def _check_parcels(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
     if a.shape[1] != b.shape[1]:
-        raise ValueError(f"{name_a} and {name_b}: expected the same number of parcels "
+        raise InputError(f"{name_a} and {name_b}: expected the same number of parcels "
                          f"(columns); got {a.shape[1]} and {b.shape[1]}.")
 
 
 def _check_rows(x: np.ndarray, name: str, min_rows: int, what: str) -> None:
     if x.shape[0] < min_rows:
-        raise ValueError(f"{name}: {what} needs at least {min_rows} row(s) (subjects/maps) "
+        raise InputError(f"{name}: {what} needs at least {min_rows} row(s) (subjects/maps) "
                          f"in group {name!r}; got {x.shape[0]}.")
 
 
@@ -275,7 +277,7 @@ def paired_cohen_d(a: ArrayLike, b: ArrayLike) -> np.ndarray:
     """
     a, b = _as_2d(a, "a"), _as_2d(b, "b")
     if a.shape != b.shape:
-        raise ValueError(f"a and b: paired_cohen_d expects matched rows of the same shape; "
+        raise InputError(f"a and b: paired_cohen_d expects matched rows of the same shape; "
                          f"got {a.shape} and {b.shape}.")
     _check_rows(a, "a", 2, "paired_cohen_d")
     _, m, v = _nan_mean_var(a - b)
@@ -416,7 +418,7 @@ def prc(a: ArrayLike, b: ArrayLike) -> np.ndarray:
     """
     a, b = _as_2d(a, "a"), _as_2d(b, "b")
     if a.shape != b.shape:
-        raise ValueError(f"a and b: prc expects matched rows of the same shape; "
+        raise InputError(f"a and b: prc expects matched rows of the same shape; "
                          f"got {a.shape} and {b.shape}.")
     return 100.0 * _safe_divide(a - b, b)
 

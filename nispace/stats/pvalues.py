@@ -66,6 +66,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._errors import check_option, suggest
+from ..errors import InputError, InputTypeError
 
 __all__ = [
     "DEFAULT_TAILS",
@@ -138,7 +139,7 @@ def _as_obs_null(obs: ArrayLike, null: ArrayLike) -> tuple[np.ndarray, np.ndarra
     obs = np.asarray(obs, dtype=np.float64)
     null = np.asarray(null, dtype=np.float64)
     if null.ndim != obs.ndim + 1 or null.shape[1:] != obs.shape:
-        raise ValueError(f"null: expected shape (n_perm, *obs.shape) = (n_perm, "
+        raise InputError(f"null: expected shape (n_perm, *obs.shape) = (n_perm, "
                          f"{', '.join(map(str, obs.shape))}); got {null.shape}.")
     return obs, null
 
@@ -272,10 +273,10 @@ def null_summary(null: ArrayLike, percentiles: Sequence[float] = (2.5, 50, 97.5)
     """
     null = np.asarray(null, dtype=np.float64)
     if null.ndim < 1:
-        raise ValueError("null: expected an array of shape (n_perm, ...); got a scalar.")
+        raise InputError("null: expected an array of shape (n_perm, ...); got a scalar.")
     q = np.atleast_1d(np.asarray(percentiles, dtype=np.float64))
     if q.ndim != 1 or np.any(~np.isfinite(q)) or np.any((q < 0) | (q > 100)):
-        raise ValueError(f"percentiles: expected values in [0, 100]; got {percentiles!r}.")
+        raise InputError(f"percentiles: expected values in [0, 100]; got {percentiles!r}.")
     n, mean, m2, _, _ = _moments(null)
     with np.errstate(invalid="ignore", divide="ignore"):
         std = np.sqrt(m2 / (n - 1))
@@ -403,12 +404,12 @@ def resolve_tails(p_tails: str | Mapping[str, str] | None, stats: Sequence[str],
         for stat, tail in p_tails.items():
             if stat not in out:
                 hint = suggest(stat, stats) if isinstance(stat, str) else ""
-                raise ValueError(f"p_tails: got a tail for statistic {stat!r}, which is not "
+                raise InputError(f"p_tails: got a tail for statistic {stat!r}, which is not "
                                  f"tested here; the statistics are {stats}.{hint}")
             out[stat] = _check_tail(tail, f"p_tails[{stat!r}]")
         return out
-    raise TypeError(f"p_tails: expected None, one of {list(TAILS)} or a dict "
-                    f"{{statistic: tail}}; got {type(p_tails).__name__}.")
+    raise InputTypeError(f"p_tails: expected None, one of {list(TAILS)} or a dict "
+                         f"{{statistic: tail}}; got {type(p_tails).__name__}.")
 
 
 def resolve_pooled_p(pooled_p: bool | str | None, n_y: int) -> bool | str:
@@ -443,7 +444,7 @@ def resolve_pooled_p(pooled_p: bool | str | None, n_y: int) -> bool | str:
         if pooled_p in ("mean", "median"):
             return pooled_p
     hint = suggest(pooled_p, ("mean", "median", "auto")) if isinstance(pooled_p, str) else ""
-    raise ValueError(f"pooled_p: expected False, None, True, 'mean', 'median' or 'auto'; "
+    raise InputError(f"pooled_p: expected False, None, True, 'mean', 'median' or 'auto'; "
                      f"got {pooled_p!r}.{hint}")
 
 
@@ -467,7 +468,7 @@ def pool_colocalizations(values: ArrayLike, how: str) -> np.ndarray:
     check_option("how", how, ("mean", "median"))
     values = np.asarray(values, dtype=np.float64)
     if values.ndim < 2:
-        raise ValueError(f"values: expected shape (..., n_y, n_x); got {values.shape}.")
+        raise InputError(f"values: expected shape (..., n_y, n_x); got {values.shape}.")
     func = np.nanmean if how == "mean" else np.nanmedian
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "(Mean of empty slice|All-NaN slice)",

@@ -32,6 +32,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..errors import DataError, InputError, InputTypeError
+
 __all__ = ["reduce_x", "ReducedX", "REDUCE_METHODS"]
 
 #: Valid values of ``method``.
@@ -63,7 +65,7 @@ class ReducedX(NamedTuple):
 
 def _check_method(method: str) -> str:
     if not isinstance(method, str) or method.lower() not in REDUCE_METHODS:
-        raise ValueError(f"method: expected one of {list(REDUCE_METHODS)}; got {method!r}.")
+        raise InputError(f"method: expected one of {list(REDUCE_METHODS)}; got {method!r}.")
     return method.lower()
 
 
@@ -89,8 +91,8 @@ def _seed_int(seed: int | np.random.Generator | None) -> int | None:
         return None if seed is None else int(seed)
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(2**31 - 1))
-    raise TypeError(f"seed: expected None, an int or a numpy Generator; "
-                    f"got {type(seed).__name__}.")
+    raise InputTypeError(f"seed: expected None, an int or a numpy Generator; "
+                         f"got {type(seed).__name__}.")
 
 
 def reduce_x(X: ArrayLike, method: str, sets: ArrayLike | None = None,
@@ -151,39 +153,39 @@ def reduce_x(X: ArrayLike, method: str, sets: ArrayLike | None = None,
     try:
         X = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"X: expected a numeric array of shape (n_maps, n_parcels); "
-                        f"got {type(X).__name__}.") from None
+        raise InputTypeError(f"X: expected a numeric array of shape (n_maps, n_parcels); "
+                             f"got {type(X).__name__}.") from None
     if X.ndim != 2:
-        raise ValueError(f"X: expected a 2-D array of shape (n_maps, n_parcels); "
+        raise InputError(f"X: expected a 2-D array of shape (n_maps, n_parcels); "
                          f"got shape {X.shape}.")
     n_maps, n_parcels = X.shape
     if n_maps == 0:
-        raise ValueError("X: expected at least one map (row); got 0.")
+        raise InputError("X: expected at least one map (row); got 0.")
 
     if method in ("mean", "median"):
         if n_components is not None:
-            raise ValueError(f"n_components: only used by 'pca', 'ica' and 'fa'; got "
+            raise InputError(f"n_components: only used by 'pca', 'ica' and 'fa'; got "
                              f"{n_components!r} with method={method!r}.")
         w = None
         if weights is not None:
             if method != "mean":
-                raise ValueError(f"weights: only supported with method='mean'; got "
+                raise InputError(f"weights: only supported with method='mean'; got "
                                  f"method={method!r}.")
             w = np.asarray(weights, dtype=np.float64).ravel()
             if w.size != n_maps:
-                raise ValueError(f"weights: expected one weight per map ({n_maps}); "
+                raise InputError(f"weights: expected one weight per map ({n_maps}); "
                                  f"got {w.size}.")
             if not np.all(np.isfinite(w)) or (w < 0).any():
-                raise ValueError("weights: expected finite, non-negative weights; got "
+                raise InputError("weights: expected finite, non-negative weights; got "
                                  f"min {np.nanmin(w)!r} and {int((~np.isfinite(w)).sum())} "
                                  f"non-finite.")
         if sets is None:
             if w is not None and w.sum() == 0:
-                raise ValueError("weights: all weights are zero.")
+                raise InputError("weights: all weights are zero.")
             return ReducedX(_average(X, method, w)[None, :], [method], None)
         labels_in = np.asarray(sets, dtype=object).ravel().tolist()
         if len(labels_in) != n_maps:
-            raise ValueError(f"sets: expected one set label per map ({n_maps}); "
+            raise InputError(f"sets: expected one set label per map ({n_maps}); "
                              f"got {len(labels_in)}.")
         order = list(dict.fromkeys(labels_in))
         rows, names = [], []
@@ -191,7 +193,7 @@ def reduce_x(X: ArrayLike, method: str, sets: ArrayLike | None = None,
             idx = np.array([lab == s for lab in labels_in])
             ws = None if w is None else w[idx]
             if ws is not None and ws.sum() == 0:
-                raise ValueError(f"weights: all weights of set {s!r} are zero.")
+                raise InputError(f"weights: all weights of set {s!r} are zero.")
             rows.append(_average(X[idx], method, ws))
             names.append(str(s))
         return ReducedX(np.vstack(rows), names, None)
@@ -199,7 +201,7 @@ def reduce_x(X: ArrayLike, method: str, sets: ArrayLike | None = None,
     # component methods
     for name, value in (("sets", sets), ("weights", weights)):
         if value is not None:
-            raise ValueError(f"{name}: not used by method={method!r}; pass None "
+            raise InputError(f"{name}: not used by method={method!r}; pass None "
                              f"(sets/weights apply to 'mean'/'median').")
     valid = ~np.isnan(X).any(axis=0)
     data = X[:, valid].T  # (n_valid_parcels, n_maps): parcels are samples
@@ -209,11 +211,11 @@ def reduce_x(X: ArrayLike, method: str, sets: ArrayLike | None = None,
         n_components = max_comp
     if (not isinstance(n_components, (int, np.integer)) or isinstance(n_components, bool)
             or not 1 <= n_components <= max_comp):
-        raise ValueError(f"n_components: expected an integer between 1 and {max_comp} for "
+        raise InputError(f"n_components: expected an integer between 1 and {max_comp} for "
                          f"method={method!r} with {n_maps} maps and {n_valid} valid "
                          f"parcels; got {n_components!r}.")
     if n_valid < 2:
-        raise ValueError(f"X: {method} needs at least 2 parcels without NaN; got {n_valid}.")
+        raise DataError(f"X: {method} needs at least 2 parcels without NaN; got {n_valid}.")
     random_state = _seed_int(seed)
     kwargs = dict(estimator_kwargs or {})
 

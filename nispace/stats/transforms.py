@@ -48,6 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..errors import InputError, InputTypeError
 from . import effectsize as es
 
 __all__ = ["Transform", "parse_transform", "apply_transform", "ACCEPTED_FORMS"]
@@ -253,8 +254,8 @@ def parse_transform(formula: str) -> Transform:
     False
     """
     if not isinstance(formula, str):
-        raise TypeError(f"formula: expected a string such as 'hedges(a,b)'; "
-                        f"got {type(formula).__name__}.")
+        raise InputTypeError(f"formula: expected a string such as 'hedges(a,b)'; "
+                             f"got {type(formula).__name__}.")
     try:
         tokens = _tokenize(formula)
         left, i = _parse_term(tokens, 0)
@@ -276,7 +277,7 @@ def parse_transform(formula: str) -> Transform:
         raise _FormulaError("the only differences allowed are x-x, x-mean(x) and "
                             "mean(x)-mean(x)")
     except _FormulaError as err:
-        raise ValueError(f"formula: could not use {formula!r} ({err}). "
+        raise InputError(f"formula: could not use {formula!r} ({err}). "
                          f"{_accepted_message()}") from None
 
 
@@ -299,11 +300,11 @@ def _group_levels(groups: ArrayLike, values: list, levels: Sequence | None) -> l
     if levels is not None:
         levels = list(levels)
         if len(levels) != 2 or levels[0] == levels[1]:
-            raise ValueError(f"levels: expected two distinct group labels (a, b); "
+            raise InputError(f"levels: expected two distinct group labels (a, b); "
                              f"got {levels!r}.")
         unknown = [v for v in present if v not in levels]
         if unknown:
-            raise ValueError(f"groups: contains level(s) {unknown!r} that are not in "
+            raise InputError(f"groups: contains level(s) {unknown!r} that are not in "
                              f"levels={levels!r}; select the rows of the two groups first.")
         return levels
     categories = None
@@ -316,7 +317,7 @@ def _group_levels(groups: ArrayLike, values: list, levels: Sequence | None) -> l
     try:
         return sorted(present)
     except TypeError:
-        raise ValueError(f"groups: levels {present!r} cannot be sorted to decide which is "
+        raise InputError(f"groups: levels {present!r} cannot be sorted to decide which is "
                          f"'a'; pass levels=(a_level, b_level).") from None
 
 
@@ -324,20 +325,20 @@ def _split_groups(groups: ArrayLike, n_rows: int, levels: Sequence | None
                   ) -> tuple[dict[str, np.ndarray], dict[str, object]]:
     values = np.asarray(groups, dtype=object).ravel().tolist()
     if len(values) != n_rows:
-        raise ValueError(f"groups: expected one label per row of Y ({n_rows}); "
+        raise InputError(f"groups: expected one label per row of Y ({n_rows}); "
                          f"got {len(values)}.")
     missing = [i for i, v in enumerate(values) if _is_missing(v)]
     if missing:
-        raise ValueError(f"groups: contains missing labels at row(s) {missing[:10]}"
+        raise InputError(f"groups: contains missing labels at row(s) {missing[:10]}"
                          f"{' ...' if len(missing) > 10 else ''}; drop those rows first.")
     order = _group_levels(groups, values, levels)
     if len(order) != 2:
-        raise ValueError(f"groups: a formula with 'a'/'b' needs exactly two group levels; "
+        raise InputError(f"groups: a formula with 'a'/'b' needs exactly two group levels; "
                          f"found {len(order)}: {order!r}.")
     idx = {name: np.flatnonzero([v == lvl for v in values]) for name, lvl in zip("ab", order)}
     for name, lvl in zip("ab", order):
         if idx[name].size == 0:
-            raise ValueError(f"groups: level {lvl!r} (given as group '{name}' in levels) "
+            raise InputError(f"groups: level {lvl!r} (given as group '{name}' in levels) "
                              f"has no rows.")
     return idx, dict(zip("ab", order))
 
@@ -347,10 +348,10 @@ def _match_pairs(subjects: ArrayLike, n_rows: int, idx: dict[str, np.ndarray],
     """Reorder group rows so that a[i] and b[i] are the same subject."""
     ids = np.asarray(subjects, dtype=object).ravel().tolist()
     if len(ids) != n_rows:
-        raise ValueError(f"subjects: expected one id per row of Y ({n_rows}); got {len(ids)}.")
+        raise InputError(f"subjects: expected one id per row of Y ({n_rows}); got {len(ids)}.")
     missing = [i for i, v in enumerate(ids) if _is_missing(v)]
     if missing:
-        raise ValueError(f"subjects: contains missing ids at row(s) {missing[:10]}.")
+        raise InputError(f"subjects: contains missing ids at row(s) {missing[:10]}.")
     per_group: dict[str, list] = {}
     for g in "ab":
         gids = [ids[i] for i in idx[g]]
@@ -359,13 +360,13 @@ def _match_pairs(subjects: ArrayLike, n_rows: int, idx: dict[str, np.ndarray],
             counts[s] = counts.get(s, 0) + 1
         dup = [s for s, c in counts.items() if c > 1]
         if dup:
-            raise ValueError(f"subjects: paired formulas need each subject once per group; "
+            raise InputError(f"subjects: paired formulas need each subject once per group; "
                              f"group {level[g]!r} ({g}) repeats {dup[:10]}.")
         per_group[g] = gids
     only = {g: [s for s in per_group[g] if s not in set(per_group[o])]
             for g, o in (("a", "b"), ("b", "a"))}
     if only["a"] or only["b"]:
-        raise ValueError(
+        raise InputError(
             f"subjects: paired formulas need every subject in both groups; unmatched in "
             f"group {level['a']!r} (a): {only['a'][:10]!r}, in group {level['b']!r} (b): "
             f"{only['b'][:10]!r}.")
@@ -437,7 +438,7 @@ def apply_transform(Y: ArrayLike, formula: str | Transform,
     if row_labels is not None:
         labels_all = [str(x) for x in np.asarray(row_labels, dtype=object).ravel().tolist()]
         if len(labels_all) != n:
-            raise ValueError(f"row_labels: expected one label per row of Y ({n}); "
+            raise InputError(f"row_labels: expected one label per row of Y ({n}); "
                              f"got {len(labels_all)}.")
     elif subjects is not None:
         labels_all = [str(x) for x in np.asarray(subjects, dtype=object).ravel().tolist()]
@@ -448,14 +449,14 @@ def apply_transform(Y: ArrayLike, formula: str | Transform,
     level: dict[str, object] = {"y": "all rows"}
     if t.needs_groups:
         if groups is None:
-            raise ValueError(f"groups: formula {t.formula!r} refers to groups a/b; pass one "
+            raise InputError(f"groups: formula {t.formula!r} refers to groups a/b; pass one "
                              f"group label per row of Y.")
         idx, lv = _split_groups(groups, n, levels)
         rows.update(idx)
         level.update(lv)
         if t.paired:
             if subjects is None:
-                raise ValueError(f"subjects: paired formula {t.formula!r} matches rows of a "
+                raise InputError(f"subjects: paired formula {t.formula!r} matches rows of a "
                                  f"and b by subject id; pass one id per row of Y.")
             rows.update(_match_pairs(subjects, n, idx, lv, t.args[0]))
 
@@ -465,7 +466,7 @@ def apply_transform(Y: ArrayLike, formula: str | Transform,
         for g in needy:
             if rows[g].size < 2:
                 name = "Y" if g == "y" else "groups"
-                raise ValueError(f"{name}: {t.formula!r} needs at least 2 rows in group "
+                raise InputError(f"{name}: {t.formula!r} needs at least 2 rows in group "
                                  f"{level[g]!r} ({g}); got {rows[g].size}.")
 
     arr = {g: Y[r] for g, r in rows.items()}

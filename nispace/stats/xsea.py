@@ -29,6 +29,7 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 
 from .._errors import check_option
+from ..errors import InputError
 
 __all__ = ["AGGREGATIONS", "aggregate_sets"]
 
@@ -79,13 +80,13 @@ def aggregate_sets(values, sets: Sequence[Hashable], how: str = "mean", weights=
     if one_row:
         arr = arr[np.newaxis, :]
     if arr.ndim != 2:
-        raise ValueError(f"values: expected an array of shape (n_y, n_x) or (n_x,); got "
+        raise InputError(f"values: expected an array of shape (n_y, n_x) or (n_x,); got "
                          f"shape {np.shape(values)}.")
     n_x = arr.shape[1]
     labels = list(np.asarray(sets, dtype=object).ravel()) if not isinstance(sets, list) \
         else list(sets)
     if len(labels) != n_x:
-        raise ValueError(f"sets: expected one set label per X map (column of values), i.e. "
+        raise InputError(f"sets: expected one set label per X map (column of values), i.e. "
                          f"{n_x}; got {len(labels)}.")
     labels = [lab.item() if isinstance(lab, np.generic) else lab for lab in labels]
     names = list(dict.fromkeys(labels))
@@ -96,11 +97,11 @@ def aggregate_sets(values, sets: Sequence[Hashable], how: str = "mean", weights=
     weighted = how.startswith("weighted")
     if weighted:
         if weights is None:
-            raise ValueError(f"weights: how={how!r} needs one weight per X map ({n_x}); got "
+            raise InputError(f"weights: how={how!r} needs one weight per X map ({n_x}); got "
                              "None. Use how='mean' or pass weights.")
         w = np.asarray(weights, dtype=np.float64).ravel()
         if w.shape != (n_x,) or not np.isfinite(w).all() or (w < 0).any():
-            raise ValueError(f"weights: expected {n_x} finite, non-negative weights; got "
+            raise InputError(f"weights: expected {n_x} finite, non-negative weights; got "
                              f"shape {np.shape(weights)}"
                              + (" with negative or non-finite values" if w.size == n_x else "")
                              + ".")

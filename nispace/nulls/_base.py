@@ -1,0 +1,134 @@
+"""The objects a null model is made of: the base class, split and subset wrappers.
+
+A *null model* is prepared once for a geometry (centroids, distances, meshes) and
+then draws null maps chunk by chunk; see :mod:`nispace.nulls.registry` for the two
+kinds (``"index"`` and ``"values"``) and the registry of named models. This module
+sits below every null family, so families and the registry can both import it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+
+import numpy as np
+
+__all__ = ["NullModel", "SplitNullModel", "SubsetNullModel", "gather"]
+
+
+def gather(data: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Resolve index nulls: ``data[idx]`` (1-D data → (n, n_parcels)), NaN where the
+    index is -1 or the source is NaN, and the input's NaN parcels stay NaN."""
+    data = np.asarray(data, dtype=np.float64)
+    bad = idx < 0
+    out = data[np.where(bad, 0, idx)]
+    out[bad] = np.nan
+    out[:, np.isnan(data)] = np.nan
+    return out
+
+
+class NullModel:
+    """Base class: a null model prepared for one geometry."""
+
+    name = ""
+    kind = "values"
+
+    def digest(self) -> str:
+        """Hash of the prepared geometry and parameters (for the null-map cache)."""
+        h = hashlib.sha256(self.name.encode())
+        for arr in self._geometry():
+            h.update(np.ascontiguousarray(arr).tobytes())
+        h.update(pickle.dumps(sorted(self._params().items()), protocol=4))
+        return f"{self.name}-{h.hexdigest()[:24]}"
+
+    def _geometry(self) -> list[np.ndarray]:
+        return []
+
+    def _params(self) -> dict:
+        return {}
+
+    def prepare(self, data: np.ndarray) -> None:
+        """Do the per-map preparation for every row of ``data`` (n_maps, n_parcels) once,
+        before the model is shipped to workers (default: nothing to do)."""
+
+    def indices(self, n: int, seed) -> np.ndarray:  # index kind
+        raise NotImplementedError
+
+    def values(self, data: np.ndarray, n: int, seed_map, seed_shared=None) -> np.ndarray:
+        """``(n, n_parcels)`` nulls of the 1-D map ``data``."""
+        if self.kind == "index":
+            return gather(data, self.indices(n, seed_shared))
+        raise NotImplementedError
+
+
+def _children(seed) -> tuple:
+    """Two child seeds of ``seed`` without changing ``seed`` (so every map gets the same)."""
+    if seed is None:
+        return None, None
+    if not isinstance(seed, np.random.SeedSequence):
+        seed = np.random.SeedSequence(seed)
+    fresh = np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key,
+                                   pool_size=seed.pool_size)
+    return tuple(fresh.spawn(2))
+
+
+class SplitNullModel(NullModel):
+    """Cortex and subcortex parcels permuted by two models, stitched together."""
+
+    kind = "values"
+
+    def __init__(self, cortex: NullModel, subcortex: NullModel, cx_idx, sc_idx):
+        self.cortex, self.subcortex = cortex, subcortex
+        self.cx_idx, self.sc_idx = np.asarray(cx_idx), np.asarray(sc_idx)
+        self.name = f"{cortex.name}+{subcortex.name}"
+
+    def digest(self) -> str:
+        h = hashlib.sha256(f"{self.cortex.digest()}|{self.subcortex.digest()}".encode())
+        h.update(self.cx_idx.tobytes() + self.sc_idx.tobytes())
+        return f"split-{h.hexdigest()[:24]}"
+
+    def prepare(self, data):
+        data = np.atleast_2d(np.asarray(data, dtype=np.float64))
+        self.cortex.prepare(data[:, self.cx_idx])
+        self.subcortex.prepare(data[:, self.sc_idx])
+
+    def values(self, data, n, seed_map, seed_shared=None):
+        data = np.asarray(data, dtype=np.float64)
+        s_cx, s_sc = _children(seed_map)
+        shared = _children(seed_shared)
+        out = np.empty((n, data.size))
+        out[:, self.cx_idx] = self.cortex.values(data[self.cx_idx], n, s_cx, shared[0])
+        out[:, self.sc_idx] = self.subcortex.values(data[self.sc_idx], n, s_sc, shared[1])
+        return out
+
+
+class SubsetNullModel(NullModel):
+    """A model of all ``n_all`` parcels applied to data on the parcels ``keep`` only;
+    parcels outside ``keep`` count as NaN."""
+
+    def __init__(self, model: NullModel, keep, n_all: int):
+        self.model, self.keep, self.n_all = model, np.asarray(keep), int(n_all)
+        self.kind, self.name = model.kind, model.name
+        self._pos = np.full(self.n_all, -1)
+        self._pos[self.keep] = np.arange(self.keep.size)
+
+    def digest(self) -> str:
+        h = hashlib.sha256(self.model.digest().encode() + self.keep.tobytes())
+        return f"{self.name}-sub-{h.hexdigest()[:24]}"
+
+    def prepare(self, data):
+        data = np.atleast_2d(np.asarray(data, dtype=np.float64))
+        full = np.full((data.shape[0], self.n_all), np.nan)
+        full[:, self.keep] = data
+        self.model.prepare(full)
+
+    def indices(self, n, seed):
+        idx = self.model.indices(n, seed)[:, self.keep]
+        return np.where(idx < 0, -1, self._pos[np.where(idx < 0, 0, idx)])
+
+    def values(self, data, n, seed_map, seed_shared=None):
+        if self.kind == "index":
+            return gather(data, self.indices(n, seed_shared))
+        full = np.full(self.n_all, np.nan)
+        full[self.keep] = data
+        return self.model.values(full, n, seed_map, seed_shared)[:, self.keep]
