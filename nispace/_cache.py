@@ -69,13 +69,23 @@ def _is_writable(folder: Path) -> str | None:
     return None
 
 
-def cache_folder(kind: str, data_dir: str | os.PathLike | None = None,
-                 ) -> tuple[Path, str | None]:
+def cache_folder(kind: str, data_dir: str | os.PathLike | None = None, *,
+                 fallback: bool = True) -> tuple[Path | None, str | None]:
     """``<data_dir>/cache/<kind>`` if it is writable, else a new temporary folder.
+
+    Parameters
+    ----------
+    kind : str
+        Sub-folder of the cache (``"nulls"``, ``"distmat"``).
+    data_dir : path-like, optional
+        Cache root (default ``NISPACE_DATA_DIR``).
+    fallback : bool
+        If False, an unusable cache gives ``(None, None)`` (the caller keeps its
+        result in memory) instead of a temporary folder.
 
     Returns
     -------
-    folder : Path
+    folder : Path or None
     tmpdir : str or None
         The temporary folder to remove when done (None for the real cache).
     """
@@ -85,6 +95,11 @@ def cache_folder(kind: str, data_dir: str | os.PathLike | None = None,
     reason = _is_writable(folder)
     if reason is None:
         return folder, None
+    if not fallback:
+        logger.warning("The nispace cache folder %s cannot be written (%s); the result is "
+                       "kept in memory for this session only. Set NISPACE_DATA_DIR to a "
+                       "writable folder to keep the cache.", folder, reason)
+        return None, None
     tmp = tempfile.mkdtemp(prefix=f"nispace-{kind}-")
     logger.warning("The nispace cache folder %s cannot be written (%s); using the temporary "
                    "folder %s for this run (removed afterwards). Set NISPACE_DATA_DIR to a "
