@@ -671,3 +671,38 @@ def test_an_unwritable_cache_is_named_not_its_lock_file(proxy, tmp_path, monkeyp
 
     assert str(blocker / "cache") in str(info.value) and ".lock" not in str(info.value)
     assert "NISPACE_DATA_DIR" in str(info.value)
+
+
+# --------------------------------------------------------------------------------------
+# 12. Neurovault image files: only from Neurovault or the configured servers, with limits
+
+@pytest.mark.parametrize("url, allowed", [
+    ("https://neurovault.org/media/images/1/a.nii.gz", True),
+    ("http://127.0.0.1:9/mirror/media/images/1/a.nii.gz", True),  # under the configured server
+    ("http://127.0.0.1:9/other/a.nii.gz", False),
+    ("https://evil.example/a.nii.gz", False),
+    ("file:///etc/passwd", False),
+    ("/etc/passwd", False),
+    ("http://127.0.0.1:9/mirror/../secret", False),
+])
+def test_neurovault_file_urls_are_checked(url, allowed):
+    from nispace.datasets import neurovault
+
+    bases = ["http://127.0.0.1:9/mirror/api/", None, "http://127.0.0.1:9/mirror/"]
+    if allowed:
+        neurovault._check_download_url(url, bases)
+    else:
+        with pytest.raises(ValueError, match="Neurovault listing: the file URL .* was not "
+                                             "downloaded"):
+            neurovault._check_download_url(url, bases)
+
+
+def test_neurovault_downloads_have_the_size_limit(proxy, cache, monkeypatch):
+    from nispace.datasets import neurovault
+
+    monkeypatch.setenv("NISPACE_MAX_DOWNLOAD_MB", "0.1")
+    proxy.plan.always(PET_MAP, "endless")
+    target = cache / "neurovault" / "image.nii.gz"
+    with pytest.raises(DataFetchError, match=r"larger than the limit of 0\.1 MB"):
+        neurovault._retrieve_file(proxy.url + urllib.parse.quote(PET_MAP), target)
+    assert not target.exists() and part_files(cache) == []
