@@ -123,7 +123,11 @@ def write_error(err: OSError, folder: Path) -> OSError:
 
 
 def remove_stale_parts(folder: Path) -> None:
-    """Remove ``*.<pid>.part`` files in ``folder`` whose process is no longer running."""
+    """Remove ``*.<pid>.part`` files in ``folder`` whose process is no longer running.
+
+    The process is looked up on this machine: a cache shared between machines
+    (network file system) should not be written by two of them at once.
+    """
     try:
         parts = list(folder.glob("*.part"))
     except OSError:

@@ -333,16 +333,30 @@ def test_sigkill_while_writing_then_rerun(maps, clean, isolated_env, tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
     try:
         deadline = time.monotonic() + 120
-        while not leftovers(isolated_env) and proc.poll() is None \
-                and time.monotonic() < deadline:
+        nulls = isolated_env / "cache" / "nulls"
+        while not leftovers(nulls) and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert leftovers(isolated_env), proc.communicate(timeout=5)
+        assert leftovers(nulls), proc.communicate(timeout=5)
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.kill()
         proc.communicate(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    assert leftovers(isolated_env) != [] and null_files(isolated_env) == []
+    assert leftovers(nulls) != [] and null_files(isolated_env) == []
     np.testing.assert_array_equal(p_values(maps, "moran", n_perm=n_perm),
                                   clean("moran", n_perm))
+    assert leftovers(isolated_env) == []
+
+
+def test_a_killed_download_leaves_nothing_for_long(data_url, isolated_env):
+    from nispace.datasets import fetch_file
+
+    rel = "reference/pet/map_info.csv"
+    folder = isolated_env / "reference" / "pet"
+    folder.mkdir(parents=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a process id that no longer runs
+    stale = folder / f".map_info.csv.abc123.{dead.pid}.part"
+    stale.write_bytes(b"half a file")
+    assert fetch_file(rel) == isolated_env / rel
     assert leftovers(isolated_env) == []

@@ -10,7 +10,9 @@ making sure its cached copy matches that hash:
    same file at once), the file is streamed into a temporary file in the target
    folder, hashed while streaming, verified and moved into place atomically with
    :func:`os.replace`. A corrupted or truncated cached file is therefore replaced,
-   never patched, and a failed download never leaves a partial file behind.
+   never patched, and a failed download never leaves a partial file behind; the
+   ``.part`` file of a killed process is removed by the next download into its
+   folder.
 3. Transient failures (HTTP 5xx/408/429, dropped connections, truncated bodies,
    hash mismatches) are retried with exponential backoff.
 4. Every download has limits: a maximum size per file
@@ -46,6 +48,7 @@ from typing import BinaryIO
 
 from filelock import FileLock
 
+from .._cache import remove_stale_parts
 from .._logging import verbose_context
 from .config import get_data_dir, get_data_url
 
@@ -220,7 +223,9 @@ def _download_to(location: str, target_dir: Path, name: str,
             stream.close()
             raise
     read = getattr(stream, "read1", stream.read)  # what has arrived, not a full buffer
-    fd, tmp_name = tempfile.mkstemp(dir=target_dir, prefix=f".{name}.", suffix=".part")
+    # the pid in the name lets a later run remove what a killed process left behind
+    fd, tmp_name = tempfile.mkstemp(dir=target_dir, prefix=f".{name}.",
+                                    suffix=f".{os.getpid()}.part")
     tmp = Path(tmp_name)
     digest = hashlib.sha256()
     n_bytes = 0
@@ -270,6 +275,7 @@ def _retrieve(location: str, target: Path, expected: str | None,
     The deadline (:func:`download_deadline`) covers all attempts.
     """
     _make_dir(target.parent)
+    remove_stale_parts(target.parent)
     limits = _Limits(max_bytes)
     last = None
     for attempt in range(RETRIES + 1):
