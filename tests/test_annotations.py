@@ -24,6 +24,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -385,3 +386,84 @@ def test_no_match_errors_say_what_to_change(data_url):
         fetch_annotation(source="abagen", space="MNI152")
     with pytest.raises(ValueError, match="expected at least one of"):
         fetch_annotation()
+
+
+# --------------------------------------------------------------------------------------
+# a catalogue cannot send the fetcher anywhere, nor skip verification
+
+def rewrite_entry(site: OsfSite, fname: str, **changes) -> dict:
+    """Change one entry of the served catalogue (and its manifest hash), as a hostile
+    or broken data source would; returns the new entry."""
+    mirror_dir = site.root / "mirror"
+    catalogue = json.loads((mirror_dir / CATALOGUE).read_text(encoding="utf-8"))
+    (entry,) = [e for e in catalogue["annotations"] if e["fname"] == fname]
+    entry.update(changes)
+    (mirror_dir / CATALOGUE).write_text(json.dumps(catalogue), encoding="utf-8")
+    hashes = {rel: hashlib.sha256((mirror_dir / rel).read_bytes()).hexdigest()
+              for rel in (CATALOGUE, META)}
+    (mirror_dir / "file_hashes.json").write_text(json.dumps(hashes), encoding="utf-8")
+    return entry
+
+
+@pytest.fixture
+def secret(tmp_path) -> Path:
+    """A local file no catalogue may copy into the cache."""
+    path = tmp_path / "secret.txt"
+    path.write_text("password")
+    return path
+
+
+@pytest.mark.parametrize("kind", ["file_url", "bare_path", "foreign_http", "escaping_ids",
+                                  "other_scheme"])
+@pytest.mark.parametrize("checksum", ["real", None])
+def test_catalogue_urls_outside_the_allowed_hosts_are_refused(osf_site, isolated_env, secret,
+                                                              kind, checksum):
+    from conftest import closed_port_url
+
+    name = fname_of(NEUROSYNTH)
+    url = {"file_url": secret.as_uri(), "bare_path": str(secret),
+           "foreign_http": closed_port_url() + "internal/admin",
+           "escaping_ids": ["..", "..%2F..%2Fsecret.txt"],
+           "other_scheme": "ftp://127.0.0.1/x"}[kind]
+    real = osf_site.entries[name]["checksum"]
+    rewrite_entry(osf_site, name, url=url, checksum=real if checksum else None)
+    with pytest.raises(DataFetchError, match=r"\('neurosynth', 'cogpc1', 'MNI152', '2mm'\)"
+                                             r".*Nothing was downloaded") as info:
+        fetch_annotation(source="neurosynth", allow_unverified=True)
+
+    assert "url" in str(info.value).lower()
+    assert not any(r.startswith("/osf/") for r in osf_site.requests)  # no file was asked for
+    assert not (isolated_env / "annotations/neurosynth").exists()
+    assert part_files(isolated_env) == []
+
+
+def test_a_missing_checksum_is_an_error_unless_allowed(osf_site, isolated_env, monkeypatch,
+                                                       caplog):
+    name = fname_of(NEUROSYNTH)
+    rewrite_entry(osf_site, name, checksum=None)
+
+    with pytest.raises(DataFetchError, match=r"no valid MD5 checksum.*allow_unverified=True.*"
+                                             r"NISPACE_ALLOW_UNVERIFIED=1"):
+        fetch_annotation(source="neurosynth")
+    assert osf_site.hits(name) == 0 and not (isolated_env / "annotations/neurosynth").exists()
+    with pytest.raises(TypeError, match="allow_unverified: expected True, False or None"):
+        fetch_annotation(source="neurosynth", allow_unverified="yes")
+
+    # the user opts in: by argument ...
+    path = fetch_annotation(source="neurosynth", allow_unverified=True)
+    assert path.read_bytes() == osf_site.data[name]
+    assert any("used unverified" in r.getMessage() for r in caplog.records
+               if r.levelno == logging.WARNING)
+    # ... or by environment variable; an explicit False wins over it
+    monkeypatch.setenv("NISPACE_ALLOW_UNVERIFIED", "1")
+    assert fetch_annotation(source="neurosynth") == path
+    with pytest.raises(DataFetchError, match="no valid MD5 checksum"):
+        fetch_annotation(source="neurosynth", allow_unverified=False)
+
+
+def test_full_urls_under_the_configured_source_are_accepted(osf_site):
+    name = fname_of(NEUROSYNTH)
+    project, file_id = osf_site.entries[name]["url"]
+    rewrite_entry(osf_site, name, url=f"{osf_site.url}osf/{project}/{file_id}")
+    path = fetch_annotation(source="neurosynth")
+    assert path.read_bytes() == osf_site.data[name] and osf_site.hits(name) == 1

@@ -185,6 +185,31 @@ class FaultyProxyHandler(http.server.BaseHTTPRequestHandler):
             for start in range(0, len(body), step):
                 self.wfile.write(body[start:start + step])
                 time.sleep(self.server.slow_pause)
+        elif fault == "endless":  # no length, bytes forever (bounded: ~1 GB or hang-up)
+            self._head(None, close=True)
+            self.close_connection = True
+            block = (body * (65536 // max(len(body), 1) + 1))[:65536]
+            for _ in range(16_000):
+                try:
+                    self.wfile.write(block)
+                except OSError:  # the client stopped reading
+                    return
+        elif fault == "huge_length":  # announces a terabyte, then sends the real body
+            self._head(10 ** 12)
+            self.close_connection = True
+            try:
+                self.wfile.write(body)
+            except OSError:
+                return
+        elif fault == "drip":  # the right length, 100 bytes every 50 ms
+            self._head(len(body))
+            for start in range(0, len(body), 100):
+                try:
+                    self.wfile.write(body[start:start + 100])
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.05)
         else:
             self._head(len(body))
             self.wfile.write(body)
@@ -572,3 +597,112 @@ def test_a_file_url_or_a_plain_directory_is_a_source_too(monkeypatch, cache, mir
     for rel in (LABELS, PET_MAP):
         assert_verified(fetch_file(rel), cache, mirror, rel)
     assert sha256_of(cache / MANIFEST) == sha256_of(mirror / MANIFEST)
+
+
+# --------------------------------------------------------------------------------------
+# 11. limits: size and deadline
+
+@pytest.mark.parametrize("fault", ["endless", "huge_length"])
+def test_a_response_larger_than_the_limit_is_stopped(proxy, cache, monkeypatch, fault):
+    monkeypatch.setenv("NISPACE_MAX_DOWNLOAD_MB", "0.1")
+    fetch_manifest()
+    proxy.plan.always(PET_MAP, fault)
+
+    with pytest.raises(DataFetchError, match=r"larger than the limit of 0\.1 MB") as info:
+        fetch_file(PET_MAP)
+
+    message = str(info.value)
+    assert proxy.url + urllib.parse.quote(PET_MAP) in message
+    assert "NISPACE_MAX_DOWNLOAD_MB" in message
+    assert proxy.plan.requests(PET_MAP) == 1  # a limit is not retried
+    assert_nothing_cached(cache, PET_MAP)
+
+
+def test_a_slow_drip_is_stopped_at_the_deadline(proxy, cache, monkeypatch):
+    monkeypatch.setenv("NISPACE_DOWNLOAD_DEADLINE", "2")
+    fetch_manifest()
+    proxy.plan.always(PET_MAP, "drip")  # ~200 kB at 2 kB/s would take ~100 s
+
+    start = time.monotonic()
+    with pytest.raises(DataFetchError, match=r"deadline of 2 s") as info:
+        fetch_file(PET_MAP)
+
+    assert 2 <= time.monotonic() - start < 6
+    assert proxy.url + urllib.parse.quote(PET_MAP) in str(info.value)
+    assert "NISPACE_DOWNLOAD_DEADLINE" in str(info.value)
+    assert_nothing_cached(cache, PET_MAP)
+
+
+def test_the_deadline_covers_the_retries(proxy, cache, monkeypatch):
+    monkeypatch.setenv("NISPACE_DOWNLOAD_DEADLINE", "1.5")
+    monkeypatch.setattr(download, "BACKOFF", 0.4)  # 0.4 + 0.8 + 1.6 + 3.2 s of waiting
+    fetch_manifest()
+    proxy.plan.always(LABELS, "500")
+
+    start = time.monotonic()
+    with pytest.raises(DataFetchError, match="deadline of 1.5 s"):
+        fetch_file(LABELS)
+
+    assert time.monotonic() - start < 3
+    assert_nothing_cached(cache, LABELS)
+
+
+def test_files_within_the_limits_are_fetched(proxy, cache, mirror, monkeypatch):
+    monkeypatch.setenv("NISPACE_MAX_DOWNLOAD_MB", "0.3")  # PET_MAP is ~200 kB
+    monkeypatch.setenv("NISPACE_DOWNLOAD_DEADLINE", "20")
+    assert_verified(fetch_file(PET_MAP), cache, mirror, PET_MAP)
+
+
+@pytest.mark.parametrize("name", ["NISPACE_MAX_DOWNLOAD_MB", "NISPACE_DOWNLOAD_DEADLINE"])
+@pytest.mark.parametrize("value", ["0", "-1", "ten", "inf"])
+def test_invalid_limits_name_the_variable(proxy, cache, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=f"{name}: expected a positive number; got '{value}'"):
+        fetch_file(LABELS)
+
+
+def test_an_unwritable_cache_is_named_not_its_lock_file(proxy, tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("NISPACE_DATA_DIR", str(blocker / "cache"))
+
+    with pytest.raises(DataFetchError, match="cache cannot be written") as info:
+        fetch_file(LABELS)
+
+    assert str(blocker / "cache") in str(info.value) and ".lock" not in str(info.value)
+    assert "NISPACE_DATA_DIR" in str(info.value)
+
+
+# --------------------------------------------------------------------------------------
+# 12. Neurovault image files: only from Neurovault or the configured servers, with limits
+
+@pytest.mark.parametrize("url, allowed", [
+    ("https://neurovault.org/media/images/1/a.nii.gz", True),
+    ("http://127.0.0.1:9/mirror/media/images/1/a.nii.gz", True),  # under the configured server
+    ("http://127.0.0.1:9/other/a.nii.gz", False),
+    ("https://evil.example/a.nii.gz", False),
+    ("file:///etc/passwd", False),
+    ("/etc/passwd", False),
+    ("http://127.0.0.1:9/mirror/../secret", False),
+])
+def test_neurovault_file_urls_are_checked(url, allowed):
+    from nispace.datasets import neurovault
+
+    bases = ["http://127.0.0.1:9/mirror/api/", None, "http://127.0.0.1:9/mirror/"]
+    if allowed:
+        neurovault._check_download_url(url, bases)
+    else:
+        with pytest.raises(ValueError, match="Neurovault listing: the file URL .* was not "
+                                             "downloaded"):
+            neurovault._check_download_url(url, bases)
+
+
+def test_neurovault_downloads_have_the_size_limit(proxy, cache, monkeypatch):
+    from nispace.datasets import neurovault
+
+    monkeypatch.setenv("NISPACE_MAX_DOWNLOAD_MB", "0.1")
+    proxy.plan.always(PET_MAP, "endless")
+    target = cache / "neurovault" / "image.nii.gz"
+    with pytest.raises(DataFetchError, match=r"larger than the limit of 0\.1 MB"):
+        neurovault._retrieve_file(proxy.url + urllib.parse.quote(PET_MAP), target)
+    assert not target.exists() and part_files(cache) == []

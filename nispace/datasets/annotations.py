@@ -19,12 +19,21 @@ Where the files come from
     else the OSF storage API used by neuromaps,
     ``https://files.osf.io/v1/resources/{project}/providers/osfstorage/{file_id}``.
     A template may also be a ``file://`` URL or a local path.
+    Which URLs a catalogue may lead to: an entry's ``[project, file_id]`` must be
+    two plain names (letters, digits, ``_``, ``-``, ``.``; no ``/`` or ``..``); an
+    entry that gives a full URL is accepted only over https from the OSF hosts
+    (:data:`CATALOGUE_HOSTS`) or under the configured data source or URL template.
+    ``file://`` URLs and local paths in a catalogue are always refused (the
+    template itself, chosen by the user, may be local).
 How they are verified
     Against the catalogue's MD5 checksum, on download (temporary file in the
     target folder, verified, then moved into place with :func:`os.replace`) and
     again on every call for a cached file (a corrupted copy is fetched anew).
-    Downloads are locked against concurrent processes and retried with
-    exponential backoff, with the machinery of :mod:`nispace.datasets.download`.
+    Downloads are locked against concurrent processes, retried with exponential
+    backoff and limited in size and time, with the machinery of
+    :mod:`nispace.datasets.download`. An entry without a checksum is refused
+    unless the user opts in with ``allow_unverified=True`` or the environment
+    variable ``NISPACE_ALLOW_UNVERIFIED=1``.
 
 Restricted annotations live in a private OSF project and need an OSF access
 token, which nispace does not use: they are listed only with
@@ -44,6 +53,7 @@ import json
 import logging
 import os
 import re
+import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +72,10 @@ logger = logging.getLogger(__name__)
 
 ENV_ANNOTATIONS_DIR = "NISPACE_ANNOTATIONS_DIR"
 ENV_ANNOTATIONS_URL = "NISPACE_ANNOTATIONS_URL"
+ENV_ALLOW_UNVERIFIED = "NISPACE_ALLOW_UNVERIFIED"
+#: Hosts a catalogue entry's full URL may name (over https), besides the configured bases.
+CATALOGUE_HOSTS = frozenset({"files.osf.io", "osf.io", "files.de-1.osf.io",
+                             "files.us.osf.io"})
 #: The OSF storage API, as used by neuromaps (``{project}``, ``{file_id}`` from the catalogue).
 DEFAULT_ANNOTATIONS_URL = (
     "https://files.osf.io/v1/resources/{project}/providers/osfstorage/{file_id}"
@@ -77,6 +91,7 @@ FILTER_KEYS = ("source", "desc", "space", "den", "res", "hemi", "tags", "format"
 Annotation = tuple[str, str, str, str]
 _ANY = "all"  # a bare "all" matches any value
 _HEMI_ORDER = {"L": 0, "R": 1}
+_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 _DOI = re.compile(r"(?:doi:\s*|https?://(?:dx\.)?doi\.org/)(10\.\d{4,9}/[^\s,;]+)", re.I)
 
 
@@ -297,12 +312,71 @@ def _url_template(url_template: str | None) -> str:
     return template
 
 
+def _prefix(base: str) -> str | None:
+    """The http(s) URL prefix under which a configured base serves files, or None."""
+    base = base.split("{", 1)[0]
+    parts = urllib.parse.urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return base if base.endswith("/") else base.rsplit("/", 1)[0] + "/"
+
+
+def _url_allowed(url: str, template: str) -> bool:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "https" and parts.hostname in CATALOGUE_HOSTS and parts.username is None:
+        return True
+    if parts.scheme not in ("http", "https") or ".." in parts.path.split("/"):
+        return False
+    return any(p is not None and url.startswith(p)
+               for p in (_prefix(template), _prefix(get_data_url())))
+
+
+def _untrusted(entry: dict[str, Any], problem: str) -> DataFetchError:
+    return DataFetchError(
+        f"Annotation {_annotation_key(entry)} ({entry.get('fname')}): the catalogue of the "
+        f"data source {get_data_url()} {problem}. Nothing was downloaded. Use a trusted copy "
+        f"of the nispace data repository (NISPACE_DATA_URL).")
+
+
 def _file_url(entry: dict[str, Any], template: str) -> str:
+    """The download URL of a catalogue entry, refusing what a catalogue may not name."""
     url = entry["url"]
-    if isinstance(url, str):  # a full URL in the catalogue is used as it is
+    if isinstance(url, str):  # a full URL in the catalogue: only from allowed hosts
+        if not _url_allowed(url, template):
+            raise _untrusted(entry, f"gives the URL {url!r}, which is not an https URL of "
+                                    f"{sorted(CATALOGUE_HOSTS)} nor under the configured "
+                                    f"data source or url_template ({template!r}); local "
+                                    f"paths and file:// URLs are never accepted")
         return url
+    if not (isinstance(url, (list, tuple)) and len(url) == 2
+            and all(isinstance(v, str) and _NAME.match(v) and v not in (".", "..")
+                    for v in url)):
+        raise _untrusted(entry, f"gives the url {url!r}; expected [project, file_id], two "
+                                f"plain names (letters, digits, '_', '-', '.')")
     project, file_id = url
     return template.format(project=project, file_id=file_id)
+
+
+def _allow_unverified(allow_unverified: bool | None) -> bool:
+    if allow_unverified is None:
+        return os.environ.get(ENV_ALLOW_UNVERIFIED, "").strip().lower() in ("1", "true", "yes")
+    if not isinstance(allow_unverified, bool):
+        raise InputTypeError(f"allow_unverified: expected True, False or None; got "
+                             f"{allow_unverified!r}.")
+    return allow_unverified
+
+
+def _check_checksum(entry: dict[str, Any], allowed: bool) -> None:
+    checksum = entry.get("checksum")
+    if checksum is None and allowed:
+        logger.warning("The catalogue has no checksum for %s; it is used unverified "
+                       "(allow_unverified).", entry["fname"])
+        return
+    if not (isinstance(checksum, str) and re.fullmatch(r"[0-9a-f]{32}", checksum)):
+        raise _untrusted(entry, f"gives no valid MD5 checksum (got {checksum!r}), so the file "
+                                f"cannot be verified. If you trust this source, call again "
+                                f"with allow_unverified=True or set "
+                                f"{ENV_ALLOW_UNVERIFIED}=1")
 
 
 def _md5_file(path: str | os.PathLike) -> str:
@@ -321,6 +395,8 @@ def _entry_path(entry: dict[str, Any], root: Path) -> tuple[str, Path]:
 
 
 def _is_valid(path: Path, checksum: str | None) -> bool:
+    """The cached file matches ``checksum`` (no checksum: it exists; callers have checked
+    that the user allowed unverified files)."""
     try:
         return _md5_file(path) == checksum if checksum else path.is_file()
     except FileNotFoundError:
@@ -352,7 +428,10 @@ def _restricted_error(entries: list[dict[str, Any]], root: Path,
 
 
 def _fetch_entry(entry: dict[str, Any], root: Path, template: str) -> Path:
-    """Return the verified cached file of one catalogue entry, downloading it if needed."""
+    """Return the verified cached file of one catalogue entry, downloading it if needed.
+
+    The entry's checksum and URL have been checked by the caller (:func:`_check_checksum`).
+    """
     (rel, target), checksum = _entry_path(entry, root), entry.get("checksum")
     if _is_valid(target, checksum):
         return target
@@ -365,9 +444,6 @@ def _fetch_entry(entry: dict[str, Any], root: Path, template: str) -> Path:
         if target.exists():
             logger.warning("Cached annotation %s does not match its MD5 checksum; fetching it "
                            "again.", target)
-        if not checksum:
-            logger.warning("The catalogue has no checksum for %s; it cannot be verified.",
-                           entry["fname"])
         location = _file_url(entry, template)
         logger.info("Downloading %s from %s", entry["fname"], location)
         name = _annotation_key(entry)
@@ -415,6 +491,7 @@ def fetch_annotation(*, source: str | list[str] | None = None,
                      return_single: bool = True, return_restricted: bool = False,
                      data_dir: str | os.PathLike | None = None,
                      url_template: str | None = None,
+                     allow_unverified: bool | None = None,
                      verbose: bool | str | int | None = None,
                      ) -> Path | list[Path] | dict[Annotation, Path | list[Path]]:
     """Download (or take from the cache) the files of the matching annotations.
@@ -438,6 +515,11 @@ def fetch_annotation(*, source: str | list[str] | None = None,
         Download URL with the fields ``{project}`` and ``{file_id}`` (the catalogue's
         ``url`` entry). Defaults to ``NISPACE_ANNOTATIONS_URL``, else
         :data:`DEFAULT_ANNOTATIONS_URL` (OSF).
+    allow_unverified : bool or None
+        Accept catalogue entries without a checksum (their files cannot be
+        verified; a WARNING is logged). None: the environment variable
+        ``NISPACE_ALLOW_UNVERIFIED`` (``1``/``true``), else False, so such an
+        entry is an error.
     verbose : bool, str, int or None
         Logging level for this call (None leaves it as configured). At INFO, the
         papers to cite for each annotation are logged.
@@ -457,7 +539,9 @@ def fetch_annotation(*, source: str | list[str] | None = None,
         that match nothing and the closest existing values).
     DataFetchError
         A file could not be downloaded or verified (nothing broken is left in the
-        cache), or a restricted annotation is not in the cache.
+        cache), a restricted annotation is not in the cache, or the catalogue names
+        a URL outside the allowed hosts, a local path, or no checksum (all checked
+        before any download).
 
     Notes
     -----
@@ -489,6 +573,11 @@ def fetch_annotation(*, source: str | list[str] | None = None,
         if missing:  # before any download
             raise _restricted_error(missing, root, True)
         template = _url_template(url_template)
+        unverified = _allow_unverified(allow_unverified)
+        for entry in matched:  # before any download
+            _check_checksum(entry, unverified)
+            if not _is_restricted(entry):
+                _file_url(entry, template)
         logger.info("Fetching %d file(s) of %d annotation(s).", len(matched),
                     len(_unique_keys(matched)))
         grouped: dict[Annotation, list[tuple[int, Path]]] = {}

@@ -1,5 +1,36 @@
 """Where nispace reads its data from and where it caches it.
 
+Two environment variables control the data layer:
+
+``NISPACE_DATA_DIR``
+    The local cache (default ``~/nispace-data``). Created on first download, never
+    at import time.
+``NISPACE_DATA_URL``
+    The remote base: an ``http(s)://`` URL, a ``file://`` URL or a plain local
+    directory laid out like the NiSpace-data repository (default: the public
+    NiSpace-data repository at a pinned revision).
+
+Both can also be given per call (``data_dir=``, ``data_url=``).
+
+Limits and trust (see :mod:`nispace.datasets.download` and
+:mod:`nispace.datasets.annotations`):
+
+``NISPACE_MAX_DOWNLOAD_MB``
+    Largest file one download may deliver, in MB (default 1024). A larger or
+    endless response is stopped and nothing is written.
+``NISPACE_DOWNLOAD_DEADLINE``
+    Overall time one file's download may take, retries included, in seconds
+    (default 1800).
+``NISPACE_ALLOW_UNVERIFIED``
+    ``1`` accepts annotation catalogue entries without a checksum (default: they
+    are an error; the per-call argument is ``allow_unverified=``).
+
+Computed results are cached in ``<NISPACE_DATA_DIR>/cache`` (null maps in
+``cache/nulls``, distance matrices in ``cache/distmat``), each file with a JSON
+sidecar recording what it was computed from and its SHA-256, verified before use
+(:mod:`nispace._cache`). If that folder cannot be written, null maps go to a
+temporary folder for the run and distance matrices stay in memory, with a
+WARNING.
 See :mod:`nispace._config`, a base module every layer may import (the parcellation
 layer caches distance matrices under the data directory); the names are public here.
 """

@@ -10,9 +10,18 @@ making sure its cached copy matches that hash:
    same file at once), the file is streamed into a temporary file in the target
    folder, hashed while streaming, verified and moved into place atomically with
    :func:`os.replace`. A corrupted or truncated cached file is therefore replaced,
-   never patched, and a failed download never leaves a partial file behind.
+   never patched, and a failed download never leaves a partial file behind; the
+   ``.part`` file of a killed process is removed by the next download into its
+   folder.
 3. Transient failures (HTTP 5xx/408/429, dropped connections, truncated bodies,
    hash mismatches) are retried with exponential backoff.
+4. Every download has limits: a maximum size per file
+   (``NISPACE_MAX_DOWNLOAD_MB``, default :data:`MAX_DOWNLOAD_MB`) and an overall
+   deadline per file, retries included (``NISPACE_DOWNLOAD_DEADLINE`` in seconds,
+   default :data:`DOWNLOAD_DEADLINE`). A response that exceeds either is stopped,
+   nothing is written to the cache and a :class:`DataFetchError` names the URL and
+   the limit. A read that stalls is stopped after the socket timeout
+   (:data:`TIMEOUT`, shortened to the time left before the deadline).
 
 The pattern is pooch's (temp file, verify, atomic move); the transport is the
 standard library so that ``http(s)://``, ``file://`` URLs and plain directories
@@ -21,6 +30,7 @@ are served by one code path.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import json
@@ -38,6 +48,7 @@ from typing import BinaryIO
 
 from filelock import FileLock
 
+from .._cache import remove_stale_parts
 from .._logging import verbose_context
 from ..errors import DataError, InputError
 from .config import get_data_dir, get_data_url
@@ -54,6 +65,13 @@ TIMEOUT = 30.0
 #: Downloads larger than this get a progress bar (when logging INFO is enabled).
 PROGRESS_MIN_BYTES = 2_000_000
 _CHUNK = 1 << 16
+#: Default maximum size of one downloaded file in MB (env ``NISPACE_MAX_DOWNLOAD_MB``).
+MAX_DOWNLOAD_MB = 1024.0
+#: Default overall deadline of one file's download in seconds, retries included
+#: (env ``NISPACE_DOWNLOAD_DEADLINE``).
+DOWNLOAD_DEADLINE = 1800.0
+ENV_MAX_DOWNLOAD_MB = "NISPACE_MAX_DOWNLOAD_MB"
+ENV_DOWNLOAD_DEADLINE = "NISPACE_DOWNLOAD_DEADLINE"
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 # (data_dir, data_url) -> manifest
@@ -71,6 +89,55 @@ class NotInManifestError(InputError, KeyError):
     :class:`~nispace.errors.InputError` (command line: exit 2)."""
 
     __str__ = Exception.__str__  # the message, not KeyError's quoted repr
+def _positive_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise InputError(f"{name}: expected a positive number; got {raw!r}.")
+    return value
+
+
+def max_download_bytes() -> int:
+    """Size limit of one download in bytes (``NISPACE_MAX_DOWNLOAD_MB`` or the default)."""
+    return int(_positive_env(ENV_MAX_DOWNLOAD_MB, MAX_DOWNLOAD_MB) * 1_000_000)
+
+
+def download_deadline() -> float:
+    """Overall deadline of one file's download in seconds (``NISPACE_DOWNLOAD_DEADLINE``)."""
+    return _positive_env(ENV_DOWNLOAD_DEADLINE, DOWNLOAD_DEADLINE)
+
+
+class _Limits:
+    """The size limit and the deadline of one file's download (all attempts)."""
+
+    def __init__(self, max_bytes: int | None = None):
+        self.max_bytes = max_bytes if max_bytes is not None else max_download_bytes()
+        self.seconds = download_deadline()
+        self.until = time.monotonic() + self.seconds
+
+    def left(self) -> float:
+        return self.until - time.monotonic()
+
+    def check_time(self, location: str) -> None:
+        if self.left() <= 0:
+            raise DataFetchError(
+                f"Download of {location} stopped: it did not finish within the deadline of "
+                f"{self.seconds:g} s per file ({ENV_DOWNLOAD_DEADLINE}). Nothing was written "
+                f"to the cache. The server may be overloaded or too slow; try again later, "
+                f"use another source, or raise {ENV_DOWNLOAD_DEADLINE}.")
+
+    def check_size(self, location: str, n_bytes: int) -> None:
+        if n_bytes > self.max_bytes:
+            raise DataFetchError(
+                f"Download of {location} stopped: it is larger than the limit of "
+                f"{self.max_bytes / 1e6:g} MB per file ({ENV_MAX_DOWNLOAD_MB}; received or "
+                f"announced {n_bytes} bytes). Nothing was written to the cache. If the file "
+                f"is really that large, raise {ENV_MAX_DOWNLOAD_MB}.")
 
 
 class _Transient(Exception):
@@ -116,7 +183,7 @@ def _source_location(data_url: str, relpath: str) -> str:
     return str(Path(data_url) / relpath)
 
 
-def _open(location: str) -> tuple[BinaryIO, int | None]:
+def _open(location: str, timeout: float = TIMEOUT) -> tuple[BinaryIO, int | None]:
     """Open a source location for streaming; return (stream, size or None)."""
     if location.startswith("file://"):
         location = urllib.request.url2pathname(urllib.parse.urlparse(location).path)
@@ -132,7 +199,7 @@ def _open(location: str) -> tuple[BinaryIO, int | None]:
 
     request = urllib.request.Request(location, headers={"User-Agent": f"nispace/{__version__}"})
     try:
-        response = urllib.request.urlopen(request, timeout=TIMEOUT)
+        response = urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code in (404, 410):
@@ -146,13 +213,25 @@ def _open(location: str) -> tuple[BinaryIO, int | None]:
     return response, int(length) if length and length.isdigit() else None
 
 
-def _download_to(location: str, target_dir: Path, name: str) -> tuple[Path, str]:
+def _download_to(location: str, target_dir: Path, name: str,
+                 limits: _Limits | None = None) -> tuple[Path, str]:
     """Stream ``location`` into a temporary file in ``target_dir``; return (tmp path, sha256).
 
-    The temporary file is removed on any failure.
+    The temporary file is removed on any failure, including a size or time limit.
     """
-    stream, size = _open(location)
-    fd, tmp_name = tempfile.mkstemp(dir=target_dir, prefix=f".{name}.", suffix=".part")
+    limits = limits or _Limits()
+    limits.check_time(location)
+    stream, size = _open(location, timeout=max(0.1, min(TIMEOUT, limits.left())))
+    if size is not None:
+        try:
+            limits.check_size(location, size)
+        except DataFetchError:
+            stream.close()
+            raise
+    read = getattr(stream, "read1", stream.read)  # what has arrived, not a full buffer
+    # the pid in the name lets a later run remove what a killed process left behind
+    fd, tmp_name = tempfile.mkstemp(dir=target_dir, prefix=f".{name}.",
+                                    suffix=f".{os.getpid()}.part")
     tmp = Path(tmp_name)
     digest = hashlib.sha256()
     n_bytes = 0
@@ -166,14 +245,17 @@ def _download_to(location: str, target_dir: Path, name: str) -> tuple[Path, str]
         with os.fdopen(fd, "wb") as out, stream:
             while True:
                 try:
-                    chunk = stream.read(_CHUNK)
+                    chunk = read(_CHUNK)
                 except (http.client.HTTPException, OSError) as exc:
+                    limits.check_time(location)
                     raise _Transient(f"connection dropped while reading {location}: {exc}")
                 if not chunk:
                     break
+                n_bytes += len(chunk)
+                limits.check_size(location, n_bytes)
+                limits.check_time(location)
                 out.write(chunk)
                 digest.update(chunk)
-                n_bytes += len(chunk)
                 if bar is not None:
                     bar.update(len(chunk))
             out.flush()
@@ -190,22 +272,26 @@ def _download_to(location: str, target_dir: Path, name: str) -> tuple[Path, str]
 
 
 def _retrieve(location: str, target: Path, expected: str | None,
-              check=None) -> None:
+              check=None, max_bytes: int | None = None) -> None:
     """Download ``location`` to ``target`` atomically, retrying transient failures.
 
     ``expected`` is the SHA-256 the bytes must have; ``check`` an optional callable
-    that validates the temporary file (raising ``ValueError``) when no hash exists.
+    that validates the temporary file (raising ``ValueError``) when no hash exists;
+    ``max_bytes`` the file's known size limit (default: :func:`max_download_bytes`).
+    The deadline (:func:`download_deadline`) covers all attempts.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _make_dir(target.parent)
+    remove_stale_parts(target.parent)
+    limits = _Limits(max_bytes)
     last = None
     for attempt in range(RETRIES + 1):
         if attempt:
-            wait = BACKOFF * 2 ** (attempt - 1)
+            wait = min(BACKOFF * 2 ** (attempt - 1), max(limits.left(), 0))
             logger.info("Retrying %s in %.1f s (attempt %d of %d): %s",
                         target.name, wait, attempt + 1, RETRIES + 1, last)
             time.sleep(wait)
         try:
-            tmp, digest = _download_to(location, target.parent, target.name)
+            tmp, digest = _download_to(location, target.parent, target.name, limits)
         except _Transient as exc:
             last = str(exc)
             continue
@@ -251,11 +337,39 @@ def _validate_manifest(path: Path) -> dict[str, str]:
     return manifest
 
 
-def _lock(data_dir: Path, relpath: str) -> FileLock:
+def _unwritable(folder: Path, exc: OSError) -> DataFetchError:
+    return DataFetchError(
+        f"The nispace data cache cannot be written: {folder} ({exc.strerror or exc}). "
+        f"Set NISPACE_DATA_DIR (or data_dir=) to a writable folder, or to a cache that "
+        f"already holds the files.")
+
+
+def _make_dir(folder: Path) -> None:
+    """Create a cache folder, or raise a DataFetchError saying what to do."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(13, "no write permission")
+    except OSError as exc:
+        raise _unwritable(folder, exc) from None
+
+
+@contextlib.contextmanager
+def _lock(data_dir: Path, relpath: str):
+    """Hold the inter-process lock of ``relpath`` (a cache that cannot be written is an
+    error naming the cache, not the lock file)."""
     lock_dir = data_dir / ".locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
+    _make_dir(lock_dir)
     name = hashlib.sha256(relpath.encode()).hexdigest()[:32]
-    return FileLock(str(lock_dir / f"{name}.lock"), timeout=900)
+    lock = FileLock(str(lock_dir / f"{name}.lock"), timeout=900)
+    try:
+        lock.acquire()
+    except PermissionError as exc:
+        raise _unwritable(data_dir, exc) from None
+    try:
+        yield lock
+    finally:
+        lock.release()
 
 
 def _unreachable(relpath: str, data_url: str, data_dir: Path, reason: str) -> DataFetchError:
@@ -288,7 +402,7 @@ def fetch_manifest(data_dir: str | os.PathLike | None = None,
         except ValueError as exc:
             logger.warning("Cached %s is unusable (%s); fetching it again.", MANIFEST_NAME, exc)
     if manifest is None:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        _make_dir(data_dir)
         with _lock(data_dir, MANIFEST_NAME):
             # another process may have fetched it while we waited for the lock
             if not refresh and target.exists():

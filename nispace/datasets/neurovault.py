@@ -162,6 +162,30 @@ def _redirect_file_url(url: str, site_root: str | None) -> str:
     return site_root + parts.path.lstrip("/") + query
 
 
+def _check_download_url(location: str, bases: list[str | None]) -> None:
+    """Refuse a file URL (from an API listing) outside Neurovault and the configured servers."""
+    parts = urlsplit(location)
+    if parts.scheme in ("http", "https") and ".." not in parts.path.split("/") and (
+            (parts.hostname or "").lower() in _NEUROVAULT_HOSTS
+            or any(b and location.startswith(b) for b in bases)):
+        return
+    raise ValueError(f"Neurovault listing: the file URL {location!r} is neither on "
+                     f"{list(_NEUROVAULT_HOSTS)} nor under the configured servers "
+                     f"{[b for b in bases if b]}; it was not downloaded.")
+
+
+def _retrieve_file(location: str, target: Path) -> None:
+    """Download with the limits of :mod:`nispace.datasets.download` (atomic, retried)."""
+    from .download import DataFetchError, _NotFound, _retrieve, _Transient
+
+    try:
+        _retrieve(location, target, None)
+    except _NotFound:
+        raise DataFetchError(f"{location}: not found (HTTP 404).") from None
+    except _Transient as exc:
+        raise DataFetchError(f"{location}: {exc}") from None
+
+
 def _nilearn_verbose(verbose: bool | str | int | None) -> int:
     """nispace ``verbose`` (None = the ``nispace`` logger's level) -> nilearn's 0-3."""
     level = _to_level(verbose)
@@ -180,10 +204,12 @@ def _redirect_nilearn(base_url: str, neurosynth_url: str, nv_dir: Path,
     """Point ``nilearn.datasets.neurovault`` at our server and cache for one call.
 
     nilearn reads its URLs from module constants at call time, so the constants
-    are replaced and restored afterwards. Two private helpers are wrapped as
+    are replaced and restored afterwards. Two private helpers are replaced as
     well: ``_simple_download`` (every file download goes through it; the URL it
     receives is redirected with :func:`_redirect_file_url`, the metadata keep the
-    original ``file`` URL) and ``get_dataset_dir`` (returns ``nv_dir`` itself
+    original ``file`` URL; it must then be on a Neurovault host or under the
+    configured servers, and is fetched with the size limit, deadline and atomic
+    move of :mod:`nispace.datasets.download`) and ``get_dataset_dir`` (returns ``nv_dir`` itself
     rather than ``<data_dir>/neurovault``).
 
     The replacements are process-wide: nispace serialises its own calls with a
@@ -199,11 +225,12 @@ def _redirect_nilearn(base_url: str, neurosynth_url: str, nv_dir: Path,
                            f"{missing}; nispace's Neurovault layer was written for nilearn "
                            f"0.14. Install a compatible nilearn or call nilearn directly.")
     site_root = None if base_url == DEFAULT_NEUROVAULT_URL else _site_root(base_url)
-    simple_download = nv._simple_download
 
     def download(url, target_file, temp_dir, verbose=3):
-        return simple_download(_redirect_file_url(url, site_root), target_file, temp_dir,
-                               verbose=verbose)
+        location = _redirect_file_url(url, site_root)
+        _check_download_url(location, [base_url, neurosynth_url, site_root])
+        _retrieve_file(location, Path(target_file))
+        return target_file
 
     def dataset_dir(dataset_name, data_dir=None, default_paths=None, verbose=1):
         if create_dir:

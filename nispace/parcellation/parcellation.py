@@ -30,7 +30,8 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from .._config import get_data_dir
+from .._cache import cache_folder
+from .._cache import load_array, remove_stale_parts, save_array
 from .._errors import check_option
 from ..errors import DataError, InputError
 from . import geometry
@@ -503,7 +504,9 @@ class Parcellation:
         excluded, computed per hemisphere; distances between hemispheres are
         ``inf``. Computed on first use and cached on disk
         (``<NISPACE_DATA_DIR>/cache/distmat``), keyed by the content of the
-        label image and meshes.
+        label image and meshes; a cached matrix is used only if its sidecar's key
+        and SHA-256 match (else it is computed again, with a WARNING), and an
+        unwritable cache folder keeps the matrix in memory (WARNING).
         """
         space, entry = self._space(space)
         key = ("dist", space)
@@ -521,22 +524,27 @@ class Parcellation:
             medial = self._medial_mask(space)
             for arr in coords + faces + (medial or []):
                 digest.update(np.ascontiguousarray(arr).tobytes())
-        cache_file = (get_data_dir(self._data_dir) / "cache" / "distmat"
-                      / f"{digest.hexdigest()}.npy")
-        if cache and cache_file.exists():
-            try:
-                dist = np.load(cache_file)
-                if dist.shape == (len(values), len(values)):
-                    self._cache[key] = dist
-                    return dist.copy()
-            except (OSError, ValueError):
-                logger.warning("Ignoring unreadable cached distance matrix %s.", cache_file)
+        n = len(values)
+        cache_key = {"what": "distance matrix", "inputs_sha256": digest.hexdigest(),
+                     "kind": entry.kind, "space": space, "n_parcels": n,
+                     "version": _DIST_VERSION}
+        folder = cache_folder("distmat", self._data_dir, fallback=False)[0] if cache \
+            else None
+        if folder is not None:
+            cache_file = folder / f"{digest.hexdigest()}.npy"
+            dist = load_array(cache_file, cache_key, shape=(n, n), dtype=np.float64,
+                              what="cached distance matrix")
+            if dist is not None:
+                self._cache[key] = dist
+                return dist.copy()
         if entry.kind == "volume":
             dist = geometry.euclidean_distance_matrix(self.get_centroids(space))
         else:
             dist = self._surface_distances(entry, values, coords, faces, medial)
-        if cache:
-            _save_atomic(cache_file, dist)
+        dist = np.asarray(dist, dtype=np.float64)
+        if folder is not None:
+            remove_stale_parts(folder)
+            save_array(cache_file, dist, cache_key)
         self._cache[key] = dist
         return dist.copy()
 
@@ -649,18 +657,3 @@ def _merge_volumes(cortex: Parcellation, subcortex: Parcellation, space: str):
     if n_overlap:
         logger.info("%d voxels labelled in both parcellations were kept cortical.", n_overlap)
     return nib.Nifti1Image(merged, cx_img.affine)
-
-
-
-
-def _save_atomic(path: Path, array: np.ndarray) -> None:
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, array)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)

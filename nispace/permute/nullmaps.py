@@ -8,6 +8,12 @@ flat whatever ``n_perm``. With a seed the files live in the cache
 parcellation geometry, null method, ``n_perm`` and seed; without a seed they live in
 a temporary folder for the run only.
 
+Every cached file has a sidecar with what it was computed from and its SHA-256,
+checked before use (a swapped, replaced or truncated file is generated again with a
+WARNING); files are written with ordinary file I/O into ``.part`` files and moved
+into place atomically, so a full disk gives a clear error and no partial file
+(:mod:`nispace._cache`).
+
 Seeds
 -----
 Map-independent randomness (spin rotations, shared by all maps so that the maps'
@@ -19,16 +25,18 @@ other maps are permuted with it: that is what makes per-map caching sound.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
-import os
-import shutil
 import tempfile
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .._cache import (ArrayWriter, cache_folder, load_array, remove, remove_stale_parts,
+                      remove_tree, write_error)
 from .._random import as_seed_sequence
 from .engine import CHUNK_SIZE, run_chunks
 from .spec import zscore_nulls
@@ -37,7 +45,7 @@ __all__ = ["NullMaps", "ArrayNulls", "prepare_null_maps", "map_digest"]
 
 logger = logging.getLogger("nispace.permute")
 
-_CACHE_VERSION = "1"
+_CACHE_VERSION = "2"
 
 
 def map_digest(values: np.ndarray) -> str:
@@ -81,10 +89,11 @@ class NullMaps:
     def chunk(self, start: int, stop: int) -> np.ndarray:
         """Null maps ``start:stop`` of every map, shape ``(n_maps, stop - start, n_parcels)``."""
         if self.kind == "index":
-            idx = np.load(self.files[0], mmap_mode="r")[start:stop]
+            idx = np.load(self.files[0], mmap_mode="r", allow_pickle=False)[start:stop]
             out = gather(self.data, idx)
         else:
-            out = np.stack([np.load(f, mmap_mode="r")[start:stop] for f in self.files])
+            out = np.stack([np.load(f, mmap_mode="r", allow_pickle=False)[start:stop]
+                            for f in self.files])
         out = np.asarray(out, dtype=np.float64)
         return zscore_nulls(out) if self.standardize else out
 
@@ -94,9 +103,8 @@ class NullMaps:
 
     def cleanup(self) -> None:
         """Remove temporary files (nulls made without a seed)."""
-        if self._tmpdir:
-            shutil.rmtree(self._tmpdir, ignore_errors=True)
-            self._tmpdir = None
+        remove_tree(self._tmpdir)
+        self._tmpdir = None
 
 
 def gather(data: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -120,21 +128,6 @@ class ArrayNulls:
         return np.asarray(self.array[:, start:stop], dtype=np.float64)
 
 
-def _cache_root(on_disk: bool) -> tuple[Path, str | None]:
-    if on_disk:
-        from .._config import get_data_dir
-
-        root = get_data_dir(None) / "cache" / "nulls"
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-            return root, None
-        except OSError as err:
-            logger.warning("Null-map cache %s is not writable (%s); using a temporary "
-                           "folder.", root, err)
-    tmp = tempfile.mkdtemp(prefix="nispace-nulls-")
-    return Path(tmp), tmp
-
-
 def _gen_chunk(start, stop, seed, model, data, todo, digests, root):
     """Worker: nulls ``start:stop`` for maps ``todo`` (values) or the shared indices."""
     c = start // CHUNK_SIZE
@@ -148,6 +141,13 @@ def prepare_null_maps(model, data: np.ndarray, labels: list, n_perm: int, seed, 
                       n_proc: int = 1, use_cache: bool = True, standardize: bool = False,
                       verbose: bool = True) -> NullMaps:
     """Generate (or find in the cache) the null maps of every row of ``data``.
+
+    Cached files are used only after verification against their sidecar (what they
+    were computed from and their SHA-256, see :mod:`nispace._cache`); a file that
+    fails is generated again with a WARNING naming it. A cache folder that cannot
+    be written is replaced by a temporary folder with a WARNING. Temporary folders
+    are removed by :meth:`NullMaps.cleanup`, on any error here, and at the latest
+    when the returned object is garbage collected.
 
     Parameters
     ----------
@@ -163,57 +163,97 @@ def prepare_null_maps(model, data: np.ndarray, labels: list, n_perm: int, seed, 
         Root seed; ``None`` draws fresh entropy and disables the cache.
     n_proc, use_cache, standardize, verbose
         Workers; cache switch; z-score nulls when read; progress bar.
+
+    Raises
+    ------
+    OSError
+        Writing the null maps failed (e.g. the disk is full); the message names the
+        folder and what to do, and no partial file is left behind.
     """
     data = np.asarray(data, dtype=np.float64)
     on_disk = use_cache and seed is not None
     if seed is None:  # fix fresh entropy once so that chunk and map seeds agree in this run
         seed = as_seed_sequence(None).entropy
-    folder, tmp = _cache_root(on_disk)
+    if on_disk:
+        folder, tmp = cache_folder("nulls")
+    else:
+        tmp = tempfile.mkdtemp(prefix="nispace-nulls-")
+        folder = Path(tmp)
+    try:
+        nulls = _prepare(model, data, labels, n_perm, seed, folder, n_proc, standardize,
+                         verbose)
+    except BaseException:
+        remove_tree(tmp)
+        raise
+    nulls._tmpdir = tmp
+    if tmp:
+        weakref.finalize(nulls, remove_tree, tmp)
+    return nulls
+
+
+def _key(model, n_perm: int, seed, n_parcels: int, digest: str | None) -> dict:
+    """What one null file is computed from (recorded in its sidecar)."""
+    return {"what": "null indices" if digest is None else "null maps", "map_sha256": digest,
+            "null_method": model.name, "model": model.digest(), "n_perm": int(n_perm),
+            "seed": str(seed), "chunk_size": CHUNK_SIZE, "n_parcels": int(n_parcels),
+            "version": _CACHE_VERSION}
+
+
+def _prepare(model, data, labels, n_perm, seed, folder, n_proc, standardize, verbose):
     tag = f"v{_CACHE_VERSION}_n{n_perm}_s{seed}_c{CHUNK_SIZE}"
     mdir = folder / model.digest()
-    mdir.mkdir(parents=True, exist_ok=True)
+    try:
+        mdir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise write_error(err, mdir) from err
+    remove_stale_parts(mdir)
+    n = data.shape[1]
     digests = [map_digest(row) for row in data]
     if model.kind == "index":
-        files = [mdir / f"indices_{tag}.npy"]
-        todo = [] if files[0].exists() else [0]
+        files, keys, dtype = [mdir / f"indices_{tag}.npy"], [_key(model, n_perm, seed, n,
+                                                                   None)], np.int32
     else:
         files = [mdir / f"{d}_{tag}.npy" for d in digests]
-        todo = [i for i, f in enumerate(files) if not f.exists()]
+        keys, dtype = [_key(model, n_perm, seed, n, d) for d in digests], np.float64
+    what = f"cached null maps ({model.name})"
+    todo = [i for i, (f, k) in enumerate(zip(files, keys))
+            if load_array(f, k, shape=(n_perm, n), dtype=dtype, what=what) is None]
     if todo:
-        model.prepare(data[todo] if model.kind != "index" else data)
+        if model.kind == "index":
+            model.prepare(data)
+        else:
+            model.prepare(data[todo])
         logger.info("Generating null maps (n = %d, null_method = '%s') for %d map(s).",
                     n_perm, model.name, len(todo) if model.kind != "index" else len(data))
-        _write(model, data, todo, digests, files, n_perm, seed, n_proc, verbose)
+        _write(model, data, todo, digests, [files[i] for i in todo], [keys[i] for i in todo],
+               n_perm, seed, n_proc, verbose)
     else:
         logger.info("Using cached null maps (null_method = '%s', n = %d).", model.name, n_perm)
     return NullMaps(labels=list(labels), n_perm=n_perm, kind=model.kind, files=files,
                     data=data if model.kind == "index" else None, standardize=standardize,
-                    method=model.name, _tmpdir=tmp)
+                    method=model.name)
 
 
-def _write(model, data, todo, digests, files, n_perm, seed, n_proc, verbose) -> None:
-    from numpy.lib.format import open_memmap
-
+def _write(model, data, todo, digests, targets, keys, n_perm, seed, n_proc, verbose) -> None:
+    """Generate the nulls chunk by chunk, appending each to its file (atomic, no mmap)."""
     n = data.shape[1]
     root = as_seed_sequence(seed)
-    targets = [files[0]] if model.kind == "index" else [files[i] for i in todo]
-    parts = [f.with_name(f.name + f".{os.getpid()}.part") for f in targets]
     dtype = np.int32 if model.kind == "index" else np.float64
-    arrays = [open_memmap(p, mode="w+", dtype=dtype, shape=(n_perm, n)) for p in parts]
-    try:
+    with contextlib.ExitStack() as stack:
+        writers = [stack.enter_context(ArrayWriter(f, (n_perm, n), dtype, k))
+                   for f, k in zip(targets, keys)]
+
         def store(a: int, b: int, res: np.ndarray) -> None:
-            for k, arr in enumerate(arrays):
-                arr[a:b] = res if model.kind == "index" else res[k]
+            for k, writer in enumerate(writers):
+                writer.write(res if model.kind == "index" else res[k])
 
         run_chunks(_gen_chunk, n_perm, seed, args=(model, data, todo, digests, root),
                    n_proc=n_proc, desc=f"Null maps ({model.name})", verbose=verbose,
                    consume=store)
-        for arr in arrays:
-            arr.flush()
-        arrays.clear()  # close the memory maps before the files are moved
-        for p, f in zip(parts, targets):
-            os.replace(p, f)
-    finally:
-        for p in parts:
-            if p.exists():
-                p.unlink()
+        try:
+            for writer in writers:
+                writer.commit()
+        except BaseException:
+            for f in targets:  # all or none: a half-committed set is removed
+                remove(f)
+            raise
