@@ -97,8 +97,8 @@ from scipy.stats import rankdata
 
 from .._errors import suggest
 from .dominance import (
-    MAX_PREDICTORS,
     _as_maps,
+    _check_n_predictors,
     _row_groups,
     adjusted_r2,
     dominance_analysis_batch,
@@ -634,10 +634,7 @@ def dominance(X, Y, Z=None, *, zy_matched: bool = False, r2_adjusted: bool = Tru
     X, Y, Z = _validate(X, Y, Z, zy_matched)
     _check_bool("r2_adjusted", r2_adjusted)
     n_y, n_x = Y.shape[0], X.shape[0]
-    if n_x > MAX_PREDICTORS:
-        raise ValueError(f"X: dominance analysis fits all 2**n_x subset models and supports "
-                         f"at most {MAX_PREDICTORS} predictors; got n_x = {n_x}. Reduce X "
-                         "first (e.g. PCA or fewer maps).")
+    _check_n_predictors(n_x, n_y)
     out = {"sum": np.full(n_y, np.nan)}
     for name in ("total", "individual", "relative"):
         out[name] = np.full((n_y, n_x), np.nan)
