@@ -64,15 +64,15 @@ __all__ = [
 ]
 
 #: Largest number of predictors (X maps) for which all ``2**p`` subset models are fitted
-#: (22: about 4 s and, per chunk of target maps, a few hundred MB on a 2-core machine).
+#: (22 predictors, 13 target maps: about 5 s and 0.5 GB on a 2-core machine).
 MAX_PREDICTORS = 22
 
 # measured cost of the all-subsets R² and dominance statistics (2-core machine, 2026):
 # seconds ~ 2**p * (_SECONDS_PER_SUBSET + n_y * _SECONDS_PER_SUBSET_TARGET), and about
 # _BYTES_PER_SUBSET_TARGET bytes of temporaries per subset and target map
-_SECONDS_PER_SUBSET = 2.1e-7
-_SECONDS_PER_SUBSET_TARGET = 8e-8
-_BYTES_PER_SUBSET_TARGET = 40
+_SECONDS_PER_SUBSET = 1.5e-7
+_SECONDS_PER_SUBSET_TARGET = 6e-8
+_BYTES_PER_SUBSET_TARGET = 32
 
 # target maps per chunk in dominance_analysis_batch keep temporaries under this size
 _MEMORY_BUDGET = 512 * 2**20
@@ -81,9 +81,6 @@ _MEMORY_BUDGET = 512 * 2**20
 #: the other predictors of a subset) below which the predictor counts as collinear
 #: with the subset and adds nothing to its R² (pseudo-inverse semantics).
 _COLLINEAR_TOL = 1e-10
-
-# subsets per chunk when summing R² by subset size (bounds the membership matrix)
-_SUM_CHUNK = 2**16
 
 
 # --------------------------------------------------------------------------------------
@@ -309,15 +306,21 @@ def all_subsets_r2(X, Y, *, adjusted: bool = True) -> np.ndarray:
         raise ValueError(f"X and Y must have the same number of parcels (columns); got X "
                          f"{X.shape} and Y {Y.shape}.")
     _check_n_predictors(p, Y.shape[0])
-    out = np.full((2**p, Y.shape[0]), np.nan)
     valid = ~np.isnan(Y) & ~np.isnan(X).any(axis=0)
-    for mask, rows in _row_groups(valid):
+    groups = _row_groups(valid)
+    out = None if len(groups) == 1 else np.full((2**p, Y.shape[0]), np.nan)
+    for mask, rows in groups:
         n_obs = int(mask.sum())
         if n_obs < p + 2:
-            continue
-        r2 = _subsets_r2_clean(X[:, mask], Y[np.ix_(rows, mask)])
-        if adjusted:
-            r2 = adjusted_r2(r2, n_obs, _popcount(p)[:, None])
+            r2 = np.full((2**p, rows.size), np.nan)
+        else:
+            r2 = _subsets_r2_clean(X[:, mask], Y[np.ix_(rows, mask)])
+            if adjusted:                  # in place: 1 - (1 - R²) (n - 1) / (n - k - 1)
+                r2 -= 1.0
+                r2 *= ((n_obs - 1.0) / (n_obs - 1.0 - _popcount(p)))[:, None]
+                r2 += 1.0
+        if out is None:
+            return r2
         out[:, rows] = r2
     return out
 
@@ -334,31 +337,55 @@ def _popcount(p: int) -> np.ndarray:
     return counts
 
 
+def _size_sums(r2: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sums of subset R² by subset size: ``A (p+1, p, n_y)`` and ``B (p+1, n_y)``.
+
+    ``A[k, j]`` sums the subsets of size ``k`` that contain predictor ``j``, ``B[k]``
+    all subsets of size ``k``. The subset index ``m = h * 2**b + l`` is split into
+    high bits ``h`` and low bits ``l``; the size is ``|h| + |l|``. Summing over ``h``
+    by ``|h|`` (one matrix product) leaves ``T[|h|, l]``, from which the sums for the
+    low predictors follow by ``|l|``; summing over ``l`` by ``|l|`` leaves
+    ``U[h, |l|]`` for the high predictors. No ``(2**p, p)`` membership array is built.
+    """
+    n_y = r2.shape[1]
+    low = p // 2
+    high = p - low
+
+    def tables(bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        size = _popcount(bits)
+        onehot = (size[:, None] == np.arange(bits + 1)).astype(np.float64)
+        member = ((np.arange(2**bits)[:, None] >> np.arange(bits)) & 1).astype(np.float64)
+        return size, onehot, member
+
+    size_l, onehot_l, member_l = tables(low)
+    size_h, onehot_h, member_h = tables(high)
+    blocks = r2.reshape(2**high, 2**low, n_y)                       # [h, l, target]
+    by_high = np.tensordot(onehot_h, blocks, axes=(0, 0))           # T: (high+1, 2**low, n_y)
+    by_low = np.matmul(onehot_l.T, blocks)                          # U: (2**high, low+1, n_y)
+    in_size = np.zeros((p + 1, p, n_y))
+    size_sum = np.zeros((p + 1, n_y))
+    for k_low in range(low + 1):
+        part = by_high[:, size_l == k_low]                          # (high+1, c, n_y)
+        in_size[k_low:k_low + high + 1, :low] += np.einsum(
+            "lj,klt->kjt", member_l[size_l == k_low], part)
+        size_sum[k_low:k_low + high + 1] += part.sum(axis=1)
+    for k_high in range(high + 1):
+        in_size[k_high:k_high + low + 1, low:] += np.einsum(
+            "hj,hkt->kjt", member_h[size_h == k_high], by_low[size_h == k_high])
+    return in_size, size_sum
+
+
 def _dominance_from_subsets(r2: np.ndarray, p: int) -> dict[str, np.ndarray]:
     """Dominance statistics from all-subsets R² ``(2**p, n_y)``; arrays lead with n_y.
 
     With ``A[k, j]`` the sum of R² over the subsets of size ``k`` that contain
-    predictor ``j`` and ``B[k]`` the sum over all subsets of size ``k``, the summed
-    gains of ``j`` over the subsets of size ``k`` without it are
-    ``A[k+1, j] - (B[k] - A[k, j])`` (each such ``S`` pairs with ``S + {j}``), so one
-    pass over the subsets sorted by size, with a membership-matrix product per chunk,
-    gives every conditional dominance.
+    predictor ``j`` and ``B[k]`` the sum over all subsets of size ``k``
+    (:func:`_size_sums`), the summed gains of ``j`` over the subsets of size ``k``
+    without it are ``A[k+1, j] - (B[k] - A[k, j])`` (each such ``S`` pairs with
+    ``S + {j}``), which gives every conditional dominance.
     """
     r2 = np.asarray(r2, dtype=np.float64)
-    n_y = r2.shape[1]
-    sizes = _popcount(p)
-    order = np.argsort(sizes, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(sizes, minlength=p + 1))])
-    in_size = np.zeros((p + 1, p, n_y))          # A[k, j]
-    size_sum = np.zeros((p + 1, n_y))            # B[k]
-    bit = np.arange(p)
-    for k in range(1, p + 1):
-        for start in range(bounds[k], bounds[k + 1], _SUM_CHUNK):
-            idx = order[start:min(start + _SUM_CHUNK, bounds[k + 1])]
-            block = r2[idx]                                          # (c, n_y)
-            member = ((idx[:, None] >> bit) & 1).astype(np.float64)  # (c, p)
-            in_size[k] += member.T @ block
-            size_sum[k] += block.sum(axis=0)
+    in_size, size_sum = _size_sums(r2, p)
     counts = np.array([comb(p - 1, k) for k in range(p)], dtype=np.float64)
     gains = in_size[1:] - size_sum[:-1, None, :] + in_size[:-1]     # (k, j, n_y)
     conditional = (gains / counts[:, None, None]).transpose(2, 1, 0).copy()
