@@ -83,6 +83,11 @@ def test_splits_hold_the_nearest_quarter_of_regions_around_each_seed():
     assert train_h.shape == (68, 51) and (train_h[:, 0] == np.arange(68)).all()
     for i in range(68):
         assert dist[i, train_h[i]].max() <= dist[i, test_h[i]].min()
+    # geodesic distances are infinite across hemispheres: those parcels come last
+    hemi = np.arange(68) < 34
+    geodesic = np.where(hemi[:, None] == hemi[None, :], dist, np.inf)
+    train, test = distance_cv_splits(geodesic)
+    assert all((hemi[test[i]] == hemi[i]).all() for i in range(68))
 
 
 def test_pls_and_pcr_match_loops_and_nans_drop_parcels_per_map():

@@ -63,6 +63,13 @@ Conventions
   this CV (mean squared error), ``r2_cv`` is the R² of the pooled held-out
   predictions. ``r2`` is, as in NiSpace, the in-sample R² of the final model fitted
   on all parcels.
+* **Distance-dependent cross-validation** (``colocalize(..., cv="distance",
+  dist_mat=...)`` for ``mlr`` and ``dominance``; Hansen et al., 2022): each parcel
+  seeds a split whose test set is it and its nearest quarter of parcels; the multiple
+  regression is fitted on the rest. Adds ``cv_train_r``/``cv_test_r`` (Pearson r of
+  predicted and observed values per split, ``(n_y, n_parcels)``), ``cv_train_r2``/
+  ``cv_test_r2`` and their means and medians over splits (``(n_y,)``); see
+  :mod:`nispace.stats.crossval`.
 
 References
 ----------
@@ -80,6 +87,10 @@ https://doi.org/10.1111/ecog.02881
 Dukart, J., et al. (2021). JuSpace: A tool for spatial correlation analyses of
 magnetic resonance imaging data with nuclear imaging derived neurotransmitter maps.
 Human Brain Mapping, 42(3), 555-566. https://doi.org/10.1002/hbm.25244
+
+Hansen, J. Y., et al. (2022). Mapping neurotransmitter systems to the structural and
+functional organization of the human neocortex. Nature Neuroscience, 25, 1569-1581.
+https://doi.org/10.1038/s41593-022-01186-3
 
 Lotter, L. D., et al. (2024). Regional patterns of human cortex development correlate
 with underlying neurobiology. Nature Communications, 15, 7987.
@@ -607,7 +618,8 @@ def dominance(X, Y, Z=None, *, zy_matched: bool = False, r2_adjusted: bool = Tru
     ----------
     X : array_like, shape (n_x, n_parcels)
         Reference maps (predictors); at most
-        :data:`~nispace.stats.dominance.MAX_PREDICTORS`.
+        :data:`~nispace.stats.dominance.MAX_PREDICTORS` (22; 19 maps and 13 targets
+        take about 0.5 s).
     Y : array_like, shape (n_y, n_parcels)
         Target maps.
     Z : array_like, shape (n_z, n_parcels), optional
