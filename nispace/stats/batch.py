@@ -108,7 +108,7 @@ from .coloc import (
     colocalize,
 )
 from .dominance import (
-    MAX_PREDICTORS,
+    _check_n_predictors,
     _dominance_from_subsets,
     _row_groups,
     _subset_bits,
@@ -816,10 +816,8 @@ def colocalize_batch(X, Y, method: str, Z=None, *, zy_matched: bool = False,
         out = {key: np.full((n_batch, n_y, n_x), np.nan) for key in keys}
         _pair_fill(out, X, Y, Z, xr, yr, o)
     else:
-        if method == "dominance" and n_x > MAX_PREDICTORS:
-            raise ValueError(f"X: dominance analysis fits all 2**n_x subset models and "
-                             f"supports at most {MAX_PREDICTORS} predictors; got n_x = {n_x}. "
-                             "Reduce X first (e.g. PCA or fewer maps).")
+        if method == "dominance":
+            _check_n_predictors(n_x, n_y)
         if method == "mlr":
             out = {"r2_raw": np.full((n_batch, n_y), np.nan),
                    "r2_adj": np.full((n_batch, n_y), np.nan),
