@@ -289,7 +289,7 @@ def test_shapes_and_stats_selection(maps):
     ((np.zeros((2, 10)), np.zeros((1, 10)), "partialpearson"), {}, "Z"),
     ((np.zeros((2, 10)), np.zeros((1, 10)), "pearson"), {"stats": ["r2"]}, "stats"),
     ((np.zeros((2, 10)), np.zeros((1, 10)), "pearson"), {"alpha": 1}, "unexpected"),
-    ((np.zeros((16, 40)), np.zeros((1, 40)), "dominance"), {}, "at most 15"),
+    ((np.zeros((23, 40)), np.zeros((1, 40)), "dominance"), {}, "at most MAX_PREDICTORS = 22"),
     ((np.zeros((2, 10)), np.zeros((1, 10)), "pearson"), {"fisher_z": 1}, "fisher_z"),
 ])
 def test_errors_name_the_argument(args, kwargs, match):

@@ -12,6 +12,8 @@ reduce
     Dimensionality reduction of reference maps (mean/median per set, PCA, ICA, FA).
 coloc, dominance, xsea
     Colocalization methods, dominance analysis and set-level aggregation.
+crossval
+    Distance-dependent cross-validation of regression models (Hansen et al., 2022).
 batch
     The colocalization methods vectorised across permutations (null maps).
 pvalues, correction
@@ -22,8 +24,12 @@ pvalues, correction
 from .batch import colocalize_batch
 from .coloc import COLOC_METHODS, colocalize
 from .correction import MC_METHODS, correct_p
+from .crossval import DISTANCE_CV_METHODS, distance_cv, distance_cv_splits
+from .dominance import MAX_PREDICTORS, dominance_analysis, dominance_analysis_batch
 from .pvalues import null_to_p, null_zscore
 from .transforms import apply_transform, parse_transform
 
-__all__ = ["COLOC_METHODS", "MC_METHODS", "apply_transform", "colocalize", "colocalize_batch",
-           "correct_p", "null_to_p", "null_zscore", "parse_transform"]
+__all__ = ["COLOC_METHODS", "DISTANCE_CV_METHODS", "MAX_PREDICTORS", "MC_METHODS",
+           "apply_transform", "colocalize", "colocalize_batch", "correct_p", "distance_cv",
+           "distance_cv_splits", "dominance_analysis", "dominance_analysis_batch",
+           "null_to_p", "null_zscore", "parse_transform"]

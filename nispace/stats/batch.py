@@ -109,10 +109,11 @@ from .coloc import (
     colocalize,
 )
 from .dominance import (
-    MAX_PREDICTORS,
+    _check_n_predictors,
     _dominance_from_subsets,
     _row_groups,
     _subset_bits,
+    _subsets_r2_from_gram,
     adjusted_r2,
 )
 
@@ -623,21 +624,7 @@ def _dominance_kernel(xc, yc) -> np.ndarray:
     xz = xc / np.where(xn > 0, xn, 1.0)[..., None]
     yz = yc / np.where(yn > 0, yn, 1.0)[..., None]
     gram = np.matmul(xz, xz.transpose(0, 2, 1))                      # (Kx, p, p)
-    cross = _cross(xz, yz)                                           # (K, p, n_y)
-    n_batch, p, n_y = cross.shape
-    bits = _subset_bits(p)
-    sizes = bits.sum(axis=1)
-    r2 = np.zeros((n_batch, 2**p, n_y))
-    for k in range(1, p + 1):
-        masks = np.flatnonzero(sizes == k)
-        members = np.nonzero(bits[masks])[1].reshape(-1, k)
-        step = max(1, CHUNK_BYTES // 8 // (n_batch * k * max(k, n_y)))
-        for start in range(0, masks.size, step):
-            idx = members[start:start + step]
-            g = gram[:, idx[:, :, None], idx[:, None, :]]            # (Kx, c, k, k)
-            c = cross[:, idx]                                        # (K, c, k, n_y)
-            w = np.matmul(np.linalg.pinv(g, hermitian=True), c)
-            r2[:, masks[start:start + step]] = np.einsum("bskt,bskt->bst", c, w)
+    r2 = _subsets_r2_from_gram(gram, _cross(xz, yz))                 # (K, 2**p, n_y)
     r2[np.broadcast_to((yn == 0)[:, None, :], r2.shape)] = np.nan
     return np.clip(r2, 0.0, 1.0, out=r2, where=~np.isnan(r2))
 
@@ -830,10 +817,8 @@ def colocalize_batch(X, Y, method: str, Z=None, *, zy_matched: bool = False,
         out = {key: np.full((n_batch, n_y, n_x), np.nan) for key in keys}
         _pair_fill(out, X, Y, Z, xr, yr, o)
     else:
-        if method == "dominance" and n_x > MAX_PREDICTORS:
-            raise InputError(f"X: dominance analysis fits all 2**n_x subset models and "
-                             f"supports at most {MAX_PREDICTORS} predictors; got n_x = {n_x}. "
-                             "Reduce X first (e.g. PCA or fewer maps).")
+        if method == "dominance":
+            _check_n_predictors(n_x, n_y)
         if method == "mlr":
             out = {"r2_raw": np.full((n_batch, n_y), np.nan),
                    "r2_adj": np.full((n_batch, n_y), np.nan),

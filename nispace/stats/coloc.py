@@ -63,6 +63,13 @@ Conventions
   this CV (mean squared error), ``r2_cv`` is the R² of the pooled held-out
   predictions. ``r2`` is, as in NiSpace, the in-sample R² of the final model fitted
   on all parcels.
+* **Distance-dependent cross-validation** (``colocalize(..., cv="distance",
+  dist_mat=...)`` for ``mlr`` and ``dominance``; Hansen et al., 2022): each parcel
+  seeds a split whose test set is it and its nearest quarter of parcels; the multiple
+  regression is fitted on the rest. Adds ``cv_train_r``/``cv_test_r`` (Pearson r of
+  predicted and observed values per split, ``(n_y, n_parcels)``), ``cv_train_r2``/
+  ``cv_test_r2`` and their means and medians over splits (``(n_y,)``); see
+  :mod:`nispace.stats.crossval`.
 
 References
 ----------
@@ -81,6 +88,10 @@ Dukart, J., et al. (2021). JuSpace: A tool for spatial correlation analyses of
 magnetic resonance imaging data with nuclear imaging derived neurotransmitter maps.
 Human Brain Mapping, 42(3), 555-566. https://doi.org/10.1002/hbm.25244
 
+Hansen, J. Y., et al. (2022). Mapping neurotransmitter systems to the structural and
+functional organization of the human neocortex. Nature Neuroscience, 25, 1569-1581.
+https://doi.org/10.1038/s41593-022-01186-3
+
 Lotter, L. D., et al. (2024). Regional patterns of human cortex development correlate
 with underlying neurobiology. Nature Communications, 15, 7987.
 https://doi.org/10.1038/s41467-024-52366-7
@@ -97,9 +108,10 @@ from scipy.stats import rankdata
 
 from .._errors import suggest
 from ..errors import DataError, InputError
+from .crossval import _SPLIT_KEYS, _SUMMARY_KEYS, _check_dist_mat, _n_test, distance_cv
 from .dominance import (
-    MAX_PREDICTORS,
     _as_maps,
+    _check_n_predictors,
     _row_groups,
     adjusted_r2,
     dominance_analysis_batch,
@@ -144,6 +156,8 @@ COLOC_METHODS: dict[str, tuple[str, ...]] = {
 _RHO_METHODS = ("pearson", "spearman", "partialpearson", "partialspearman")
 _R2_METHODS = ("slr", "mlr", "dominance", "pcr")
 _CV_METHODS = ("pls", "pcr", "lasso", "ridge", "elasticnet")
+#: methods whose (full) model colocalize can cross-validate with cv="distance"
+_DISTANCE_CV_METHODS = ("mlr", "dominance")
 _MIN_PAIR_PARCELS = 3
 #: relative size below which a centred or residualised map counts as constant
 _DEGENERATE_TOL = 1e-10
@@ -605,7 +619,8 @@ def dominance(X, Y, Z=None, *, zy_matched: bool = False, r2_adjusted: bool = Tru
     ----------
     X : array_like, shape (n_x, n_parcels)
         Reference maps (predictors); at most
-        :data:`~nispace.stats.dominance.MAX_PREDICTORS`.
+        :data:`~nispace.stats.dominance.MAX_PREDICTORS` (22; 19 maps and 13 targets
+        take about 0.5 s).
     Y : array_like, shape (n_y, n_parcels)
         Target maps.
     Z : array_like, shape (n_z, n_parcels), optional
@@ -635,10 +650,7 @@ def dominance(X, Y, Z=None, *, zy_matched: bool = False, r2_adjusted: bool = Tru
     X, Y, Z = _validate(X, Y, Z, zy_matched)
     _check_bool("r2_adjusted", r2_adjusted)
     n_y, n_x = Y.shape[0], X.shape[0]
-    if n_x > MAX_PREDICTORS:
-        raise InputError(f"X: dominance analysis fits all 2**n_x subset models and supports "
-                         f"at most {MAX_PREDICTORS} predictors; got n_x = {n_x}. Reduce X "
-                         "first (e.g. PCA or fewer maps).")
+    _check_n_predictors(n_x, n_y)
     out = {"sum": np.full(n_y, np.nan)}
     for name in ("total", "individual", "relative"):
         out[name] = np.full((n_y, n_x), np.nan)
@@ -1124,6 +1136,32 @@ del _f, _extra
 
 
 # --------------------------------------------------------------------------------------
+# distance-dependent cross-validation of the multiple regression
+
+
+def _distance_cv_stats(X, Y, Z, zy_matched: bool, dist_mat, test_fraction, seed_set
+                       ) -> dict[str, np.ndarray]:
+    """``cv_*`` statistics of :func:`~nispace.stats.crossval.distance_cv` for each Y map.
+
+    Z is regressed out as for the model itself; NaN parcels are dropped list-wise per
+    Y map, and the distances restricted to the parcels that are left.
+    """
+    X, Y, Z = _validate(X, Y, Z, zy_matched)
+    n_y, n = Y.shape
+    dist = _check_dist_mat(dist_mat, n)
+    out = {f"cv_{key}": np.full((n_y, n), np.nan) for key in _SPLIT_KEYS}
+    out |= {f"cv_{key}": np.full(n_y, np.nan) for key in _SUMMARY_KEYS}
+    for y_rows, mask, xs, ys in _model_blocks(X, Y, Z, zy_matched):
+        res = distance_cv(xs, ys, dist[np.ix_(mask, mask)], test_fraction=test_fraction,
+                          seed_set=seed_set)
+        for key in _SPLIT_KEYS:
+            out[f"cv_{key}"][np.ix_(y_rows, np.flatnonzero(mask))] = res[key]
+        for key in _SUMMARY_KEYS:
+            out[f"cv_{key}"][y_rows] = res[key]
+    return out
+
+
+# --------------------------------------------------------------------------------------
 # dispatcher
 
 _FUNCTIONS = {
@@ -1144,7 +1182,8 @@ _FUNCTIONS = {
 
 
 def colocalize(X, Y, method: str, Z=None, *, fisher_z: bool = False, zy_matched: bool = False,
-               r2_adjusted: bool = True, cv: int | Sequence = 5, seed=None,
+               r2_adjusted: bool = True, cv: int | Sequence | str = 5, seed=None,
+               dist_mat=None, cv_test_fraction: float = 0.25, cv_seed_set: str = "test",
                **method_kwargs) -> dict[str, np.ndarray]:
     """Colocalize target maps with reference maps by one of NiSpace's methods.
 
@@ -1170,12 +1209,25 @@ def colocalize(X, Y, method: str, Z=None, *, fisher_z: bool = False, zy_matched:
     r2_adjusted : bool, default True
         Adjusted R² in ``"r2"`` of ``slr``, ``mlr``, ``dominance`` and ``pcr``
         (NiSpace's ``adj_r2=True``); ignored by the others.
-    cv : int or sequence of (train, test) index pairs, default 5
+    cv : int, sequence of (train, test) index pairs or "distance", default 5
         Spatial cross-validation of ``pls``, ``pcr``, ``lasso``, ``ridge``,
         ``elasticnet`` (see :func:`spatial_cv_folds`); ignored by the others.
+        ``"distance"``: distance-dependent cross-validation (Hansen et al., 2022) of
+        the multiple regression of ``mlr`` and ``dominance`` (the full model), see
+        :func:`~nispace.stats.crossval.distance_cv`; needs ``dist_mat`` and adds the
+        ``cv_*`` statistics listed under Returns.
     seed : int, numpy.random.Generator or None
         Randomness of ``mi``, k-means CV folds and scikit-learn estimators; ignored by
         deterministic methods.
+    dist_mat : array_like, shape (n_parcels, n_parcels), optional
+        Parcel distance matrix for ``cv="distance"`` (required there, refused
+        otherwise).
+    cv_test_fraction : float, default 0.25
+        Fraction of parcels in each test set of ``cv="distance"``.
+    cv_seed_set : {"test", "train"}, default "test"
+        With ``cv="distance"``: each parcel and its nearest parcels form the test set
+        (``"test"``) or the training set (``"train"``, the published code of Hansen et
+        al., 2022); see :mod:`nispace.stats.crossval`.
     **method_kwargs
         Passed to the method's function, e.g. ``coords=`` (n_parcels, 3) parcel
         centroids for k-means folds, ``n_components=`` (``pls``, ``pcr``),
@@ -1186,7 +1238,11 @@ def colocalize(X, Y, method: str, Z=None, *, fisher_z: bool = False, zy_matched:
     -------
     dict of str to numpy.ndarray
         Statistics named as in NiSpace (see the module docstring): ``(n_y, n_x)``
-        arrays for X-Y pairs, ``(n_y,)`` arrays for whole models.
+        arrays for X-Y pairs, ``(n_y,)`` arrays for whole models. With
+        ``cv="distance"`` also ``"cv_train_r"``, ``"cv_test_r"``, ``"cv_train_r2"``,
+        ``"cv_test_r2"`` of shape ``(n_y, n_parcels)`` (column ``i``: the split seeded
+        at parcel ``i``) and ``"cv_train_r_mean"``, ``"cv_train_r_median"``,
+        ``"cv_test_r_mean"``, ``"cv_test_r_median"`` of shape ``(n_y,)``.
 
     Raises
     ------
@@ -1208,6 +1264,25 @@ def colocalize(X, Y, method: str, Z=None, *, fisher_z: bool = False, zy_matched:
     if not isinstance(method, str) or method not in _FUNCTIONS:
         raise InputError(f"method: expected one of {list(_FUNCTIONS)}; got {method!r}."
                          + (suggest(method, _FUNCTIONS) if isinstance(method, str) else ""))
+    distance = isinstance(cv, str)
+    if distance:
+        if cv != "distance":
+            raise InputError(f"cv: expected an int, a sequence of (train, test) index pairs "
+                             f"or 'distance'; got {cv!r}.")
+        if method not in _DISTANCE_CV_METHODS:
+            raise InputError(f"cv: cv='distance' cross-validates the multiple regression of "
+                             f"methods {list(_DISTANCE_CV_METHODS)}; got method {method!r}. "
+                             "For 'pls' or 'pcr' call nispace.stats.crossval.distance_cv(X, "
+                             "Y, dist_mat, method=...).")
+        if dist_mat is None:
+            raise InputError("dist_mat: cv='distance' needs the parcel distance matrix of "
+                             "shape (n_parcels, n_parcels); got None.")
+        _n_test(2, cv_test_fraction)                   # validate before the model runs
+        if cv_seed_set not in ("test", "train"):
+            raise InputError(f"cv_seed_set: expected 'test' or 'train'; got {cv_seed_set!r}.")
+    elif dist_mat is not None:
+        raise InputError(f"dist_mat: the distance matrix is only used with cv='distance'; "
+                         f"got cv={cv!r}.")
     kwargs: dict[str, Any] = dict(Z=Z, zy_matched=zy_matched)
     if method in _RHO_METHODS:
         kwargs["fisher_z"] = fisher_z
@@ -1225,4 +1300,8 @@ def colocalize(X, Y, method: str, Z=None, *, fisher_z: bool = False, zy_matched:
     if unknown:
         raise InputError(f"method_kwargs: method {method!r} accepts {accepted or 'none'}; got "
                          f"unexpected {unknown}.")
-    return func(X, Y, **kwargs, **method_kwargs)
+    out = func(X, Y, **kwargs, **method_kwargs)
+    if distance:
+        out.update(_distance_cv_stats(X, Y, Z, zy_matched, dist_mat, cv_test_fraction,
+                                      cv_seed_set))
+    return out
