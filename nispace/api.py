@@ -509,7 +509,8 @@ class NiSpace:
             (``covariates_within``, maps x parcels, default: Z) across parcels.
         combat : bool
             Harmonise sites first (ComBat; needs a ``site`` column in
-            ``covariates_between`` and ``pip install "nispace[combat]"``).
+            ``covariates_between`` and neuroHarmonize: ``pip install --no-deps
+            neuroHarmonize==2.5.2 neuroCombat==0.2.12``).
         """
         from .stats import cleaning
 
@@ -678,8 +679,10 @@ class NiSpace:
             The method (``"spearman"``, ``"mlr"``, ``"spearman_xsea"``, ...). May be
             omitted only when a single method has been run.
         stat : str, optional
-            One statistic (``"rho"``, ``"r2"``, ``"beta"``, ...). Omitted: the
-            method's only statistic as a DataFrame, or a dict of all of them.
+            One statistic (``"rho"``, ``"r2"``, ``"beta"``, ...); may be omitted when
+            the method has only one. Every getter returns one type: a DataFrame
+            (arrays for nulls); all statistics of a method are in
+            ``nsp.get_colocalization_result(method).stats``.
         get_nulls : bool
             Also return the null colocalizations, arrays ``(n_perm, n_rows,
             n_cols)``: ``(colocalizations, nulls)``.
@@ -1057,31 +1060,31 @@ class NiSpace:
         standardize = self._standardize_set(self.standardize)
         model = desc = None
         sources = {}
-        for side in which:
-            frame = x if side == "X" else y
-            if null_maps is not None:
-                sources[side] = self._user_nulls(null_maps, frame, side, n_perm)
-                desc = "user-provided"
-                continue
-            if model is None:
-                if dist_mat is None and self.parcellation_dist_mat is not None:
-                    dist_mat = self.parcellation_dist_mat
-                if self.parcellation_ is None:
-                    model, desc = self._null_model_without_parcellation(
-                        null_method, dist_mat, null_kwargs, x.shape[1])
-                else:
-                    space = getattr(self, "fit_record_", {}).get("geometry_space")
-                    model, desc = null_model_for(self.parcellation_, null_method,
-                                                 keep=self._parcel_positions(),
-                                                 dist_mat=dist_mat, null_kwargs=null_kwargs,
-                                                 space=space)
-                    self._warn_default_geometry(desc)
-                logger.info("Null model: %s.", desc)
-            sources[side] = prepare_null_maps(
-                model, frame.to_numpy(dtype=float), list(frame.index), n_perm, seed,
-                n_proc=n_proc, use_cache=use_cache,
-                standardize=side.lower() in standardize, verbose=self.verbose)
-        try:
+        try:  # every prepared null source is cleaned up, also when a later one fails
+            for side in which:
+                frame = x if side == "X" else y
+                if null_maps is not None:
+                    sources[side] = self._user_nulls(null_maps, frame, side, n_perm)
+                    desc = "user-provided"
+                    continue
+                if model is None:
+                    if dist_mat is None and self.parcellation_dist_mat is not None:
+                        dist_mat = self.parcellation_dist_mat
+                    if self.parcellation_ is None:
+                        model, desc = self._null_model_without_parcellation(
+                            null_method, dist_mat, null_kwargs, x.shape[1])
+                    else:
+                        space = getattr(self, "fit_record_", {}).get("geometry_space")
+                        model, desc = null_model_for(self.parcellation_, null_method,
+                                                     keep=self._parcel_positions(),
+                                                     dist_mat=dist_mat, null_kwargs=null_kwargs,
+                                                     space=space)
+                        self._warn_default_geometry(desc)
+                    logger.info("Null model: %s.", desc)
+                sources[side] = prepare_null_maps(
+                    model, frame.to_numpy(dtype=float), list(frame.index), n_perm, seed,
+                    n_proc=n_proc, use_cache=use_cache,
+                    standardize=side.lower() in standardize, verbose=self.verbose)
             nulls = null_colocalizations_maps(
                 self._coloc_spec(key), x.to_numpy(dtype=float), y.to_numpy(dtype=float),
                 sources.get("X"), sources.get("Y"), n_proc=n_proc, verbose=self.verbose)

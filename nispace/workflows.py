@@ -31,6 +31,7 @@ import pandas as pd
 from ._alignment import align_to_index
 from ._logging import verbose_context
 from .api import NiSpace
+from .results.objects import pick_all
 from .errors import InputError, InputTypeError
 
 __all__ = ["colocalization", "group_colocalization", "xsea", "group_xsea",
@@ -101,9 +102,15 @@ def _finish(nsp: NiSpace, methods: list[str], xsea: bool, what: str, n_perm: int
     if return_nispace_only:
         return nsp
     pick = (lambda f: f[keys[0]]) if len(keys) == 1 else (lambda f: f)
-    colocs = {k: nsp.get_colocalizations(k) for k in keys}
-    ps = {k: nsp.get_p_values(k) for k in keys}
-    qs = {k: (nsp.get_corrected_p_values(k) if mc_method is not None else None) for k in keys}
+    # one statistic: its table; several (e.g. mlr's r2 and beta): {stat: table}
+    def tables(frames):
+        frames = pick_all(frames)
+        return next(iter(frames.values())) if len(frames) == 1 else frames
+
+    colocs = {k: tables(nsp.get_colocalization_result(k).stats) for k in keys}
+    ps = {k: tables(nsp.get_permutation_result(k).p) for k in keys}
+    qs = {k: (tables(nsp.get_correction_result(k).p) if mc_method is not None else None)
+          for k in keys}
     return pick(colocs), pick(ps), pick(qs), nsp
 
 

@@ -92,6 +92,44 @@ def _method_entries(nsp, keys: list[str]) -> list[dict]:
     return entries
 
 
+_SPACE_SOURCES = {"user": "given by the user", "filename": "from the file names",
+                  "default": "ASSUMED (NiSpace's default for volumes; no space given)",
+                  "surface vertex counts": "from the surface vertex counts",
+                  "parcellated table": "already parcellated"}
+
+
+def _fit_rows(record: dict) -> list[tuple[str, str]]:
+    """Report rows for what ``fit()`` decided or assumed (``NiSpace.fit_record_``)."""
+    rows = []
+    spaces, sources = record.get("data_space") or {}, record.get("data_space_source") or {}
+    parc_spaces = record.get("parcellation_space") or {}
+    for name in ("y", "x", "z"):
+        if name not in sources and name not in spaces:
+            continue
+        source = str(sources.get(name))
+        text = " + ".join(_SPACE_SOURCES.get(s.strip(), s.strip()) for s in source.split("+"))
+        space = spaces.get(name)
+        line = f"{space} ({text})" if space else text
+        if parc_spaces.get(name) and parc_spaces.get(name) != space:
+            line += f"; parcellated in {parc_spaces[name]}"
+        rows.append((f"{name.upper()} space", line))
+    if record.get("geometry_space"):
+        rows.append(("Null-model geometry", f"{record['geometry_space']} "
+                     f"({record.get('geometry_space_source', 'data')})"))
+    for name, info in (record.get("parcel_order_assumed") or {}).items():
+        rows.append((f"{name.upper()} parcel order", (
+            f"ASSUMED: no parcel labels; taken in the order of {info.get('parcellation')} "
+            f"({info.get('n_parcels')} parcels, {info.get('first')!r} ... "
+            f"{info.get('last')!r})")))
+    for entry in record.get("alignment") or []:
+        if entry.get("matched_by") == "position":
+            rows.append(("Matched by position", (
+                f"{entry.get('argument')}: {entry.get('n')} rows taken in Y's order "
+                f"({entry.get('assumed_order_first')!r} ... "
+                f"{entry.get('assumed_order_last')!r})")))
+    return rows
+
+
 def build_context(nsp, prov: dict, figures: list[dict], keys: list[str]) -> ReportContext:
     """Everything the HTML report shows, from the result objects of a NiSpace object
     (fitted, or loaded from a saved analysis)."""
@@ -101,9 +139,12 @@ def build_context(nsp, prov: dict, figures: list[dict], keys: list[str]) -> Repo
     x_desc = (f"reference dataset '{nsp.x}'" + (f", collection '{nsp.x_collection}'"
                                               if nsp.x_collection else "")
               if isinstance(nsp.x, str) else "user maps")
+    record = getattr(nsp, "fit_record_", {}) or {}
+    where = ", ".join(str(v) for v in dict.fromkeys(
+        (record.get("parcellation_space") or {}).values()) if v)
     summary = (f"{len(y_raw)} Y map(s) colocalized with {len(x_raw)} X maps ({x_desc}) on "
-               f"{parc['name']} ({nsp.get_x().shape[1]} parcels) by "
-               f"{', '.join(keys)}.")
+               f"{parc['name']} ({nsp.get_x().shape[1]} parcels"
+               + (f", {where}" if where else "") + f") by {', '.join(keys)}.")
     if perms:
         first = perms[0]
         summary += (f" {first.n_perm} permutations ({first.kind}"
@@ -113,6 +154,7 @@ def build_context(nsp, prov: dict, figures: list[dict], keys: list[str]) -> Repo
               ("X maps", f"{x_desc}: {len(x_raw)} maps"),
               ("Z maps", "none" if nsp.z_ is None else f"{len(nsp.z_)} maps"),
               ("Standardized", str(nsp.standardize))]
+    inputs += _fit_rows(getattr(nsp, "fit_record_", {}) or {})
     for t in nsp.transforms_:
         inputs.append(("Step", ", ".join(f"{k}={v}" for k, v in t.items())))
     prov_view = {k: v for k, v in prov.items() if k != "permutations"}

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import check_option
+from ..errors import InputError, StateError
 
 __all__ = ["FrozenMap", "ColocalizationResult", "PermutationResult", "CorrectionResult",
            "MissingResultError", "StaleResultError", "PERMUTE_WHAT"]
@@ -30,11 +31,11 @@ __all__ = ["FrozenMap", "ColocalizationResult", "PermutationResult", "Correction
 PERMUTE_WHAT = ("groups", "xmaps", "ymaps", "xymaps", "sets", "pairs")
 
 
-class MissingResultError(RuntimeError, LookupError):
+class MissingResultError(StateError, LookupError):
     """A result was asked for that has not been computed; the message names the call."""
 
 
-class StaleResultError(RuntimeError):
+class StaleResultError(StateError):
     """A step builds on a result whose inputs changed since; the message names the call."""
 
 
@@ -82,13 +83,25 @@ def _frozen_arrays(arrays: Mapping[str, np.ndarray]) -> FrozenMap:
 
 
 def pick(frames: Mapping[str, Any], stat: str | None, what: str = "stat"):
-    """One statistic (a copy), or with ``stat=None`` the only one / a dict of all."""
+    """A copy of one statistic's table or array: ``stat``, or the only one.
+
+    Always one type: a method with several statistics (``mlr``: ``r2``, ``beta``, ...)
+    needs ``stat=``; :func:`pick_all` returns all of them as a dict.
+    """
     if stat is None:
         if len(frames) == 1:
             return next(iter(frames.values())).copy()
-        return {k: v.copy() for k, v in frames.items()}
+        raise InputError(f"{what}: this result has several statistics ({list(frames)}); "
+                         f"name one, e.g. {what}={next(iter(frames))!r} (all of them: the "
+                         f"result object's tables, e.g. "
+                         f"nsp.get_colocalization_result(method).stats).")
     check_option(what, stat, list(frames))
     return frames[stat].copy()
+
+
+def pick_all(frames: Mapping[str, Any]) -> dict[str, Any]:
+    """Copies of every statistic's table or array, as ``{stat: value}``."""
+    return {k: v.copy() for k, v in frames.items()}
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,7 +138,7 @@ class ColocalizationResult:
         object.__setattr__(self, "provenance", _frozen(self.provenance))
 
     def get(self, stat: str | None = None):
-        """A copy of one statistic's table (or all, as a dict, when there are several)."""
+        """A copy of one statistic's table (``stat`` may be omitted when there is one)."""
         return pick(self.stats, stat)
 
     def to_frame(self) -> pd.DataFrame:
@@ -194,15 +207,15 @@ class PermutationResult:
         return list(self.p)
 
     def get_p(self, stat: str | None = None):
-        """A copy of the p-values of one statistic (or a dict of all)."""
+        """A copy of the p-values of one statistic."""
         return pick(self.p, stat)
 
     def get_z(self, stat: str | None = None):
-        """A copy of the z-scores against the null (or a dict of all)."""
+        """A copy of the z-scores of one statistic against its null."""
         return pick(self.z, stat)
 
     def get_observed(self, stat: str | None = None):
-        """A copy of the observed values tested (or a dict of all)."""
+        """A copy of the observed values of one statistic."""
         return pick(self.observed, stat)
 
     def get_nulls(self, stat: str | None = None):
@@ -254,7 +267,7 @@ class CorrectionResult:
         object.__setattr__(self, "provenance", _frozen(self.provenance))
 
     def get_p(self, stat: str | None = None):
-        """A copy of the corrected p-values of one statistic (or a dict of all)."""
+        """A copy of the corrected p-values of one statistic."""
         return pick(self.p, stat)
 
     def describe(self) -> dict:

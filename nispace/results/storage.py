@@ -35,6 +35,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from .objects import ColocalizationResult, CorrectionResult, PermutationResult
 from .provenance import jsonable, now
 
@@ -48,7 +49,7 @@ FORMAT_VERSION = 1
 _NAME = re.compile(r"^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*\.(csv|npy|json)$")
 
 
-class PickleRefusedError(ValueError):
+class PickleRefusedError(InputError):
     """A pickle was given to a loader without ``allow_pickle=True``."""
 
 
