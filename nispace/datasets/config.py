@@ -1,16 +1,9 @@
 """Where nispace reads its data from and where it caches it.
 
-Two environment variables control the data layer:
-
-``NISPACE_DATA_DIR``
-    The local cache (default ``~/nispace-data``). Created on first download, never
-    at import time.
-``NISPACE_DATA_URL``
-    The remote base: an ``http(s)://`` URL, a ``file://`` URL or a plain local
-    directory laid out like the NiSpace-data repository (default: the public
-    NiSpace-data repository at a pinned revision).
-
-Both can also be given per call (``data_dir=``, ``data_url=``).
+``NISPACE_DATA_DIR`` (the local cache) and ``NISPACE_DATA_URL`` (the remote base) are
+described in :mod:`nispace._config`, a base module every layer may import (the
+parcellation layer caches distance matrices under the data directory); the names are
+public here.
 
 Limits and trust (see :mod:`nispace.datasets.download` and
 :mod:`nispace.datasets.annotations`):
@@ -31,8 +24,6 @@ sidecar recording what it was computed from and its SHA-256, verified before use
 (:mod:`nispace._cache`). If that folder cannot be written, null maps go to a
 temporary folder for the run and distance matrices stay in memory, with a
 WARNING.
-See :mod:`nispace._config`, a base module every layer may import (the parcellation
-layer caches distance matrices under the data directory); the names are public here.
 """
 
 from .._config import (DATA_REVISION, DEFAULT_DATA_URL, ENV_DATA_DIR, ENV_DATA_URL,
