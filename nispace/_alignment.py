@@ -21,6 +21,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from .errors import InputError
+
 __all__ = ["id_key", "align_to_index", "describe_ids", "is_default_index",
            "is_default_parcel_axis"]
 
@@ -124,12 +126,12 @@ def align_to_index(values, target: pd.Index, *, argument: str, what: str = "Y ma
     if not isinstance(values, (pd.Series, pd.DataFrame)):
         arr = np.asarray(values)
         if arr.ndim not in (1, 2):
-            raise ValueError(f"{argument}: expected one value per {what} "
+            raise InputError(f"{argument}: expected one value per {what} "
                              f"({n}); got an array of shape {arr.shape}.")
         values = pd.Series(arr) if arr.ndim == 1 else pd.DataFrame(arr)
     if not _labelled(values, target_keys):
         if len(values) != n:
-            raise ValueError(f"{argument}: expected one value per {what} ({n}); "
+            raise InputError(f"{argument}: expected one value per {what} ({n}); "
                              f"got {len(values)}.")
         first, last = (str(target[0]), str(target[-1])) if n else ("", "")
         logger.warning(
@@ -144,10 +146,10 @@ def align_to_index(values, target: pd.Index, *, argument: str, what: str = "Y ma
     counts = pd.Series(keys).value_counts()
     dup = list(counts.index[counts > 1])
     if dup:
-        raise ValueError(f"{argument}: each {what} must appear once; duplicated IDs: "
+        raise InputError(f"{argument}: each {what} must appear once; duplicated IDs: "
                          f"{describe_ids(dup)}.")
     if len(set(target_keys)) < n:
-        raise ValueError(f"{argument}: the {what} labels are not unique, so they cannot be "
+        raise InputError(f"{argument}: the {what} labels are not unique, so they cannot be "
                          f"matched by label.")
     have, want = set(keys), set(target_keys)
     missing = [str(target[i]) for i, k in enumerate(target_keys) if k not in have]
@@ -159,7 +161,7 @@ def align_to_index(values, target: pd.Index, *, argument: str, what: str = "Y ma
             parts.append(f"{describe_ids(missing)} {what}(s) without a row in {argument}")
         if extra:
             parts.append(f"{describe_ids(extra)} ID(s) of {argument} that are not {what}s")
-        raise ValueError(f"{argument}: expected exactly one row per {what}, matched by "
+        raise InputError(f"{argument}: expected exactly one row per {what}, matched by "
                          f"label; got " + " and ".join(parts) + ". Make the IDs of "
                          f"{argument} equal to the {what} labels (e.g. "
                          f"{[str(v) for v in target[:3]]}).")
@@ -199,7 +201,7 @@ def _raise_numeric_mismatch(argument, what, index, target) -> None:
     by_number = {_as_number(b): b for b in target}
     pairs = [(str(a), str(by_number[_as_number(a)])) for a in index
              if id_key(a) != id_key(by_number[_as_number(a)])][:3]
-    raise ValueError(
+    raise InputError(
         f"{argument}: the IDs match the {what} labels only as numbers, not as text (e.g. "
         f"{pairs}, {argument} vs {what}s): zero padding or decimals differ. nispace does "
         f"not guess which is meant; make the IDs identical on both sides (e.g. both "
