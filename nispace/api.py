@@ -1653,6 +1653,28 @@ class NiSpace:
                     key=key, permute_what=what, mc_method=mc, mc_dimension=dim, p=frames,
                     provenance=prov))
 
+    def _repr_html_(self) -> str:
+        """A small table for notebooks (reads only; nothing is computed)."""
+        from .results.objects import html_summary
+
+        if not getattr(self, "_fitted", False):
+            return html_summary("NiSpace (not fitted)", [
+                ("x", self.x if isinstance(self.x, str) else type(self.x).__name__),
+                ("parcellation", self.parcellation if isinstance(self.parcellation, str)
+                 else type(self.parcellation).__name__)])
+        parc = (self.parcellation_.name if self.parcellation_ is not None
+                else getattr(self, "parcellation_info_", {}).get("name")) or "none"
+        rows = [("X", f"{self.x_.shape[0]} maps"), ("Y", f"{len(self.get_y())} maps"),
+                ("parcellation", f"{parc} ({self.x_.shape[1]} parcels)")]
+        rows += [("step", self._step_call(t)) for t in self.transforms_]
+        rows += [("colocalization", f"{k}: {c.method}") for k, c in
+                 self.colocalizations_.items()]
+        rows += [("permutation", f"{k}/{w}: {p.n_perm} x {p.null_model or p.kind}")
+                 for k, d in self.permutations_.items() for w, p in d.items()]
+        rows += [("correction", f"{c.key}/{c.permute_what}: {c.mc_method}")
+                 for c in self.corrections_]
+        return html_summary("NiSpace", rows)
+
     def __repr__(self) -> str:
         if not getattr(self, "_fitted", False):
             return "<NiSpace (not fitted)>"

@@ -133,6 +133,13 @@ def _fit_rows(record: dict) -> list[tuple[str, str]]:
     return rows
 
 
+def _method_name(nsp, key: str) -> str:
+    from ..plotting import method_label
+
+    coloc = nsp.colocalizations_[key]
+    return method_label(coloc.method) + (" (XSEA)" if coloc.xsea else "")
+
+
 def _maps(n: int, what: str) -> str:
     """``"one Y map"``, ``"3 Y maps"``."""
     return f"one {what} map" if n == 1 else f"{n} {what} maps"
@@ -181,6 +188,8 @@ def design_rows(nsp) -> list[tuple[str, str]]:
             if step.get("covariate_maps"):
                 text += f"; {step['covariate_maps']} covariate map(s) regressed within maps"
             rows.append(("Covariates", f"regressed out per parcel ({step['clean_y']}): {text}"))
+    order = ("Contrast", "Group sizes", "Covariates", "Y maps")
+    rows.sort(key=lambda r: order.index(r[0]) if r[0] in order else len(order))
     if not any(k == "Y maps" for k, _ in rows):
         names = ", ".join(map(str, y.index[:5])) + (", ..." if len(y) > 5 else "")
         rows.append(("Y maps" if len(y) > 1 else "Y map", f"{len(y)}: {names}"
@@ -201,7 +210,8 @@ def key_results(table: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     t = t.sort_values(order[:1] + ["_abs"], ascending=[True] * len(order[:1]) + [False],
                       na_position="last")
     keep = [c for c in ("method", "permute_what", "stat", "y", "x", "value", "p", "q")
-            if c in t and not (c in ("method", "permute_what", "stat") and t[c].nunique() <= 1)]
+            if c in t and not (c in ("method", "permute_what", "stat", "y")
+                               and t[c].nunique() <= 1)]
     return t[keep].head(n).reset_index(drop=True)
 
 
@@ -362,11 +372,13 @@ def build_context(nsp, prov: dict, figures: list[dict], keys: list[str],
     y_desc = y_desc[0].upper() + y_desc[1:]
     summary = (f"{y_desc} colocalized with {len(x_raw)} X maps ({x_desc}) on "
                f"{parc['name']} ({nsp.get_x().shape[1]} parcels"
-               + (f", {where}" if where else "") + f") by {', '.join(keys)}.")
+               + (f", {where}" if where else "") + ") by "
+               + ", ".join(_method_name(nsp, k) for k in keys) + ".")
     if perms:
         first = perms[0]
-        summary += (f" {first.n_perm} permutations ({first.kind}"
-                    + (f", {first.null_model}" if first.kind == "maps" else "") + ").")
+        summary += (f" Tested against {first.n_perm} {_PERMUTED[first.kind]}"
+                    + (f" ({first.null_model}, seed {first.seed})" if first.kind == "maps"
+                       else f" (seed {first.seed})") + ".")
     inputs = [("Y maps given", ", ".join(map(str, y_raw.index[:10]))
                + (f", ... ({len(y_raw)} in all)" if len(y_raw) > 10 else "")),
               ("X maps", f"{x_desc}: {len(x_raw)} maps"),

@@ -188,7 +188,10 @@ def format_p(p: object) -> str:
 def _format_number(value: object) -> str:
     if isinstance(value, (bool, numbers.Integral)):
         return str(value)
-    return f"{float(value):.4g}"
+    value = float(value)
+    if 1e3 <= abs(value) < 1e9:  # sizes, counts: whole numbers, no exponent
+        return f"{value:.0f}"
+    return f"{value:.4g}"
 
 
 def _sort_value(value: object) -> str:
