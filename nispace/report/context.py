@@ -63,8 +63,14 @@ def _method_entries(nsp, keys: list[str]) -> list[dict]:
     for t in nsp.transforms_:
         if "y" in t:
             add("transform", "", transform_label(t["y"]),
-                f"Y was transformed with the formula {t['y']!r} (group a = first level in "
-                f"sorted order).")
+                f"Y was transformed with the formula {t['y']!r}: {_contrast(t)}"
+                + (f", from {t['n_maps_in']} to {t['n_maps_out']} map(s)"
+                   if "n_maps_in" in t else "") + " (group a = first level in sorted order).")
+        elif "clean_y" in t:
+            add("cleaning", "", "Covariate regression",
+                f"Covariates regressed out of Y ({t['clean_y']}): "
+                f"{', '.join(t.get('covariates') or []) or 'none'}"
+                + ("; ComBat site harmonisation" if t.get("combat") else "") + ".")
     for key in keys:
         coloc = nsp.colocalizations_[key]
         add("colocalization", coloc.method, method_label(coloc.method),
@@ -235,7 +241,12 @@ def methods_paragraph(nsp, keys: list[str], prov: dict) -> str:
     parc = _parcellation(nsp)
     record = getattr(nsp, "fit_record_", {}) or {}
     spaces = ", ".join(dict.fromkeys(str(v) for v in (record.get("parcellation_space") or {})
-                                     .values() if v)) or ", ".join(map(str, parc["spaces"]))
+                                     .values() if v))
+    sources = set((record.get("data_space_source") or {}).values())
+    where = (f"in {spaces}" if spaces else "data given as parcellated tables"
+             if sources == {"parcellated table"} else "space not recorded")
+    if record.get("geometry_space"):
+        where += f"; null-model geometry from {record['geometry_space']}"
     x_raw = nsp.get_x(raw=True)
     x_desc = (f"{len(x_raw)} maps of the nispace reference dataset '{nsp.x}'"
               + (f" (collection {nsp.x_collection})" if nsp.x_collection else "")
@@ -244,7 +255,7 @@ def methods_paragraph(nsp, keys: list[str], prov: dict) -> str:
     parts = [f"Spatial colocalization analyses were run with nispace "
              f"{prov.get('nispace', '')}{_short_cite('nispace')}."]
     parts.append(f"Data were parcellated with the {parc['name']} parcellation "
-                 f"({nsp.get_x().shape[1]} parcels; {spaces}){_parcellation_cite(parc['name'])}.")
+                 f"({nsp.get_x().shape[1]} parcels; {where}){_parcellation_cite(parc['name'])}.")
     for step in nsp.transforms_:
         if "y" in step:
             sizes = step.get("group_sizes") or {}
