@@ -170,6 +170,19 @@ def _contrast(step: dict) -> str:
     return label
 
 
+def _step_text(step: dict) -> str:
+    """One Y/Z/X step in words, e.g. ``"transform_y('hedges(a,b)'): AN vs HC, ..."``."""
+    if "y" in step:
+        return f"transform_y({step['y']!r}): {_contrast(step)}" + (
+            f"; {_made(step)}" if "n_maps_in" in step else "")
+    if "clean_y" in step:
+        return (f"clean_y({step['clean_y']!r}): covariates "
+                f"{', '.join(step.get('covariates') or []) or 'none'}"
+                + (f", kept {', '.join(step['protect'])}" if step.get("protect") else "")
+                + ("; ComBat" if step.get("combat") else ""))
+    return ", ".join(f"{k}={v}" for k, v in step.items())
+
+
 def design_rows(nsp) -> list[tuple[str, str]]:
     """What was compared: the Y map(s) and how they were made (contrast, group sizes,
     covariates), from the steps ``transform_y``/``clean_y`` record in ``transforms_``."""
@@ -397,8 +410,11 @@ def build_context(nsp, prov: dict, figures: list[dict], keys: list[str],
               ("Standardized", str(nsp.standardize))]
     inputs += _fit_rows(getattr(nsp, "fit_record_", {}) or {})
     for t in nsp.transforms_:
-        inputs.append(("Step", ", ".join(f"{k}={v}" for k, v in t.items())))
-    prov_view = {k: v for k, v in prov.items() if k != "permutations"}
+        inputs.append(("Step", _step_text(t)))
+    # shown elsewhere in the report (steps, fit record, methods); kept in results.json
+    prov_view = {k: v for k, v in prov.items()
+                 if k not in ("permutations", "fit_record", "transforms", "colocalizations",
+                              "warnings")}
     if perms:
         p0 = perms[0]
         prov_view.update(null_method=p0.null_model or _PERMUTED.get(p0.kind, ""),
