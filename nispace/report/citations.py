@@ -23,6 +23,7 @@ cite JuSpace (Dukart et al. 2021) and neuromaps (Markello et al. 2022).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 __all__ = ["CITATIONS", "bibtex_records", "cite", "method_bibtex", "to_bibtex"]
 
@@ -320,12 +321,28 @@ def _surname(authors: str) -> str:
                   .translate(str.maketrans("áàäéèëíóöúüšžčćß", "aaaeeeioouuszccs"))) or "ref"
 
 
-def bibtex_records(text: str, dois=()) -> list[dict]:
-    """Parse a citation of :data:`CITATIONS` style (``"Authors (year). Title. Journal,
-    volume, pages."``, several papers separated by ``"; "``) or a short reference
-    (``"Dukart et al., 2021"``) into BibTeX fields, one dict per paper.
+def bibtex_records(text: str, dois: Sequence[str | None] = ()) -> list[dict]:
+    """Parse a citation into BibTeX fields, one dict per paper.
 
-    ``dois`` are the papers' DOIs in order (None for a paper without DOI).
+    Parameters
+    ----------
+    text : str
+        A citation in :data:`CITATIONS` style (``"Authors (year). Title. Journal,
+        volume, pages."``, several papers separated by ``"; "``) or a short reference
+        as in the data registry (``"Dukart et al., 2021"``).
+    dois : sequence of str or None
+        The papers' DOIs in order (None for a paper without DOI).
+
+    Returns
+    -------
+    list of dict
+        ``{"type", "author", "year", "title", "journal", "doi", "note"}`` (fields
+        that are known) per paper, for :func:`to_bibtex`.
+
+    Examples
+    --------
+    >>> bibtex_records("Dukart et al., 2021", ["10.1002/hbm.25244"])[0]["author"]
+    'Dukart and others'
     """
     dois = list(dois)
     out = []
@@ -351,9 +368,20 @@ def bibtex_records(text: str, dois=()) -> list[dict]:
 
 
 def to_bibtex(records: list[dict]) -> str:
-    """BibTeX text of parsed records (:func:`bibtex_records`), one entry per distinct
-    paper (same DOI or same text once); keys are ``surnameYEAR`` with a/b/... suffixes
-    when two papers share one."""
+    """BibTeX text of parsed records.
+
+    Parameters
+    ----------
+    records : list of dict
+        Records of :func:`bibtex_records` / :func:`method_bibtex`; an optional
+        ``"key"`` sets the citation key.
+
+    Returns
+    -------
+    str
+        One entry per distinct paper (same DOI, or same text, once); keys are
+        ``surnameYEAR`` with a/b/... suffixes when two papers share one.
+    """
     seen: set = set()
     used: dict[str, int] = {}
     entries = []
@@ -376,8 +404,20 @@ def to_bibtex(records: list[dict]) -> str:
 
 
 def method_bibtex(key: str) -> list[dict]:
-    """BibTeX records of a method key of :data:`CITATIONS` (aliases resolved by
-    :func:`cite`); empty when nispace cites nothing for it."""
+    """BibTeX records of a method, null model, correction or toolbox.
+
+    Parameters
+    ----------
+    key : str
+        A key of :data:`CITATIONS` or an alias :func:`cite` resolves; ``"nispace"``
+        gives the software entry plus JuSpace and neuromaps, which its
+        documentation asks users to cite.
+
+    Returns
+    -------
+    list of dict
+        Records for :func:`to_bibtex`; empty when nispace cites nothing for ``key``.
+    """
     if key.strip().lower() == "nispace":
         entry = CITATIONS["nispace"]
         return [{"type": "software", "key": "nispace", "author": "Lotter, L. D. and others",
