@@ -456,7 +456,11 @@ class NiSpace:
         values, labels = apply_transform(y.to_numpy(), transform, groups=groups,
                                          subjects=subjects)
         self.y_ = pd.DataFrame(values, index=pd.Index(labels, name="y"), columns=y.columns)
-        self.transforms_.append({"y": transform})
+        step = {"y": transform, "n_maps_in": len(y), "n_maps_out": len(self.y_)}
+        if groups is not None:  # group sizes in a/b order (sorted levels, as the transform)
+            levels = sorted(dict.fromkeys(groups.tolist()), key=str)
+            step["group_sizes"] = {str(g): int(sum(v == g for v in groups)) for g in levels}
+        self.transforms_.append(step)
         self.y_steps_.append({"kind": "transform", "formula": transform, "groups": groups,
                               "subjects": subjects})
         logger.info("Transformed Y with '%s': %d x %d.", transform, *self.y_.shape)
@@ -519,8 +523,10 @@ class NiSpace:
         y = self.get_y()
         values = y.to_numpy(copy=True)
         step: dict = {"kind": "clean"}
+        record: dict = {"clean_y": how, "combat": combat}
         if how in ("between", "both") or combat:
             cov = self._covariate_frame(covariates_between, y)
+            record["covariates"] = [str(c) for c in cov.columns]
             if combat:
                 if "site" not in cov:
                     raise ValueError("covariates_between: ComBat needs a 'site' column; got "
@@ -539,6 +545,7 @@ class NiSpace:
                 prot = cleaning.one_hot(cov[protect])[0] if protect else None
                 rest = cov.drop(columns=protect)
                 step["between"], step["protect"] = cleaning.one_hot(rest)[0], prot
+                record["protect"] = [str(p) for p in protect]
                 values = cleaning.regress_between(values, step["between"], prot)
         if how in ("within", "both"):
             maps = covariates_within if covariates_within is not None else self.z_
@@ -552,7 +559,9 @@ class NiSpace:
             values = cleaning.regress_within(values, maps)
             step["within"] = maps
         self.y_ = pd.DataFrame(values, index=y.index, columns=y.columns)
-        self.transforms_.append({"clean_y": how, "combat": combat})
+        if how in ("within", "both"):
+            record["covariate_maps"] = int(step["within"].shape[0])
+        self.transforms_.append(record)
         self.y_steps_.append(step)
         return self
 
@@ -1643,6 +1652,28 @@ class NiSpace:
                 self.corrections_.append(CorrectionResult(
                     key=key, permute_what=what, mc_method=mc, mc_dimension=dim, p=frames,
                     provenance=prov))
+
+    def _repr_html_(self) -> str:
+        """A small table for notebooks (reads only; nothing is computed)."""
+        from .results.objects import html_summary
+
+        if not getattr(self, "_fitted", False):
+            return html_summary("NiSpace (not fitted)", [
+                ("x", self.x if isinstance(self.x, str) else type(self.x).__name__),
+                ("parcellation", self.parcellation if isinstance(self.parcellation, str)
+                 else type(self.parcellation).__name__)])
+        parc = (self.parcellation_.name if self.parcellation_ is not None
+                else getattr(self, "parcellation_info_", {}).get("name")) or "none"
+        rows = [("X", f"{self.x_.shape[0]} maps"), ("Y", f"{len(self.get_y())} maps"),
+                ("parcellation", f"{parc} ({self.x_.shape[1]} parcels)")]
+        rows += [("step", self._step_call(t)) for t in self.transforms_]
+        rows += [("colocalization", f"{k}: {c.method}") for k, c in
+                 self.colocalizations_.items()]
+        rows += [("permutation", f"{k}/{w}: {p.n_perm} x {p.null_model or p.kind}")
+                 for k, d in self.permutations_.items() for w, p in d.items()]
+        rows += [("correction", f"{c.key}/{c.permute_what}: {c.mc_method}")
+                 for c in self.corrections_]
+        return html_summary("NiSpace", rows)
 
     def __repr__(self) -> str:
         if not getattr(self, "_fitted", False):

@@ -214,9 +214,11 @@ def test_html_structure(ctx):
 
     # provenance, methods and references
     assert "ab" * 32 in text and "<details>" in text
-    assert text.index('id="inputs"') < text.index('id="parcellation"') < \
-        text.index('id="methods"') < text.index('id="results"') < \
-        text.index('id="figures"') < text.index('id="references"')
+    # the answer first (summary, results, figures), then the details
+    assert text.index('id="summary"') < text.index('id="results"') < \
+        text.index('id="figures"') < text.index('id="methods"') < \
+        text.index('id="inputs"') < text.index('id="parcellation"') < \
+        text.index('id="references"')
     dois = {a["href"] for a in doc.tags("a") if a["href"].startswith("https://doi.org/")}
     assert "https://doi.org/" + CITATIONS["fdr_bh"]["doi"] in dois  # looked up by name
     assert "https://doi.org/10.1111/2041-210X.12407" in dois  # moran: Wagner & Dray

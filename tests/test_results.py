@@ -123,7 +123,8 @@ def test_provenance_records_data_steps_fit_record_and_versions(pet, subjects):
     prov = nsp.get_permutation_result().provenance
     assert prov["data"]["y"]["sha256"] == content_hash(nsp.get_y())
     assert prov["data"]["x"]["labels"] == [" · ".join(i) for i in pet.index]
-    assert prov["steps"] == [{"y": "hedges(a,b)"}]
+    assert prov["steps"] == [{"y": "hedges(a,b)", "n_maps_in": 12, "n_maps_out": 1,
+                              "group_sizes": {"control": 6, "patient": 6}}]
     assert prov["y_steps"][0]["formula"] == "hedges(a,b)"
     assert len(prov["y_steps"][0]["groups"]["sha256"]) == 64  # a hash, not the array
     assert prov["fit_record"]["example"] == {"decided": "by fit"}

@@ -632,6 +632,17 @@ class Parcellation:
 
     # ----------------------------------------------------------------------------------
 
+    def _repr_html_(self) -> str:
+        """A short description for notebooks (no image is loaded)."""
+        import html
+
+        facts = {"parcels": self.n_parcels, "level": self.level,
+                 "spaces": ", ".join(map(str, self.spaces)), "active space": self._active}
+        items = "".join(f"<li>{html.escape(k)}: {html.escape(str(v))}</li>"
+                        for k, v in facts.items())
+        return (f"<div><strong>Parcellation {html.escape(str(self.name))}</strong>"
+                f"<ul>{items}</ul></div>")
+
     def __repr__(self) -> str:
         return (f"<Parcellation {self.name!r}: {self.n_parcels} parcels, level={self.level}, "
                 f"spaces={self.spaces}, active={self._active!r}>")

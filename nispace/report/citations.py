@@ -22,7 +22,10 @@ cite JuSpace (Dukart et al. 2021) and neuromaps (Markello et al. 2022).
 
 from __future__ import annotations
 
-__all__ = ["CITATIONS", "cite"]
+import re
+from collections.abc import Sequence
+
+__all__ = ["CITATIONS", "bibtex_records", "cite", "method_bibtex", "to_bibtex"]
 
 
 def _entry(citation: str, doi: str | None, *extra_dois: str, url: str | None = None
@@ -273,3 +276,155 @@ def cite(key: str) -> dict | None:
         if name in CITATIONS:
             return dict(CITATIONS[name])
     return None
+
+
+# --------------------------------------------------------------------------------------
+# BibTeX
+
+_PAPER_SPLIT = re.compile(r"; (?=[^;]*\(\d{4}\)\.)")
+_FULL_REF = re.compile(r"^(?P<author>.+?) \((?P<year>\d{4})\)\. (?P<title>.+?[.?!]) "
+                       r"(?P<rest>.+?)\.?$")
+_SHORT_REF = re.compile(r"^(?P<author>[^,]+?)(?: et al\.?)?,? (?P<year>\d{4})(?:,\s*(?P<rest>.+))?$")
+_INITIALS = re.compile(r"^(?:[^\W\d_]{1,2}\.[\s-]?)+$")
+
+
+def _bib_escape(text: str) -> str:
+    return re.sub(r"([&%$#_])", r"\\\1", str(text)).replace("{", "").replace("}", "")
+
+
+def _bib_authors(text: str) -> str:
+    """``"Burt, J. B., Helmer, M., & Murray, J. D."`` -> ``"Burt, J. B. and ..."``."""
+    tokens = [t.strip().removeprefix("& ").strip() for t in text.split(",")]
+    names, others = [], False
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if not token:
+            i += 1
+            continue
+        if token.startswith("et al"):
+            others = True
+            i += 1
+            continue
+        if i + 1 < len(tokens) and _INITIALS.match(tokens[i + 1].removeprefix("& ")):
+            names.append(f"{token}, {tokens[i + 1]}")
+            i += 2
+        else:
+            names.append(token)
+            i += 1
+    return " and ".join(names + (["others"] if others else []))
+
+
+def _surname(authors: str) -> str:
+    first = re.split(r",| and | et al", authors)[0]
+    return re.sub(r"[^a-z]", "", first.lower()
+                  .translate(str.maketrans("áàäéèëíóöúüšžčćß", "aaaeeeioouuszccs"))) or "ref"
+
+
+def bibtex_records(text: str, dois: Sequence[str | None] = ()) -> list[dict]:
+    """Parse a citation into BibTeX fields, one dict per paper.
+
+    Parameters
+    ----------
+    text : str
+        A citation in :data:`CITATIONS` style (``"Authors (year). Title. Journal,
+        volume, pages."``, several papers separated by ``"; "``) or a short reference
+        as in the data registry (``"Dukart et al., 2021"``).
+    dois : sequence of str or None
+        The papers' DOIs in order (None for a paper without DOI).
+
+    Returns
+    -------
+    list of dict
+        ``{"type", "author", "year", "title", "journal", "doi", "note"}`` (fields
+        that are known) per paper, for :func:`to_bibtex`.
+
+    Examples
+    --------
+    >>> bibtex_records("Dukart et al., 2021", ["10.1002/hbm.25244"])[0]["author"]
+    'Dukart and others'
+    """
+    dois = list(dois)
+    out = []
+    for i, part in enumerate(_PAPER_SPLIT.split(str(text).strip())):
+        doi = dois[i] if i < len(dois) else None
+        full, short = _FULL_REF.match(part), _SHORT_REF.match(part.strip())
+        if full:
+            rec = {"type": "article", "author": _bib_authors(full["author"]),
+                   "year": full["year"], "title": full["title"].rstrip("."),
+                   "journal": full["rest"]}
+        elif short:
+            rec = {"type": "article", "author": short["author"].strip() + " and others"
+                   if "et al" in part else short["author"].strip(), "year": short["year"]}
+            if short["rest"]:
+                rec["journal"] = short["rest"]
+            rec["note"] = part.strip()
+        else:
+            rec = {"type": "misc", "author": "", "note": part.strip()}
+        if doi:
+            rec["doi"] = doi
+        out.append(rec)
+    return out
+
+
+def to_bibtex(records: list[dict]) -> str:
+    """BibTeX text of parsed records.
+
+    Parameters
+    ----------
+    records : list of dict
+        Records of :func:`bibtex_records` / :func:`method_bibtex`; an optional
+        ``"key"`` sets the citation key.
+
+    Returns
+    -------
+    str
+        One entry per distinct paper (same DOI, or same text, once); keys are
+        ``surnameYEAR`` with a/b/... suffixes when two papers share one.
+    """
+    seen: set = set()
+    used: dict[str, int] = {}
+    entries = []
+    for rec in records:
+        ident = rec.get("doi") or (rec.get("author"), rec.get("year"), rec.get("title"),
+                                   rec.get("note"))
+        if ident in seen:
+            continue
+        seen.add(ident)
+        key = rec.get("key") or f"{_surname(rec.get('author', ''))}{rec.get('year', '')}"
+        n = used.get(key, 0)
+        used[key] = n + 1
+        if n:
+            key += "abcdefghijklmnopqrstuvwxyz"[min(n, 25)]
+        fields = [(k, v) for k, v in rec.items() if k not in ("type", "key") and v]
+        body = ",\n".join(f"  {k} = {{{v if k in ('doi', 'url') else _bib_escape(v)}}}"
+                          for k, v in fields)
+        entries.append(f"@{rec.get('type', 'misc')}{{{key},\n{body}\n}}")
+    return "\n\n".join(entries) + ("\n" if entries else "")
+
+
+def method_bibtex(key: str) -> list[dict]:
+    """BibTeX records of a method, null model, correction or toolbox.
+
+    Parameters
+    ----------
+    key : str
+        A key of :data:`CITATIONS` or an alias :func:`cite` resolves; ``"nispace"``
+        gives the software entry plus JuSpace and neuromaps, which its
+        documentation asks users to cite.
+
+    Returns
+    -------
+    list of dict
+        Records for :func:`to_bibtex`; empty when nispace cites nothing for ``key``.
+    """
+    if key.strip().lower() == "nispace":
+        entry = CITATIONS["nispace"]
+        return [{"type": "software", "key": "nispace", "author": "Lotter, L. D. and others",
+                 "title": "NiSpace: spatial colocalization of brain maps",
+                 "url": entry["url"], "note": "No paper yet; cite JuSpace and neuromaps too"},
+                *method_bibtex("juspace"), *method_bibtex("neuromaps")]
+    entry = cite(key)
+    if entry is None:
+        return []
+    return bibtex_records(entry["citation"], [entry["doi"], *entry["extra_dois"]])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+import logging
 import os
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from .._version import __version__
 from .html import Figure, ReportContext, render_report, write_report
 
 __all__ = ["ParcellationReport", "parcellation_report"]
+
+logger = logging.getLogger("nispace.report")
 
 
 class ParcellationReport:
@@ -70,8 +73,9 @@ def parcellation_report(parc, space: str | None = None, path: str | os.PathLike 
         fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
         plt.close(fig)
         figures.append(Figure(caption=f"Parcels of {parc.name} ({space})", png=buf.getvalue()))
-    except Exception:  # noqa: BLE001 - the table is the essential part
-        pass
+    except Exception as err:  # noqa: BLE001 - the table is the essential part
+        logger.warning("parcellation_report: could not draw %s in %s (%s); the report "
+                       "shows the table only.", parc.name, space, err)
     kind = "surface" if parc.is_surface(space) else "volume"
     summary = (f"{parc.n_parcels} parcels in {space} ({kind}); total size "
                f"{regions[size_col].sum():.0f} {size_col.split('in ')[-1].rstrip(')')}; "
@@ -80,13 +84,23 @@ def parcellation_report(parc, space: str | None = None, path: str | os.PathLike 
     inputs = [("Parcellation", str(parc.name)), ("Space", space), ("Level", str(parc.level)),
               ("Parcels", str(parc.n_parcels))]
     inputs += [(k, str(v)) for k, v in params.items()]
+    from .context import _parcellation_meta
+
+    meta = _parcellation_meta(parc.name)
+    methods = []
+    if meta.get("citation"):
+        methods.append({"role": "parcellation", "name": meta.get("label", parc.name),
+                        "description": f"Licence: {meta['license']}" if meta.get("license")
+                        else "", "citation": meta["citation"].get("ref", ""),
+                        "doi": meta["citation"].get("doi"),
+                        "extra_dois": tuple(meta.get("citation_extra_dois") or ())})
     report = ParcellationReport(ReportContext(
         title=f"Parcellation report: {parc.name}",
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         summary=summary, inputs=inputs, provenance={"nispace": __version__},
         parcellation={"name": parc.name, "spaces": parc.spaces, "n_parcels": parc.n_parcels,
                       "regions": regions, "excluded": []},
-        figures=figures))
+        methods=methods, figures=figures))
     if path is not None:
         report.save_as_html(path)
     return report

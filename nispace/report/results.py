@@ -10,7 +10,9 @@ folder::
     figures/*.png, *.svg   colocalization plot, null distributions, Y on the brain
     results.json           parameters and provenance (versions, data files + SHA-256,
                            fit record, every result's parameters)
-    report.html            the self-contained report
+    report.html            the self-contained report (opens on the summary)
+    references.bib         BibTeX of everything used (nispace, parcellation, datasets'
+                           papers and maps, methods, null models, corrections)
     nispace/               the analysis (``NiSpace.save``; ``NiSpace.load`` and
                            ``nispace report DIR`` read it; never a pickle)
 
@@ -34,12 +36,14 @@ from ..results.provenance import jsonable, now, package_versions
 from ..results.tidy import _long
 
 __all__ = ["nulls_summary", "provenance", "export_results", "render_from_folder",
-           "SAVE_FOLDER"]
+           "SAVE_FOLDER", "BIBTEX_FILE"]
 
 logger = logging.getLogger("nispace.report")
 
 #: sub-folder of a results folder holding the analysis in the open format
 SAVE_FOLDER = "nispace"
+#: BibTeX file of everything an analysis used, written beside ``report.html``
+BIBTEX_FILE = "references.bib"
 
 
 def _permutations(nsp) -> list:
@@ -191,10 +195,7 @@ def export_results(nsp, out_dir, *, command: str | None = None, figures: bool = 
     nsp.save(out / SAVE_FOLDER)
     figs = make_figures(nsp, keys, out / "figures") if figures else []
     if report:
-        from .context import build_context
-        from .html import write_report
-
-        write_report(build_context(nsp, prov, figs, keys), out / "report.html")
+        _write_report(nsp, prov, figs, keys, out)
     logger.info("Results written to %s", out)
     return out
 
@@ -218,8 +219,6 @@ def render_from_folder(folder, figures: bool = True) -> Path:
     unpickles anything (a ``nispace.pkl`` left by an older nispace is ignored, with a
     WARNING)."""
     from ..api import NiSpace
-    from .context import build_context
-    from .html import write_report
 
     folder = Path(folder)
     saved, js = folder / SAVE_FOLDER, folder / "results.json"
@@ -235,4 +234,16 @@ def render_from_folder(folder, figures: bool = True) -> Path:
     prov = json.loads(js.read_text(encoding="utf-8"))
     keys = list(nsp.colocalizations_)
     figs = make_figures(nsp, keys, folder / "figures") if figures else []
-    return write_report(build_context(nsp, prov, figs, keys), folder / "report.html")
+    return _write_report(nsp, prov, figs, keys, folder)
+
+
+def _write_report(nsp, prov: dict, figs: list[dict], keys: list[str], out: Path) -> Path:
+    """``report.html`` and, beside it, ``references.bib`` (linked from the report)."""
+    from .context import build_context
+    from .html import write_report
+
+    ctx = build_context(nsp, prov, figs, keys, bibtex_href=BIBTEX_FILE)
+    tmp = out / f"{BIBTEX_FILE}.part"
+    tmp.write_text(ctx.bibtex, encoding="utf-8")
+    os.replace(tmp, out / BIBTEX_FILE)
+    return write_report(ctx, out / "report.html")

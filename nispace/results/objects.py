@@ -15,6 +15,7 @@ steps, ``NiSpace.fit_record_``, versions, data files and the time.
 from __future__ import annotations
 
 import copy
+import html
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
@@ -24,7 +25,7 @@ import pandas as pd
 from .._errors import check_option
 from ..errors import InputError, StateError
 
-__all__ = ["FrozenMap", "ColocalizationResult", "PermutationResult", "CorrectionResult",
+__all__ = ["html_summary", "FrozenMap", "ColocalizationResult", "PermutationResult", "CorrectionResult",
            "MissingResultError", "StaleResultError", "PERMUTE_WHAT"]
 
 #: names of the permutation kinds (``permute_what=``), NiSpace's spelling
@@ -104,6 +105,25 @@ def pick_all(frames: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v.copy() for k, v in frames.items()}
 
 
+def html_summary(title: str, rows: list[tuple[str, object]]) -> str:
+    """A small HTML table (title + key/value rows, all text escaped) for notebooks'
+    ``_repr_html_``; plain markup, no scripts or styles beyond inline alignment."""
+    esc = html.escape
+    body = "".join(f"<tr><th style=\"text-align:left\">{esc(str(k))}</th>"
+                   f"<td style=\"text-align:left\">{esc(str(v))}</td></tr>" for k, v in rows)
+    return f"<div><strong>{esc(title)}</strong><table>{body}</table></div>"
+
+
+def _shape(tables: Mapping[str, pd.DataFrame]) -> str:
+    first = next(iter(tables.values()), None)
+    return "" if first is None else f"{first.shape[0]} Y x {first.shape[1]} X"
+
+
+def _n_below(tables: Mapping[str, pd.DataFrame], alpha: float = 0.05) -> str:
+    return ", ".join(f"{k}: {int((v.to_numpy() < alpha).sum())} of {v.size}"
+                     for k, v in tables.items())
+
+
 @dataclass(frozen=True, eq=False)
 class ColocalizationResult:
     """Colocalizations of every Y map with every X map (or X set).
@@ -146,6 +166,12 @@ class ColocalizationResult:
         from .tidy import tidy_frame
 
         return tidy_frame(self)
+
+    def _repr_html_(self) -> str:
+        return html_summary(f"ColocalizationResult {self.key!r}", [
+            ("method", self.method + (f" (XSEA, {self.xsea_aggr})" if self.xsea else "")),
+            ("statistics", ", ".join(self.stats)), ("shape", _shape(self.stats)),
+            ("created", self.provenance.get("created", ""))])
 
 
 @dataclass(frozen=True, eq=False)
@@ -226,6 +252,13 @@ class PermutationResult:
                 f"its nulls (save_nulls=False); call nsp.permute(...) again to get them.")
         return pick(self.nulls, stat)
 
+    def _repr_html_(self) -> str:
+        return html_summary(f"PermutationResult {self.key!r} / {self.permute_what!r}", [
+            ("null model", self.null_model or self.kind), ("n_perm", self.n_perm),
+            ("seed", self.seed), ("statistics", ", ".join(self.stat_names)),
+            ("shape", _shape(self.p)), ("p < 0.05", _n_below(self.p)),
+            ("nulls stored", bool(self.nulls))])
+
     def describe(self) -> dict:
         """The parameters of this permutation (JSON types), without the tables."""
         from .provenance import jsonable
@@ -269,6 +302,11 @@ class CorrectionResult:
     def get_p(self, stat: str | None = None):
         """A copy of the corrected p-values of one statistic."""
         return pick(self.p, stat)
+
+    def _repr_html_(self) -> str:
+        return html_summary(f"CorrectionResult {self.key!r} / {self.permute_what!r}", [
+            ("correction", self.mc_method), ("family", self.mc_dimension),
+            ("q < 0.05", _n_below(self.p))])
 
     def describe(self) -> dict:
         """The parameters of this correction (JSON types)."""
