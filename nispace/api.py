@@ -26,6 +26,8 @@ import pandas as pd
 from ._alignment import align_to_index, is_default_parcel_axis
 from ._errors import check_option
 from ._logging import verbose_context
+from ._validate import check_bool, check_n_perm, check_n_proc, check_seed, check_tails
+from .errors import InputError, InputTypeError, MissingFileError
 from .parcellation import Parcellation
 from .results.objects import (ColocalizationResult, CorrectionResult, MissingResultError,
                               PermutationResult, StaleResultError)
@@ -66,6 +68,38 @@ def _fetch_annotations(data, verbose) -> dict:
         out[f"{source}_{desc}_{space}_{denres}"] = (tuple(paths) if isinstance(paths, list)
                                                    else paths)
     return out
+
+
+_PATH_LIKE = (".nii", ".nii.gz", ".gii", ".gii.gz", ".mgz", ".csv", ".tsv", ".txt", ".csv.gz",
+              ".tsv.gz", ".npy")
+
+
+def _check_data_type(name: str, data) -> None:
+    """Refuse what can never be map data (numbers, booleans) and name missing files
+    (a string that looks like a path but does not exist is not a dataset name)."""
+    if data is None:
+        return
+    if isinstance(data, (bool, int, float, complex, np.number, np.bool_, bytes)):
+        raise InputTypeError(f"{name}: expected images, a table (DataFrame), an array, a "
+                             f"list or dict of them, or a dataset name; got {data!r} (a "
+                             f"{type(data).__name__}).")
+    if isinstance(data, (str, os.PathLike)):
+        text = os.fspath(data)
+        if not text.strip():
+            raise InputError(f"{name}: expected a file path or a dataset name; got an empty "
+                             f"string.")
+        looks_like_path = (not isinstance(data, str) or os.sep in text or "/" in text
+                           or text.lower().endswith(_PATH_LIKE))
+        if looks_like_path and not os.path.exists(text):
+            raise MissingFileError(f"{name}: file not found: {text!r}.")
+    elif isinstance(data, (list, tuple)) and len(data) == 0:
+        raise InputError(f"{name}: expected at least one map; got an empty "
+                         f"{type(data).__name__}.")
+    elif isinstance(data, dict) and not data:
+        raise InputError(f"{name}: expected at least one map; got an empty dict.")
+    elif isinstance(data, pd.DataFrame) and data.size == 0:
+        raise InputError(f"{name}: expected a table of maps x parcels; got an empty "
+                         f"DataFrame of shape {data.shape}.")
 
 
 def _set_means(x: pd.DataFrame) -> pd.DataFrame:
@@ -183,13 +217,18 @@ class NiSpace:
         with verbose_context(self.verbose):
             logger.info("*** NiSpace.fit() - Data extraction and preparation. ***")
             if self.x is None:
-                raise ValueError("x: expected reference maps (images, table, array or a "
+                raise InputError("x: expected reference maps (images, table, array or a "
                                  "dataset name such as 'pet'); got None.")
+            for name in ("x", "y", "z"):
+                _check_data_type(name, getattr(self, name))
             check_option("resampling_target", self.resampling_target,
                          ["data", "parcellation", None])
-            from .permute.engine import resolve_n_proc
-
-            resolve_n_proc(self.n_proc)  # a positive integer or -1 (all cores)
+            check_n_proc(self.n_proc, allow_none=False)  # a positive integer or -1 (all)
+            check_seed(self.seed)
+            check_bool(self.drop_nan, "drop_nan")
+            if self.x_collection is not None and not isinstance(self.x_collection, str):
+                raise InputTypeError(f"x_collection: expected a collection name (str) or "
+                                     f"None; got {type(self.x_collection).__name__}.")
             standardize = self._standardize_set(self.standardize)
             #: what fit() decided and assumed (data space, label order, alignment, ...):
             #: a JSON-serialisable record copied into every result's provenance
@@ -608,6 +647,15 @@ class NiSpace:
         from .results.provenance import base_provenance
         from .stats.coloc import colocalize
 
+        from .stats.coloc import COLOC_METHODS
+        from .stats.xsea import AGGREGATIONS
+
+        if not isinstance(method, str):
+            raise InputTypeError(f"method: expected a colocalization method name such as "
+                                 f"'spearman'; got {method!r} (a {type(method).__name__}).")
+        check_option("method", method, list(COLOC_METHODS))
+        check_bool(xsea, "xsea")
+        check_option("xsea_aggr", xsea_aggr, list(AGGREGATIONS))
         self._check_fitted()
         with verbose_context(self.verbose):
             logger.info("*** NiSpace.colocalize() - Estimating X & Y colocalizations. ***")
@@ -982,8 +1030,24 @@ class NiSpace:
         from .results.provenance import base_provenance
         from .stats import pvalues
 
-        self._check_fitted()
         check_option("what", what, ["maps", "groups", "sets", "pairs"])
+        check_seed(seed)
+        check_n_proc(n_proc)
+        check_tails(p_tails)
+        pvalues.resolve_pooled_p(pooled_p, 2)  # checks the value only
+        if maps_which is not None:
+            check_option("maps_which", str(maps_which).upper(), ["X", "Y", "XY"])
+        if null_method is not None:
+            from .nulls import parse_null_method
+
+            parse_null_method(null_method)
+        self._check_fitted()
+        if what == "maps" and maps_which is not None and "Y" in str(maps_which).upper() \
+                and self.y_ is None:
+            raise InputError(f"maps_which: {maps_which!r} permutes Y, but this object has no "
+                             f"Y maps (X is colocalized with itself); use maps_which='X'.")
+        n_y = len(self.get_y())
+        check_n_perm(n_perm, n_y, len(self.x_))
         seed = self.seed if seed is None else seed
         n_proc = engine.resolve_n_proc(self.n_proc if n_proc is None else n_proc)
         with verbose_context(self.verbose):
