@@ -27,7 +27,7 @@ from ._alignment import align_to_index, is_default_parcel_axis
 from ._errors import check_option
 from ._logging import verbose_context
 from ._validate import check_bool, check_n_perm, check_n_proc, check_seed, check_tails
-from .errors import InputError, InputTypeError, MissingFileError
+from .errors import DataError, InputError, InputTypeError, MissingFileError
 from .parcellation import Parcellation
 from .results.objects import (ColocalizationResult, CorrectionResult, MissingResultError,
                               PermutationResult, StaleResultError)
@@ -353,10 +353,16 @@ class NiSpace:
                                    print_references=False, verbose=self.verbose)
         record: dict[str, Any] = {}
         kwargs = {} if self.parcellation_space is None else {"space": self.parcellation_space}
-        frame = read_input(data, self.parcellation_, labels=labels, name=name,
-                           data_space=data_space, record=record,
-                           resampling_target=self.resampling_target, verbose=self.verbose,
-                           **kwargs)
+        try:
+            frame = read_input(data, self.parcellation_, labels=labels, name=name,
+                               data_space=data_space, record=record,
+                               resampling_target=self.resampling_target,
+                               verbose=self.verbose, **kwargs)
+        except DataError as err:  # name the argument the images came from
+            text = str(err)
+            if not text.startswith("images:"):
+                raise
+            raise DataError(f"{name}: {text[len('images: '):]}") from err
         for key, value in record.items():
             self.fit_record_.setdefault(key, {})[name] = value
         frame = frame.astype(self.dtype)
