@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,9 @@ from .results.objects import (ColocalizationResult, CorrectionResult, MissingRes
 logger = logging.getLogger("nispace.api")
 
 _STANDARDIZE = {"x", "y", "z"}
+#: fewest valid (finite) parcels a map needs; fewer: a WARNING (or a DataError when no
+#: map of an input has enough), as a correlation on 3 points has no meaningful null
+MIN_VALID_PARCELS = 4
 _SAVE_FORMAT = "nispace-object"
 #: methods whose cross-validation folds are spatial blocks of parcel centroids
 _CV_METHODS = {"pls", "pcr", "lasso", "ridge", "elasticnet"}
@@ -245,6 +249,7 @@ class NiSpace:
                        if self.z is not None else None)
             self._set_geometry_space()
             self._check_parcels()
+            self._check_degenerate()
             if self.drop_nan:
                 self._drop_nan_parcels()
             for name in sorted(standardize):
@@ -440,6 +445,57 @@ class NiSpace:
                 bad = [(a, b) for a, b in zip(frame.columns, ref) if a != b][:3]
                 raise ValueError(f"{name}: parcel labels differ from those of x, e.g. "
                                  f"{bad} ({name} vs x).")
+
+    def _check_degenerate(self) -> None:
+        """Maps with fewer than :data:`MIN_VALID_PARCELS` valid parcels or constant over
+        their valid parcels: a DataError when every map of an input is so (nothing to
+        analyse), else a WARNING naming them (their statistics will be NaN or
+        unreliable), recorded in ``fit_record_["degenerate_maps"]``."""
+        for name in ("x", "y", "z"):
+            frame = getattr(self, f"{name}_")
+            if frame is None:
+                continue
+            values = frame.to_numpy(dtype=float)
+            finite = np.isfinite(values)
+            n_valid = finite.sum(axis=1)
+            filled = np.where(finite, values, np.nan)
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                spread = np.nanmax(filled, axis=1) - np.nanmin(filled, axis=1)
+            few = n_valid < MIN_VALID_PARCELS
+            constant = ~few & ~(spread > 0)
+            if not (few | constant).any():
+                continue
+            labels = [str(v) for v in frame.index]
+            problems = [f"{labels[i]!r} ({n_valid[i]} valid parcels)"
+                        for i in np.flatnonzero(few)[:5]]
+            problems += [f"{labels[i]!r} (constant)" for i in np.flatnonzero(constant)[:5]]
+            text = (f"{name}: {int((few | constant).sum())} of {len(labels)} map(s) have fewer "
+                    f"than {MIN_VALID_PARCELS} valid parcels or are constant: "
+                    f"{', '.join(problems)}")
+            if (few | constant).all():
+                raise DataError(f"{text}; nothing can be colocalized. Check the data, "
+                                f"the background and that images and parcellation are in "
+                                f"the same space.")
+            logger.warning("%s; their colocalizations will be NaN or unreliable.", text)
+            self.fit_record_.setdefault("degenerate_maps", {})[name] = [
+                labels[i] for i in np.flatnonzero(few | constant)]
+
+    def _warn_nan_stats(self, key: str, results: dict[str, pd.DataFrame]) -> None:
+        """A WARNING naming the Y maps (and X maps) whose statistics came out NaN."""
+        for stat, frame in results.items():
+            values = frame.to_numpy(dtype=float)
+            nan = np.isnan(values)
+            if self.y_ is None and values.shape[0] == values.shape[1]:
+                np.fill_diagonal(nan, False)  # self-pairs are NaN by design
+            if not nan.any():
+                continue
+            rows = [str(frame.index[i]) for i in np.flatnonzero(nan.any(axis=1))[:5]]
+            cols = [str(frame.columns[j]) for j in np.flatnonzero(nan.any(axis=0))[:5]]
+            logger.warning("%s: %d of %d '%s' statistics are NaN (Y maps %s; columns %s): "
+                           "constant maps or too few common valid parcels (at least %d "
+                           "needed).", key, int(nan.sum()), nan.size, stat, rows, cols,
+                           MIN_VALID_PARCELS)
 
     def _drop_nan_parcels(self) -> None:
         frames = [f for f in (self.x_, self.y_, self.z_) if f is not None]
@@ -698,6 +754,7 @@ class NiSpace:
                                          columns=[stat] if arr.size == len(y) else None)
                 results[stat] = frame
             key = method + ("_xsea" if xsea else "")
+            self._warn_nan_stats(key, results)
             self._discard_permutations(key)
             self.colocalizations_[key] = ColocalizationResult(
                 key=key, method=method, xsea=xsea, xsea_aggr=xsea_aggr,
