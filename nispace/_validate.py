@@ -15,6 +15,7 @@ environment variable ``NISPACE_MAX_N_PERM`` to a larger integer to go beyond it.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
 from numbers import Integral, Real
 from pathlib import Path
@@ -81,12 +82,16 @@ def check_n_perm(n_perm: object, n_rows: int | None = None, n_cols: int | None =
         raise InputError(f"{name}: expected a positive integer; got {n_perm}.")
     bound = max_n_perm()
     if n_perm > bound:
-        shape = "" if n_rows is None else f" x {n_rows} x {n_cols or 1}"
+        if n_rows is None:
+            need = (f"n_perm x n_y x n_x x 8 bytes, i.e. {null_memory(n_perm)} per pair of "
+                    f"Y and X maps")
+        else:
+            need = (f"{n_perm:,} x {n_rows} x {n_cols or 1} x 8 bytes = "
+                    f"{null_memory(n_perm, n_rows, n_cols or 1)}")
         raise InputError(
             f"{name}: expected at most {bound:,} permutations; got {n_perm:,}. The null "
-            f"colocalizations alone would need {n_perm:,}{shape} x 8 bytes = "
-            f"{null_memory(n_perm, n_rows or 1, n_cols or 1)}. To go beyond, set the "
-            f"environment variable NISPACE_MAX_N_PERM.")
+            f"colocalizations alone would need {need}. To go beyond, set the environment "
+            f"variable NISPACE_MAX_N_PERM.")
     return n_perm
 
 
@@ -166,7 +171,8 @@ def _writable_parent(p: Path) -> Path | None:
 
 def check_out_dir(path: str | os.PathLike | None, name: str = "out") -> Path:
     """An output folder that exists or can be created: not a file, under a writable
-    folder. Nothing is created here."""
+    folder (tested by creating and removing an empty folder there). Nothing else is
+    created."""
     if path is None or not isinstance(path, (str, os.PathLike)) or os.fspath(path) == "":
         raise InputTypeError(f"{name}: expected a folder path; got {path!r}.")
     p = Path(path)
@@ -177,7 +183,9 @@ def check_out_dir(path: str | os.PathLike | None, name: str = "out") -> Path:
     if anchor is None or not anchor.is_dir():
         raise InputError(f"{name}: cannot create the folder {os.fspath(path)}: "
                          f"{anchor} is not a folder.")
-    if not os.access(anchor, os.W_OK | os.X_OK):
-        raise InputError(f"{name}: cannot write to {os.fspath(path)}: the folder {anchor} "
-                         f"is not writable.")
+    try:  # os.access says yes to root even where nothing can be created (/proc)
+        os.rmdir(tempfile.mkdtemp(prefix=".nispace-write-test-", dir=anchor))
+    except OSError as err:
+        raise InputError(f"{name}: cannot create {os.fspath(path)}: the folder {anchor} is "
+                         f"not writable ({err.strerror}).") from None
     return p
