@@ -28,7 +28,7 @@ from ._alignment import align_to_index, is_default_parcel_axis
 from ._errors import check_option
 from ._logging import verbose_context
 from ._validate import check_bool, check_n_perm, check_n_proc, check_seed, check_tails
-from .errors import DataError, InputError, InputTypeError, MissingFileError
+from .errors import DataError, InputError, InputTypeError, MissingFileError, StateError
 from .parcellation import Parcellation
 from .results.objects import (ColocalizationResult, CorrectionResult, MissingResultError,
                               PermutationResult, StaleResultError)
@@ -67,7 +67,7 @@ def _fetch_annotations(data, verbose) -> dict:
         paths = fetch_annotation(source=source, desc=desc, space=space, **{key: denres},
                                  return_single=True, verbose=verbose)
         if isinstance(paths, dict):
-            raise ValueError(f"annotation ({source}, {desc}, {space}, {denres}) matches "
+            raise InputError(f"annotation ({source}, {desc}, {space}, {denres}) matches "
                              f"several files: {list(paths)}.")
         out[f"{source}_{desc}_{space}_{denres}"] = (tuple(paths) if isinstance(paths, list)
                                                    else paths)
@@ -272,7 +272,7 @@ class NiSpace:
         if standardize in (False, None, ""):
             return set()
         if not isinstance(standardize, str) or not set(standardize.lower()) <= _STANDARDIZE:
-            raise ValueError(f"standardize: expected True, False or a combination of 'x', 'y', "
+            raise InputError(f"standardize: expected True, False or a combination of 'x', 'y', "
                              f"'z' such as 'xz'; got {standardize!r}.")
         return set(standardize.lower())
 
@@ -285,7 +285,7 @@ class NiSpace:
                 s is None or isinstance(s, str) for s in data_space):
             values = list(data_space) * (3 if len(data_space) == 1 else 1)
             return dict(zip("xyz", values))
-        raise ValueError(f"data_space: expected a space name (e.g. 'MNI152NLin6Asym') or a "
+        raise InputError(f"data_space: expected a space name (e.g. 'MNI152NLin6Asym') or a "
                          f"list of 1 or 3 of them (x, y, z); got {data_space!r}.")
 
     def _set_geometry_space(self) -> None:
@@ -318,7 +318,7 @@ class NiSpace:
         parc = self.parcellation
         if parc is None:
             if self.parcellation_hemi is not None:
-                raise ValueError("parcellation_hemi: selecting a hemisphere needs a "
+                raise InputError("parcellation_hemi: selecting a hemisphere needs a "
                                  "parcellation; got parcellation=None.")
             logger.info("No parcellation: X, Y and Z must be parcellated data (tables or "
                         "arrays, maps x parcels) with the same parcels.")
@@ -350,7 +350,7 @@ class NiSpace:
             from .datasets import fetch_reference
 
             if not self.parcellation_.library_names:
-                raise ValueError(f"{name}: reference dataset {data!r} needs a library "
+                raise InputError(f"{name}: reference dataset {data!r} needs a library "
                                  f"parcellation; got a custom one.")
             collection = self.x_collection if name == "x" else None
             data = fetch_reference(data, parcellation=self.parcellation_,
@@ -383,7 +383,7 @@ class NiSpace:
         is_name = isinstance(data, str) and not os.path.exists(data)
         if is_name or _is_annotation(data) or hasattr(data, "images_meta"):
             what = (f"the reference dataset {data!r}" if is_name else "annotation images")
-            raise ValueError(f"parcellation: {name} is {what}, which needs a parcellation; "
+            raise InputError(f"parcellation: {name} is {what}, which needs a parcellation; "
                              f"got parcellation=None. Pass parcellation= (e.g. "
                              f"'Schaefer200') or parcellated data (a DataFrame or array, "
                              f"maps x parcels).")
@@ -405,7 +405,7 @@ class NiSpace:
             if name == ref_name:
                 continue
             if frame.shape[1] != len(ref):
-                raise ValueError(f"{name}: expected {len(ref)} parcels like {ref_name}; got "
+                raise InputError(f"{name}: expected {len(ref)} parcels like {ref_name}; got "
                                  f"{frame.shape[1]}.")
             if unlabelled[name]:
                 logger.warning(
@@ -421,7 +421,7 @@ class NiSpace:
                 unknown = [c for c in keys if c not in set(ref_keys)]
                 missing = [c for c in ref_keys if c not in set(keys)]
                 if unknown or missing or len(set(keys)) != len(keys):
-                    raise ValueError(f"{name}: the parcel labels differ from those of "
+                    raise InputError(f"{name}: the parcel labels differ from those of "
                                      f"{ref_name}: {len(unknown)} not in {ref_name} (e.g. "
                                      f"{unknown[:3]}), {len(missing)} missing (e.g. "
                                      f"{missing[:3]}).")
@@ -439,11 +439,11 @@ class NiSpace:
             if frame is None:
                 continue
             if frame.shape[1] != len(ref):
-                raise ValueError(f"{name}: expected {len(ref)} parcels like x; got "
+                raise InputError(f"{name}: expected {len(ref)} parcels like x; got "
                                  f"{frame.shape[1]}.")
             if list(frame.columns) != list(ref):
                 bad = [(a, b) for a, b in zip(frame.columns, ref) if a != b][:3]
-                raise ValueError(f"{name}: parcel labels differ from those of x, e.g. "
+                raise InputError(f"{name}: parcel labels differ from those of x, e.g. "
                                  f"{bad} ({name} vs x).")
 
     def _check_degenerate(self) -> None:
@@ -510,7 +510,7 @@ class NiSpace:
 
     def _check_fitted(self) -> None:
         if not self._fitted:
-            raise RuntimeError("This NiSpace object is not fitted yet; call nsp.fit() first.")
+            raise StateError("This NiSpace object is not fitted yet; call nsp.fit() first.")
 
     # ----------------------------------------------------------------------------------
     # getters
@@ -569,7 +569,7 @@ class NiSpace:
 
         self._check_fitted()
         if self.z_ is None:
-            raise ValueError("transform_z: this object has no Z data (z=None).")
+            raise InputError("transform_z: this object has no Z data (z=None).")
         z = self.z_
         groups = self._align("groups", groups, z, what="Z map")
         subjects = self._align("subjects", subjects, z, what="Z map")
@@ -586,10 +586,10 @@ class NiSpace:
         if values is None:
             return None
         if isinstance(values, pd.DataFrame) and values.shape[1] != 1:
-            raise ValueError(f"{name}: expected one value per {what} (a Series or 1D array); "
+            raise InputError(f"{name}: expected one value per {what} (a Series or 1D array); "
                              f"got a DataFrame with {values.shape[1]} columns.")
         if not isinstance(values, (pd.Series, pd.DataFrame)) and np.ndim(values) != 1:
-            raise ValueError(f"{name}: expected one value per {what} ({len(frame)}); got "
+            raise InputError(f"{name}: expected one value per {what} ({len(frame)}); got "
                              f"shape {np.shape(values)}.")
         aligned = align_to_index(values, frame.index, argument=name, what=what,
                                  record=self.fit_record_.setdefault("alignment", []))
@@ -624,7 +624,7 @@ class NiSpace:
             cov = self._covariate_frame(covariates_between, y)
             if combat:
                 if "site" not in cov:
-                    raise ValueError("covariates_between: ComBat needs a 'site' column; got "
+                    raise InputError("covariates_between: ComBat needs a 'site' column; got "
                                      f"columns {list(cov.columns)}.")
                 others = cov.drop(columns="site")
                 step["combat_site"] = cov["site"].to_numpy()
@@ -635,7 +635,7 @@ class NiSpace:
                 protect = [protect] if isinstance(protect, str) else list(protect or [])
                 missing = [p for p in protect if p not in cov]
                 if missing:
-                    raise ValueError(f"protect: columns {missing} are not in "
+                    raise InputError(f"protect: columns {missing} are not in "
                                      f"covariates_between ({list(cov.columns)}).")
                 prot = cleaning.one_hot(cov[protect])[0] if protect else None
                 rest = cov.drop(columns=protect)
@@ -644,11 +644,11 @@ class NiSpace:
         if how in ("within", "both"):
             maps = covariates_within if covariates_within is not None else self.z_
             if maps is None:
-                raise ValueError("covariates_within: expected covariate maps (maps x parcels) "
+                raise InputError("covariates_within: expected covariate maps (maps x parcels) "
                                  "or Z data; got None.")
             maps = np.atleast_2d(np.asarray(maps, dtype=float))
             if maps.shape[1] != values.shape[1]:
-                raise ValueError(f"covariates_within: expected {values.shape[1]} parcels; got "
+                raise InputError(f"covariates_within: expected {values.shape[1]} parcels; got "
                                  f"{maps.shape[1]}.")
             values = cleaning.regress_within(values, maps)
             step["within"] = maps
@@ -660,7 +660,7 @@ class NiSpace:
     def _covariate_frame(self, cov, y: pd.DataFrame) -> pd.DataFrame:
         """The subject covariates, one row per Y map matched by label (a copy)."""
         if cov is None:
-            raise ValueError("covariates_between: expected a DataFrame with one row per Y map; "
+            raise InputError("covariates_between: expected a DataFrame with one row per Y map; "
                              "got None.")
         if isinstance(cov, pd.Series):
             cov = cov.to_frame()
@@ -681,7 +681,7 @@ class NiSpace:
             sets = x.index.get_level_values("set").to_numpy()
         if weighted:
             if "weight" not in (x.index.names or []):
-                raise ValueError("weighted: X has no 'weight' index level.")
+                raise InputError("weighted: X has no 'weight' index level.")
             weights = x.index.get_level_values("weight").to_numpy(dtype=float)
         out = reduce_x(x.to_numpy(), reduction, sets=sets, weights=weights,
                        n_components=n_components, seed=self.seed)
@@ -724,7 +724,7 @@ class NiSpace:
             x, y = self.x_, self.get_y()
             z = self.z_.to_numpy() if self.z_ is not None else None
             if method.startswith("partial") and z is None:
-                raise ValueError(f"method: {method!r} needs Z maps; pass z= to NiSpace.")
+                raise InputError(f"method: {method!r} needs Z maps; pass z= to NiSpace.")
             if method in _CV_METHODS and "coords" not in kwargs:
                 if self.parcellation_ is None:
                     logger.warning("No parcellation: the cross-validation folds of %r are "
@@ -770,7 +770,7 @@ class NiSpace:
 
         names = self.x_.index.names or []
         if "set" not in names:
-            raise ValueError("xsea: X needs a ['set', 'map'] index (e.g. a set-structured "
+            raise InputError("xsea: X needs a ['set', 'map'] index (e.g. a set-structured "
                              "collection); got index levels " f"{names}.")
         sets = self.x_.index.get_level_values("set").to_numpy()
         weights = (self.x_.index.get_level_values("weight").to_numpy(dtype=float)
@@ -850,7 +850,7 @@ class NiSpace:
             raise MissingResultError("No permutations yet; call nsp.permute(...) first.")
         if method is None:
             if len(done) > 1:
-                raise ValueError(f"method: several methods were run ({done}); name one.")
+                raise InputError(f"method: several methods were run ({done}); name one.")
             return done[0]
         if method not in store and f"{method}_xsea" in store:
             method = f"{method}_xsea"
@@ -866,7 +866,7 @@ class NiSpace:
         kinds = self.permutations_[key]
         if permute_what is None:
             if len(kinds) > 1:
-                raise ValueError(f"permute_what: {key!r} was permuted in several ways "
+                raise InputError(f"permute_what: {key!r} was permuted in several ways "
                                  f"({list(kinds)}); name one, e.g. "
                                  f"permute_what={next(iter(kinds))!r}.")
             return next(iter(kinds.values()))
@@ -1002,7 +1002,7 @@ class NiSpace:
     def _parcel_positions(self) -> np.ndarray:
         """Positions of the data's parcels in the parcellation's label order."""
         if self.parcellation_ is None:
-            raise ValueError("parcellation: this object was fitted with parcellation=None, "
+            raise InputError("parcellation: this object was fitted with parcellation=None, "
                              "so the parcels have no positions in an atlas; pass "
                              "parcellation= to NiSpace.")
         labels = list(self.parcellation_.labels)
@@ -1012,7 +1012,7 @@ class NiSpace:
             return np.array([pos[c] for c in cols])
         if len(cols) == len(labels):
             return np.arange(len(labels))
-        raise ValueError("The data's parcels cannot be matched to the parcellation's labels; "
+        raise InputError("The data's parcels cannot be matched to the parcellation's labels; "
                          "pass null_maps= or dist_mat= for your parcels.")
 
     def _coloc_spec(self, key: str):
@@ -1137,7 +1137,7 @@ class NiSpace:
             stats = [s for s in observed if s in nulls
                      and nulls[s].shape[1:] == observed[s].shape]
             if not stats:
-                raise ValueError(f"what={what!r}: the nulls of {key!r} match none of its "
+                raise InputError(f"what={what!r}: the nulls of {key!r} match none of its "
                                  f"statistics ({list(observed)}); nothing to test.")
             tails = pvalues.resolve_tails(p_tails, stats, pvalues.DEFAULT_TAILS)
             pooled = pvalues.resolve_pooled_p(pooled_p, len(self.get_y()))
@@ -1248,14 +1248,14 @@ class NiSpace:
                "distance-based nulls such as 'moran', or your own null_maps=")
         if null_method is None:
             if dist_mat is None:
-                raise ValueError(f"permute(what='maps'): spatial null maps need the parcels' "
+                raise InputError(f"permute(what='maps'): spatial null maps need the parcels' "
                                  f"geometry, but parcellation=None; {ask}.")
             null_method = "moran"
             logger.info("No parcellation: using null method 'moran' on the distance "
                         "matrix given.")
         method, second = nulls.parse_null_method(null_method)
         if second is not None or method in nulls.SPIN_METHODS:
-            raise ValueError(f"null_method: {null_method!r} needs a parcellation with a "
+            raise InputError(f"null_method: {null_method!r} needs a parcellation with a "
                              f"surface; got parcellation=None. Pass parcellation= to "
                              f"NiSpace, or use 'moran' or 'burt2020' with "
                              f"parcellation_dist_mat=.")
@@ -1263,11 +1263,11 @@ class NiSpace:
         if method == "random":
             return nulls.make_null_model(method, n_parcels=n_parcels, **kwargs), method
         if dist_mat is None:
-            raise ValueError(f"null_method: {method!r} needs parcel distances, but "
+            raise InputError(f"null_method: {method!r} needs parcel distances, but "
                              f"parcellation=None; {ask}.")
         dist_mat = np.asarray(dist_mat, dtype=float)
         if dist_mat.shape != (n_parcels, n_parcels):
-            raise ValueError(f"parcellation_dist_mat: expected a ({n_parcels}, {n_parcels}) "
+            raise InputError(f"parcellation_dist_mat: expected a ({n_parcels}, {n_parcels}) "
                              f"distance matrix in the data's parcel order; got shape "
                              f"{dist_mat.shape}.")
         return nulls.make_null_model(method, dist_mat=dist_mat, **kwargs), method
@@ -1280,14 +1280,14 @@ class NiSpace:
         if isinstance(null_maps, dict):
             missing = [lab for lab in frame.index if lab not in null_maps]
             if missing:
-                raise ValueError(f"null_maps: no null maps for {side} map(s) {missing[:3]}; "
+                raise InputError(f"null_maps: no null maps for {side} map(s) {missing[:3]}; "
                                  f"got keys {list(null_maps)[:5]}.")
             arr = np.stack([np.asarray(null_maps[lab], dtype=float) for lab in frame.index])
         else:
             arr = np.asarray(null_maps, dtype=float)
         if arr.ndim != 3 or arr.shape[0] != n_maps or arr.shape[2] != n_parcels \
                 or arr.shape[1] < n_perm:
-            raise ValueError(f"null_maps: expected shape ({n_maps}, >= n_perm={n_perm}, "
+            raise InputError(f"null_maps: expected shape ({n_maps}, >= n_perm={n_perm}, "
                              f"{n_parcels}) for the {side} maps; got {arr.shape}.")
         return ArrayNulls(arr[:, :n_perm])
 
@@ -1295,7 +1295,7 @@ class NiSpace:
         from .permute.groups import null_colocalizations_groups
 
         if self.y_steps_ is None:
-            raise ValueError("what='groups': this object was loaded from a saved analysis, "
+            raise InputError("what='groups': this object was loaded from a saved analysis, "
                              "which keeps the Y steps as hashes only; fit a new NiSpace "
                              "object to permute group labels.")
         steps = [dict(s) for s in self.y_steps_]
@@ -1312,7 +1312,7 @@ class NiSpace:
                                  if s["kind"] == "transform" and s.get("subjects") is not None),
                                 None)
             if subjects is None:
-                raise ValueError("subjects: paired=True needs the subject id of every Y map "
+                raise InputError("subjects: paired=True needs the subject id of every Y map "
                                  "(pass subjects= here or to transform_y).")
             blocks = self._align("subjects", subjects, y_raw)
         return null_colocalizations_groups(
@@ -1325,7 +1325,7 @@ class NiSpace:
 
         coloc = self.colocalizations_[key]
         if not coloc.xsea:
-            raise ValueError("what='sets' tests XSEA set statistics; run "
+            raise InputError("what='sets' tests XSEA set statistics; run "
                              "nsp.colocalize(method, xsea=True) first.")
         spec = self._coloc_spec(key)
         x, y = self.x_, self.get_y()
@@ -1345,12 +1345,12 @@ class NiSpace:
 
         coloc = self.colocalizations_[key]
         if coloc.xsea:
-            raise ValueError("what='pairs' needs map-level colocalizations, not XSEA sets.")
+            raise InputError("what='pairs' needs map-level colocalizations, not XSEA sets.")
         stat = next((s for s in ("rho", "r2", "beta", "mi") if s in coloc.stats),
                     next(iter(coloc.stats)))
         frame = coloc.stats[stat]
         if frame.shape[0] != frame.shape[1]:
-            raise ValueError(f"what='pairs': expected as many Y as X maps (Y_i pairs with "
+            raise InputError(f"what='pairs': expected as many Y as X maps (Y_i pairs with "
                              f"X_i); got {frame.shape[0]} Y and {frame.shape[1]} X maps.")
         summary = pair_statistics(frame.to_numpy())
         observed = {"within": pd.DataFrame([[summary["within"]]], index=pd.Index(["pairs"]),
@@ -1515,7 +1515,7 @@ class NiSpace:
             elif w in last:
                 out.append(int(np.flatnonzero(np.asarray(last == w))[0]))
             else:
-                raise ValueError(f"{name}: {w!r} is not one of the maps ({list(last)[:5]}...).")
+                raise InputError(f"{name}: {w!r} is not one of the maps ({list(last)[:5]}...).")
         return np.asarray(out)
 
     def plot(self, method: str | None = None, stat: str | None = None,
@@ -1606,11 +1606,11 @@ class NiSpace:
         check_option("data", data, ["Y", "X", "Z", "y", "x", "z"])
         frame = {"y": self.get_y, "x": self.get_x, "z": self.get_z}[data.lower()]()
         if frame is None:
-            raise ValueError("data: this object has no Z maps.")
+            raise InputError("data: this object has no Z maps.")
         rows = self._select(frame, maps, 0, "maps")
         frame = frame.iloc[rows]
         if self.parcellation_ is None:
-            raise ValueError("plot_brain: drawing on the brain needs a parcellation; this "
+            raise InputError("plot_brain: drawing on the brain needs a parcellation; this "
                              "object was fitted with parcellation=None. Pass parcellation= "
                              "to NiSpace.")
         values = np.full((len(frame), self.parcellation_.n_parcels), np.nan)
@@ -1702,7 +1702,7 @@ class NiSpace:
         obj.parcellation_regions_ = state["regions"]
         if parcellation is not None and [str(v) for v in parcellation.labels] \
                 != list(parc["labels"]):
-            raise ValueError(f"parcellation: expected the saved parcellation "
+            raise InputError(f"parcellation: expected the saved parcellation "
                              f"{parc['name']!r} ({parc['n_parcels']} parcels, same labels); "
                              f"got {parcellation.name!r} with other labels.")
         obj.parcellation_ = parcellation
@@ -1729,7 +1729,7 @@ class NiSpace:
             payload: Any = pickle.load(f)  # noqa: S301 - explicit opt-in, warned
         if not isinstance(payload, dict) or payload.get("format") != _SAVE_FORMAT \
                 or not isinstance(payload.get("object"), NiSpace):
-            raise ValueError(f"path: {path} is a pickle but not a NiSpace object saved by "
+            raise InputError(f"path: {path} is a pickle but not a NiSpace object saved by "
                              f"an older nispace.")
         obj = payload["object"]
         obj._migrate_legacy()

@@ -48,7 +48,7 @@ def _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, ver
                                  f"{type(nispace_object).__name__}.")
         nsp = nispace_object
         if space is not None and space != nsp.data_space:
-            raise ValueError(f"space: {space!r} differs from the data_space of nispace_object "
+            raise InputError(f"space: {space!r} differs from the data_space of nispace_object "
                              f"({nsp.data_space!r}); set it when building the NiSpace object.")
         if not nsp._fitted:
             nsp.fit()
@@ -61,7 +61,7 @@ def _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, ver
                   parcellation=parcellation, n_proc=n_proc, seed=seed, verbose=verbose)
     if space is not None:
         if (init_kwargs or {}).get("data_space", space) != space:
-            raise ValueError(f"space: {space!r} and init_kwargs['data_space'] "
+            raise InputError(f"space: {space!r} and init_kwargs['data_space'] "
                              f"({init_kwargs['data_space']!r}) differ; give one of them.")
         kwargs["data_space"] = space
     kwargs.update(init_kwargs or {})
