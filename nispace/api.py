@@ -1119,6 +1119,7 @@ class NiSpace:
             self._check_coloc_current(key)
             coloc = self.colocalizations_[key]
             observed = coloc.stats.to_dict()
+            pvalues.resolve_tails(p_tails, list(observed))  # statistic names, before work
             logger.info("Permutation of: %s (method '%s', n_perm = %d).", what, key, n_perm)
             extra: dict[str, Any] = {}
             null_model, which = None, None
