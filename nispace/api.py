@@ -184,6 +184,16 @@ class NiSpace:
         Log progress at INFO level.
     dtype : numpy dtype
         Float type of the parcellated data.
+
+    Notes
+    -----
+    Degenerate data are caught in :meth:`fit`: an image that is all zero, all NaN or
+    constant, or that does not overlap the parcellation (wrong space), and a truncated
+    or corrupt file raise a :class:`~nispace.errors.DataError` naming the map and the
+    file. A map with fewer than ``MIN_VALID_PARCELS`` (4) valid parcels or constant
+    across its parcels gives a WARNING naming it (recorded in
+    ``fit_record_["degenerate_maps"]``), or a DataError when no map of X, Y or Z is
+    usable. NaN colocalizations always come with a WARNING naming the maps.
     """
 
     def __init__(self, x=None, y=None, z=None, x_labels=None, y_labels=None, z_labels=None,
@@ -1058,7 +1068,11 @@ class NiSpace:
             ``"spin+moran"`` for combined parcellations); default: spins for
             cortical parcellations with a surface, else Moran.
         n_perm : int
-            Number of permutations.
+            Number of permutations: a positive integer up to 1,000,000
+            (:data:`nispace._validate.MAX_N_PERM`; the environment variable
+            ``NISPACE_MAX_N_PERM`` raises the bound). Checked, with ``seed``,
+            ``n_proc``, ``p_tails``, ``null_method`` and ``pooled_p``, before anything
+            is permuted.
         p_tails : {"two", "upper", "lower"} or dict, optional
             Tail for all statistics or per statistic; defaults per statistic
             (:data:`nispace.stats.pvalues.DEFAULT_TAILS`).
