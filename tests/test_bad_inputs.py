@@ -41,15 +41,24 @@ class PermutationRan(AssertionError):
 @pytest.fixture(autouse=True)
 def no_permutation(monkeypatch):
     """Fail the test if any permutation chunk runs (every permutation goes through
-    ``run_chunks``); the modules that imported it by name are patched too."""
+    ``run_chunks``). Every module of nispace.permute is imported first, so none binds
+    the guard for good, and each that imported ``run_chunks`` by name is patched."""
+    import importlib
+    import pkgutil
+
     import nispace.permute as permute_pkg
-    from nispace.permute import engine, groups, maps, nullmaps, sets
+    from nispace.permute import engine
+
+    original = engine.run_chunks
+    modules = [permute_pkg] + [importlib.import_module(f"nispace.permute.{m.name}")
+                               for m in pkgutil.iter_modules(permute_pkg.__path__)]
 
     def refuse(*args, **kwargs):
         raise PermutationRan("a permutation ran before the bad input was refused")
 
-    for module in (engine, groups, maps, nullmaps, sets, permute_pkg):
-        monkeypatch.setattr(module, "run_chunks", refuse)
+    for module in modules:
+        if getattr(module, "run_chunks", None) is original:
+            monkeypatch.setattr(module, "run_chunks", refuse)
 
 
 @pytest.fixture
