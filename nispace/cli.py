@@ -493,6 +493,10 @@ def _quiet(quiet: bool):
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(logging.ERROR)
     root = logging.getLogger("nispace")
+    # handlers left by an earlier call in this process (e.g. main() without --quiet)
+    earlier = {h: h.level for h in root.handlers}
+    for h in earlier:
+        h.setLevel(max(h.level, logging.ERROR))
     root.addHandler(handler)
     try:
         with warnings.catch_warnings():
@@ -500,6 +504,8 @@ def _quiet(quiet: bool):
             yield
     finally:
         root.removeHandler(handler)
+        for h, level in earlier.items():
+            h.setLevel(level)
 
 
 def _exit_code(err: BaseException) -> int:
