@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ import pandas as pd
 from ._alignment import align_to_index, is_default_parcel_axis
 from ._errors import check_option
 from ._logging import verbose_context
+from ._validate import check_bool, check_n_perm, check_n_proc, check_seed, check_tails
+from .errors import DataError, InputError, InputTypeError, MissingFileError, StateError
 from .parcellation import Parcellation
 from .results.objects import (ColocalizationResult, CorrectionResult, MissingResultError,
                               PermutationResult, StaleResultError)
@@ -33,6 +36,9 @@ from .results.objects import (ColocalizationResult, CorrectionResult, MissingRes
 logger = logging.getLogger("nispace.api")
 
 _STANDARDIZE = {"x", "y", "z"}
+#: fewest valid (finite) parcels a map needs; fewer: a WARNING (or a DataError when no
+#: map of an input has enough), as a correlation on 3 points has no meaningful null
+MIN_VALID_PARCELS = 4
 _SAVE_FORMAT = "nispace-object"
 #: methods whose cross-validation folds are spatial blocks of parcel centroids
 _CV_METHODS = {"pls", "pcr", "lasso", "ridge", "elasticnet"}
@@ -61,11 +67,43 @@ def _fetch_annotations(data, verbose) -> dict:
         paths = fetch_annotation(source=source, desc=desc, space=space, **{key: denres},
                                  return_single=True, verbose=verbose)
         if isinstance(paths, dict):
-            raise ValueError(f"annotation ({source}, {desc}, {space}, {denres}) matches "
+            raise InputError(f"annotation ({source}, {desc}, {space}, {denres}) matches "
                              f"several files: {list(paths)}.")
         out[f"{source}_{desc}_{space}_{denres}"] = (tuple(paths) if isinstance(paths, list)
                                                    else paths)
     return out
+
+
+_PATH_LIKE = (".nii", ".nii.gz", ".gii", ".gii.gz", ".mgz", ".csv", ".tsv", ".txt", ".csv.gz",
+              ".tsv.gz", ".npy")
+
+
+def _check_data_type(name: str, data) -> None:
+    """Refuse what can never be map data (numbers, booleans) and name missing files
+    (a string that looks like a path but does not exist is not a dataset name)."""
+    if data is None:
+        return
+    if isinstance(data, (bool, int, float, complex, np.number, np.bool_, bytes)):
+        raise InputTypeError(f"{name}: expected images, a table (DataFrame), an array, a "
+                             f"list or dict of them, or a dataset name; got {data!r} (a "
+                             f"{type(data).__name__}).")
+    if isinstance(data, (str, os.PathLike)):
+        text = os.fspath(data)
+        if not text.strip():
+            raise InputError(f"{name}: expected a file path or a dataset name; got an empty "
+                             f"string.")
+        looks_like_path = (not isinstance(data, str) or os.sep in text or "/" in text
+                           or text.lower().endswith(_PATH_LIKE))
+        if looks_like_path and not os.path.exists(text):
+            raise MissingFileError(f"{name}: file not found: {text!r}.")
+    elif isinstance(data, (list, tuple)) and len(data) == 0:
+        raise InputError(f"{name}: expected at least one map; got an empty "
+                         f"{type(data).__name__}.")
+    elif isinstance(data, dict) and not data:
+        raise InputError(f"{name}: expected at least one map; got an empty dict.")
+    elif isinstance(data, pd.DataFrame) and data.size == 0:
+        raise InputError(f"{name}: expected a table of maps x parcels; got an empty "
+                         f"DataFrame of shape {data.shape}.")
 
 
 def _set_means(x: pd.DataFrame) -> pd.DataFrame:
@@ -146,6 +184,16 @@ class NiSpace:
         Log progress at INFO level.
     dtype : numpy dtype
         Float type of the parcellated data.
+
+    Notes
+    -----
+    Degenerate data are caught in :meth:`fit`: an image that is all zero, all NaN or
+    constant, or that does not overlap the parcellation (wrong space), and a truncated
+    or corrupt file raise a :class:`~nispace.errors.DataError` naming the map and the
+    file. A map with fewer than ``MIN_VALID_PARCELS`` (4) valid parcels or constant
+    across its parcels gives a WARNING naming it (recorded in
+    ``fit_record_["degenerate_maps"]``), or a DataError when no map of X, Y or Z is
+    usable. NaN colocalizations always come with a WARNING naming the maps.
     """
 
     def __init__(self, x=None, y=None, z=None, x_labels=None, y_labels=None, z_labels=None,
@@ -183,13 +231,18 @@ class NiSpace:
         with verbose_context(self.verbose):
             logger.info("*** NiSpace.fit() - Data extraction and preparation. ***")
             if self.x is None:
-                raise ValueError("x: expected reference maps (images, table, array or a "
+                raise InputError("x: expected reference maps (images, table, array or a "
                                  "dataset name such as 'pet'); got None.")
+            for name in ("x", "y", "z"):
+                _check_data_type(name, getattr(self, name))
             check_option("resampling_target", self.resampling_target,
                          ["data", "parcellation", None])
-            from .permute.engine import resolve_n_proc
-
-            resolve_n_proc(self.n_proc)  # a positive integer or -1 (all cores)
+            check_n_proc(self.n_proc, allow_none=False)  # a positive integer or -1 (all)
+            check_seed(self.seed)
+            check_bool(self.drop_nan, "drop_nan")
+            if self.x_collection is not None and not isinstance(self.x_collection, str):
+                raise InputTypeError(f"x_collection: expected a collection name (str) or "
+                                     f"None; got {type(self.x_collection).__name__}.")
             standardize = self._standardize_set(self.standardize)
             #: what fit() decided and assumed (data space, label order, alignment, ...):
             #: a JSON-serialisable record copied into every result's provenance
@@ -206,6 +259,7 @@ class NiSpace:
                        if self.z is not None else None)
             self._set_geometry_space()
             self._check_parcels()
+            self._check_degenerate()
             if self.drop_nan:
                 self._drop_nan_parcels()
             for name in sorted(standardize):
@@ -228,7 +282,7 @@ class NiSpace:
         if standardize in (False, None, ""):
             return set()
         if not isinstance(standardize, str) or not set(standardize.lower()) <= _STANDARDIZE:
-            raise ValueError(f"standardize: expected True, False or a combination of 'x', 'y', "
+            raise InputError(f"standardize: expected True, False or a combination of 'x', 'y', "
                              f"'z' such as 'xz'; got {standardize!r}.")
         return set(standardize.lower())
 
@@ -241,7 +295,7 @@ class NiSpace:
                 s is None or isinstance(s, str) for s in data_space):
             values = list(data_space) * (3 if len(data_space) == 1 else 1)
             return dict(zip("xyz", values))
-        raise ValueError(f"data_space: expected a space name (e.g. 'MNI152NLin6Asym') or a "
+        raise InputError(f"data_space: expected a space name (e.g. 'MNI152NLin6Asym') or a "
                          f"list of 1 or 3 of them (x, y, z); got {data_space!r}.")
 
     def _set_geometry_space(self) -> None:
@@ -274,7 +328,7 @@ class NiSpace:
         parc = self.parcellation
         if parc is None:
             if self.parcellation_hemi is not None:
-                raise ValueError("parcellation_hemi: selecting a hemisphere needs a "
+                raise InputError("parcellation_hemi: selecting a hemisphere needs a "
                                  "parcellation; got parcellation=None.")
             logger.info("No parcellation: X, Y and Z must be parcellated data (tables or "
                         "arrays, maps x parcels) with the same parcels.")
@@ -306,7 +360,7 @@ class NiSpace:
             from .datasets import fetch_reference
 
             if not self.parcellation_.library_names:
-                raise ValueError(f"{name}: reference dataset {data!r} needs a library "
+                raise InputError(f"{name}: reference dataset {data!r} needs a library "
                                  f"parcellation; got a custom one.")
             collection = self.x_collection if name == "x" else None
             data = fetch_reference(data, parcellation=self.parcellation_,
@@ -314,10 +368,16 @@ class NiSpace:
                                    print_references=False, verbose=self.verbose)
         record: dict[str, Any] = {}
         kwargs = {} if self.parcellation_space is None else {"space": self.parcellation_space}
-        frame = read_input(data, self.parcellation_, labels=labels, name=name,
-                           data_space=data_space, record=record,
-                           resampling_target=self.resampling_target, verbose=self.verbose,
-                           **kwargs)
+        try:
+            frame = read_input(data, self.parcellation_, labels=labels, name=name,
+                               data_space=data_space, record=record,
+                               resampling_target=self.resampling_target,
+                               verbose=self.verbose, **kwargs)
+        except DataError as err:  # name the argument the images came from
+            text = str(err)
+            if not text.startswith("images:"):
+                raise
+            raise DataError(f"{name}: {text[len('images: '):]}") from err
         for key, value in record.items():
             self.fit_record_.setdefault(key, {})[name] = value
         frame = frame.astype(self.dtype)
@@ -333,7 +393,7 @@ class NiSpace:
         is_name = isinstance(data, str) and not os.path.exists(data)
         if is_name or _is_annotation(data) or hasattr(data, "images_meta"):
             what = (f"the reference dataset {data!r}" if is_name else "annotation images")
-            raise ValueError(f"parcellation: {name} is {what}, which needs a parcellation; "
+            raise InputError(f"parcellation: {name} is {what}, which needs a parcellation; "
                              f"got parcellation=None. Pass parcellation= (e.g. "
                              f"'Schaefer200') or parcellated data (a DataFrame or array, "
                              f"maps x parcels).")
@@ -355,7 +415,7 @@ class NiSpace:
             if name == ref_name:
                 continue
             if frame.shape[1] != len(ref):
-                raise ValueError(f"{name}: expected {len(ref)} parcels like {ref_name}; got "
+                raise InputError(f"{name}: expected {len(ref)} parcels like {ref_name}; got "
                                  f"{frame.shape[1]}.")
             if unlabelled[name]:
                 logger.warning(
@@ -371,7 +431,7 @@ class NiSpace:
                 unknown = [c for c in keys if c not in set(ref_keys)]
                 missing = [c for c in ref_keys if c not in set(keys)]
                 if unknown or missing or len(set(keys)) != len(keys):
-                    raise ValueError(f"{name}: the parcel labels differ from those of "
+                    raise InputError(f"{name}: the parcel labels differ from those of "
                                      f"{ref_name}: {len(unknown)} not in {ref_name} (e.g. "
                                      f"{unknown[:3]}), {len(missing)} missing (e.g. "
                                      f"{missing[:3]}).")
@@ -389,12 +449,63 @@ class NiSpace:
             if frame is None:
                 continue
             if frame.shape[1] != len(ref):
-                raise ValueError(f"{name}: expected {len(ref)} parcels like x; got "
+                raise InputError(f"{name}: expected {len(ref)} parcels like x; got "
                                  f"{frame.shape[1]}.")
             if list(frame.columns) != list(ref):
                 bad = [(a, b) for a, b in zip(frame.columns, ref) if a != b][:3]
-                raise ValueError(f"{name}: parcel labels differ from those of x, e.g. "
+                raise InputError(f"{name}: parcel labels differ from those of x, e.g. "
                                  f"{bad} ({name} vs x).")
+
+    def _check_degenerate(self) -> None:
+        """Maps with fewer than :data:`MIN_VALID_PARCELS` valid parcels or constant over
+        their valid parcels: a DataError when every map of an input is so (nothing to
+        analyse), else a WARNING naming them (their statistics will be NaN or
+        unreliable), recorded in ``fit_record_["degenerate_maps"]``."""
+        for name in ("x", "y", "z"):
+            frame = getattr(self, f"{name}_")
+            if frame is None:
+                continue
+            values = frame.to_numpy(dtype=float)
+            finite = np.isfinite(values)
+            n_valid = finite.sum(axis=1)
+            filled = np.where(finite, values, np.nan)
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                spread = np.nanmax(filled, axis=1) - np.nanmin(filled, axis=1)
+            few = n_valid < MIN_VALID_PARCELS
+            constant = ~few & ~(spread > 0)
+            if not (few | constant).any():
+                continue
+            labels = [str(v) for v in frame.index]
+            problems = [f"{labels[i]!r} ({n_valid[i]} valid parcels)"
+                        for i in np.flatnonzero(few)[:5]]
+            problems += [f"{labels[i]!r} (constant)" for i in np.flatnonzero(constant)[:5]]
+            text = (f"{name}: {int((few | constant).sum())} of {len(labels)} map(s) have fewer "
+                    f"than {MIN_VALID_PARCELS} valid parcels or are constant: "
+                    f"{', '.join(problems)}")
+            if (few | constant).all():
+                raise DataError(f"{text}; nothing can be colocalized. Check the data, "
+                                f"the background and that images and parcellation are in "
+                                f"the same space.")
+            logger.warning("%s; their colocalizations will be NaN or unreliable.", text)
+            self.fit_record_.setdefault("degenerate_maps", {})[name] = [
+                labels[i] for i in np.flatnonzero(few | constant)]
+
+    def _warn_nan_stats(self, key: str, results: dict[str, pd.DataFrame]) -> None:
+        """A WARNING naming the Y maps (and X maps) whose statistics came out NaN."""
+        for stat, frame in results.items():
+            values = frame.to_numpy(dtype=float)
+            nan = np.isnan(values)
+            if self.y_ is None and values.shape[0] == values.shape[1]:
+                np.fill_diagonal(nan, False)  # self-pairs are NaN by design
+            if not nan.any():
+                continue
+            rows = [str(frame.index[i]) for i in np.flatnonzero(nan.any(axis=1))[:5]]
+            cols = [str(frame.columns[j]) for j in np.flatnonzero(nan.any(axis=0))[:5]]
+            logger.warning("%s: %d of %d '%s' statistics are NaN (Y maps %s; columns %s): "
+                           "constant maps or too few common valid parcels (at least %d "
+                           "needed).", key, int(nan.sum()), nan.size, stat, rows, cols,
+                           MIN_VALID_PARCELS)
 
     def _drop_nan_parcels(self) -> None:
         frames = [f for f in (self.x_, self.y_, self.z_) if f is not None]
@@ -409,7 +520,7 @@ class NiSpace:
 
     def _check_fitted(self) -> None:
         if not self._fitted:
-            raise RuntimeError("This NiSpace object is not fitted yet; call nsp.fit() first.")
+            raise StateError("This NiSpace object is not fitted yet; call nsp.fit() first.")
 
     # ----------------------------------------------------------------------------------
     # getters
@@ -472,7 +583,7 @@ class NiSpace:
 
         self._check_fitted()
         if self.z_ is None:
-            raise ValueError("transform_z: this object has no Z data (z=None).")
+            raise InputError("transform_z: this object has no Z data (z=None).")
         z = self.z_
         groups = self._align("groups", groups, z, what="Z map")
         subjects = self._align("subjects", subjects, z, what="Z map")
@@ -489,10 +600,10 @@ class NiSpace:
         if values is None:
             return None
         if isinstance(values, pd.DataFrame) and values.shape[1] != 1:
-            raise ValueError(f"{name}: expected one value per {what} (a Series or 1D array); "
+            raise InputError(f"{name}: expected one value per {what} (a Series or 1D array); "
                              f"got a DataFrame with {values.shape[1]} columns.")
         if not isinstance(values, (pd.Series, pd.DataFrame)) and np.ndim(values) != 1:
-            raise ValueError(f"{name}: expected one value per {what} ({len(frame)}); got "
+            raise InputError(f"{name}: expected one value per {what} ({len(frame)}); got "
                              f"shape {np.shape(values)}.")
         aligned = align_to_index(values, frame.index, argument=name, what=what,
                                  record=self.fit_record_.setdefault("alignment", []))
@@ -529,7 +640,7 @@ class NiSpace:
             record["covariates"] = [str(c) for c in cov.columns]
             if combat:
                 if "site" not in cov:
-                    raise ValueError("covariates_between: ComBat needs a 'site' column; got "
+                    raise InputError("covariates_between: ComBat needs a 'site' column; got "
                                      f"columns {list(cov.columns)}.")
                 others = cov.drop(columns="site")
                 step["combat_site"] = cov["site"].to_numpy()
@@ -540,7 +651,7 @@ class NiSpace:
                 protect = [protect] if isinstance(protect, str) else list(protect or [])
                 missing = [p for p in protect if p not in cov]
                 if missing:
-                    raise ValueError(f"protect: columns {missing} are not in "
+                    raise InputError(f"protect: columns {missing} are not in "
                                      f"covariates_between ({list(cov.columns)}).")
                 prot = cleaning.one_hot(cov[protect])[0] if protect else None
                 rest = cov.drop(columns=protect)
@@ -550,11 +661,11 @@ class NiSpace:
         if how in ("within", "both"):
             maps = covariates_within if covariates_within is not None else self.z_
             if maps is None:
-                raise ValueError("covariates_within: expected covariate maps (maps x parcels) "
+                raise InputError("covariates_within: expected covariate maps (maps x parcels) "
                                  "or Z data; got None.")
             maps = np.atleast_2d(np.asarray(maps, dtype=float))
             if maps.shape[1] != values.shape[1]:
-                raise ValueError(f"covariates_within: expected {values.shape[1]} parcels; got "
+                raise InputError(f"covariates_within: expected {values.shape[1]} parcels; got "
                                  f"{maps.shape[1]}.")
             values = cleaning.regress_within(values, maps)
             step["within"] = maps
@@ -568,7 +679,7 @@ class NiSpace:
     def _covariate_frame(self, cov, y: pd.DataFrame) -> pd.DataFrame:
         """The subject covariates, one row per Y map matched by label (a copy)."""
         if cov is None:
-            raise ValueError("covariates_between: expected a DataFrame with one row per Y map; "
+            raise InputError("covariates_between: expected a DataFrame with one row per Y map; "
                              "got None.")
         if isinstance(cov, pd.Series):
             cov = cov.to_frame()
@@ -589,7 +700,7 @@ class NiSpace:
             sets = x.index.get_level_values("set").to_numpy()
         if weighted:
             if "weight" not in (x.index.names or []):
-                raise ValueError("weighted: X has no 'weight' index level.")
+                raise InputError("weighted: X has no 'weight' index level.")
             weights = x.index.get_level_values("weight").to_numpy(dtype=float)
         out = reduce_x(x.to_numpy(), reduction, sets=sets, weights=weights,
                        n_components=n_components, seed=self.seed)
@@ -617,13 +728,22 @@ class NiSpace:
         from .results.provenance import base_provenance
         from .stats.coloc import colocalize
 
+        from .stats.coloc import COLOC_METHODS
+        from .stats.xsea import AGGREGATIONS
+
+        if not isinstance(method, str):
+            raise InputTypeError(f"method: expected a colocalization method name such as "
+                                 f"'spearman'; got {method!r} (a {type(method).__name__}).")
+        check_option("method", method, list(COLOC_METHODS))
+        check_bool(xsea, "xsea")
+        check_option("xsea_aggr", xsea_aggr, list(AGGREGATIONS))
         self._check_fitted()
         with verbose_context(self.verbose):
             logger.info("*** NiSpace.colocalize() - Estimating X & Y colocalizations. ***")
             x, y = self.x_, self.get_y()
             z = self.z_.to_numpy() if self.z_ is not None else None
             if method.startswith("partial") and z is None:
-                raise ValueError(f"method: {method!r} needs Z maps; pass z= to NiSpace.")
+                raise InputError(f"method: {method!r} needs Z maps; pass z= to NiSpace.")
             if method in _CV_METHODS and "coords" not in kwargs:
                 if self.parcellation_ is None:
                     logger.warning("No parcellation: the cross-validation folds of %r are "
@@ -653,6 +773,7 @@ class NiSpace:
                                          columns=[stat] if arr.size == len(y) else None)
                 results[stat] = frame
             key = method + ("_xsea" if xsea else "")
+            self._warn_nan_stats(key, results)
             self._discard_permutations(key)
             self.colocalizations_[key] = ColocalizationResult(
                 key=key, method=method, xsea=xsea, xsea_aggr=xsea_aggr,
@@ -668,7 +789,7 @@ class NiSpace:
 
         names = self.x_.index.names or []
         if "set" not in names:
-            raise ValueError("xsea: X needs a ['set', 'map'] index (e.g. a set-structured "
+            raise InputError("xsea: X needs a ['set', 'map'] index (e.g. a set-structured "
                              "collection); got index levels " f"{names}.")
         sets = self.x_.index.get_level_values("set").to_numpy()
         weights = (self.x_.index.get_level_values("weight").to_numpy(dtype=float)
@@ -748,7 +869,7 @@ class NiSpace:
             raise MissingResultError("No permutations yet; call nsp.permute(...) first.")
         if method is None:
             if len(done) > 1:
-                raise ValueError(f"method: several methods were run ({done}); name one.")
+                raise InputError(f"method: several methods were run ({done}); name one.")
             return done[0]
         if method not in store and f"{method}_xsea" in store:
             method = f"{method}_xsea"
@@ -764,7 +885,7 @@ class NiSpace:
         kinds = self.permutations_[key]
         if permute_what is None:
             if len(kinds) > 1:
-                raise ValueError(f"permute_what: {key!r} was permuted in several ways "
+                raise InputError(f"permute_what: {key!r} was permuted in several ways "
                                  f"({list(kinds)}); name one, e.g. "
                                  f"permute_what={next(iter(kinds))!r}.")
             return next(iter(kinds.values()))
@@ -900,7 +1021,7 @@ class NiSpace:
     def _parcel_positions(self) -> np.ndarray:
         """Positions of the data's parcels in the parcellation's label order."""
         if self.parcellation_ is None:
-            raise ValueError("parcellation: this object was fitted with parcellation=None, "
+            raise InputError("parcellation: this object was fitted with parcellation=None, "
                              "so the parcels have no positions in an atlas; pass "
                              "parcellation= to NiSpace.")
         labels = list(self.parcellation_.labels)
@@ -910,7 +1031,7 @@ class NiSpace:
             return np.array([pos[c] for c in cols])
         if len(cols) == len(labels):
             return np.arange(len(labels))
-        raise ValueError("The data's parcels cannot be matched to the parcellation's labels; "
+        raise InputError("The data's parcels cannot be matched to the parcellation's labels; "
                          "pass null_maps= or dist_mat= for your parcels.")
 
     def _coloc_spec(self, key: str):
@@ -956,7 +1077,11 @@ class NiSpace:
             ``"spin+moran"`` for combined parcellations); default: spins for
             cortical parcellations with a surface, else Moran.
         n_perm : int
-            Number of permutations.
+            Number of permutations: a positive integer up to 1,000,000
+            (:data:`nispace._validate.MAX_N_PERM`; the environment variable
+            ``NISPACE_MAX_N_PERM`` raises the bound). Checked, with ``seed``,
+            ``n_proc``, ``p_tails``, ``null_method`` and ``pooled_p``, before anything
+            is permuted.
         p_tails : {"two", "upper", "lower"} or dict, optional
             Tail for all statistics or per statistic; defaults per statistic
             (:data:`nispace.stats.pvalues.DEFAULT_TAILS`).
@@ -991,8 +1116,24 @@ class NiSpace:
         from .results.provenance import base_provenance
         from .stats import pvalues
 
-        self._check_fitted()
         check_option("what", what, ["maps", "groups", "sets", "pairs"])
+        check_seed(seed)
+        check_n_proc(n_proc)
+        check_tails(p_tails)
+        pvalues.resolve_pooled_p(pooled_p, 2)  # checks the value only
+        if maps_which is not None:
+            check_option("maps_which", str(maps_which).upper(), ["X", "Y", "XY"])
+        if null_method is not None:
+            from .nulls import parse_null_method
+
+            parse_null_method(null_method)
+        self._check_fitted()
+        if what == "maps" and maps_which is not None and "Y" in str(maps_which).upper() \
+                and self.y_ is None:
+            raise InputError(f"maps_which: {maps_which!r} permutes Y, but this object has no "
+                             f"Y maps (X is colocalized with itself); use maps_which='X'.")
+        n_y = len(self.get_y())
+        check_n_perm(n_perm, n_y, len(self.x_))
         seed = self.seed if seed is None else seed
         n_proc = engine.resolve_n_proc(self.n_proc if n_proc is None else n_proc)
         with verbose_context(self.verbose):
@@ -1001,6 +1142,7 @@ class NiSpace:
             self._check_coloc_current(key)
             coloc = self.colocalizations_[key]
             observed = coloc.stats.to_dict()
+            pvalues.resolve_tails(p_tails, list(observed))  # statistic names, before work
             logger.info("Permutation of: %s (method '%s', n_perm = %d).", what, key, n_perm)
             extra: dict[str, Any] = {}
             null_model, which = None, None
@@ -1019,7 +1161,7 @@ class NiSpace:
             stats = [s for s in observed if s in nulls
                      and nulls[s].shape[1:] == observed[s].shape]
             if not stats:
-                raise ValueError(f"what={what!r}: the nulls of {key!r} match none of its "
+                raise InputError(f"what={what!r}: the nulls of {key!r} match none of its "
                                  f"statistics ({list(observed)}); nothing to test.")
             tails = pvalues.resolve_tails(p_tails, stats, pvalues.DEFAULT_TAILS)
             pooled = pvalues.resolve_pooled_p(pooled_p, len(self.get_y()))
@@ -1130,14 +1272,14 @@ class NiSpace:
                "distance-based nulls such as 'moran', or your own null_maps=")
         if null_method is None:
             if dist_mat is None:
-                raise ValueError(f"permute(what='maps'): spatial null maps need the parcels' "
+                raise InputError(f"permute(what='maps'): spatial null maps need the parcels' "
                                  f"geometry, but parcellation=None; {ask}.")
             null_method = "moran"
             logger.info("No parcellation: using null method 'moran' on the distance "
                         "matrix given.")
         method, second = nulls.parse_null_method(null_method)
         if second is not None or method in nulls.SPIN_METHODS:
-            raise ValueError(f"null_method: {null_method!r} needs a parcellation with a "
+            raise InputError(f"null_method: {null_method!r} needs a parcellation with a "
                              f"surface; got parcellation=None. Pass parcellation= to "
                              f"NiSpace, or use 'moran' or 'burt2020' with "
                              f"parcellation_dist_mat=.")
@@ -1145,11 +1287,11 @@ class NiSpace:
         if method == "random":
             return nulls.make_null_model(method, n_parcels=n_parcels, **kwargs), method
         if dist_mat is None:
-            raise ValueError(f"null_method: {method!r} needs parcel distances, but "
+            raise InputError(f"null_method: {method!r} needs parcel distances, but "
                              f"parcellation=None; {ask}.")
         dist_mat = np.asarray(dist_mat, dtype=float)
         if dist_mat.shape != (n_parcels, n_parcels):
-            raise ValueError(f"parcellation_dist_mat: expected a ({n_parcels}, {n_parcels}) "
+            raise InputError(f"parcellation_dist_mat: expected a ({n_parcels}, {n_parcels}) "
                              f"distance matrix in the data's parcel order; got shape "
                              f"{dist_mat.shape}.")
         return nulls.make_null_model(method, dist_mat=dist_mat, **kwargs), method
@@ -1162,14 +1304,14 @@ class NiSpace:
         if isinstance(null_maps, dict):
             missing = [lab for lab in frame.index if lab not in null_maps]
             if missing:
-                raise ValueError(f"null_maps: no null maps for {side} map(s) {missing[:3]}; "
+                raise InputError(f"null_maps: no null maps for {side} map(s) {missing[:3]}; "
                                  f"got keys {list(null_maps)[:5]}.")
             arr = np.stack([np.asarray(null_maps[lab], dtype=float) for lab in frame.index])
         else:
             arr = np.asarray(null_maps, dtype=float)
         if arr.ndim != 3 or arr.shape[0] != n_maps or arr.shape[2] != n_parcels \
                 or arr.shape[1] < n_perm:
-            raise ValueError(f"null_maps: expected shape ({n_maps}, >= n_perm={n_perm}, "
+            raise InputError(f"null_maps: expected shape ({n_maps}, >= n_perm={n_perm}, "
                              f"{n_parcels}) for the {side} maps; got {arr.shape}.")
         return ArrayNulls(arr[:, :n_perm])
 
@@ -1177,7 +1319,7 @@ class NiSpace:
         from .permute.groups import null_colocalizations_groups
 
         if self.y_steps_ is None:
-            raise ValueError("what='groups': this object was loaded from a saved analysis, "
+            raise InputError("what='groups': this object was loaded from a saved analysis, "
                              "which keeps the Y steps as hashes only; fit a new NiSpace "
                              "object to permute group labels.")
         steps = [dict(s) for s in self.y_steps_]
@@ -1194,7 +1336,7 @@ class NiSpace:
                                  if s["kind"] == "transform" and s.get("subjects") is not None),
                                 None)
             if subjects is None:
-                raise ValueError("subjects: paired=True needs the subject id of every Y map "
+                raise InputError("subjects: paired=True needs the subject id of every Y map "
                                  "(pass subjects= here or to transform_y).")
             blocks = self._align("subjects", subjects, y_raw)
         return null_colocalizations_groups(
@@ -1207,7 +1349,7 @@ class NiSpace:
 
         coloc = self.colocalizations_[key]
         if not coloc.xsea:
-            raise ValueError("what='sets' tests XSEA set statistics; run "
+            raise InputError("what='sets' tests XSEA set statistics; run "
                              "nsp.colocalize(method, xsea=True) first.")
         spec = self._coloc_spec(key)
         x, y = self.x_, self.get_y()
@@ -1227,12 +1369,12 @@ class NiSpace:
 
         coloc = self.colocalizations_[key]
         if coloc.xsea:
-            raise ValueError("what='pairs' needs map-level colocalizations, not XSEA sets.")
+            raise InputError("what='pairs' needs map-level colocalizations, not XSEA sets.")
         stat = next((s for s in ("rho", "r2", "beta", "mi") if s in coloc.stats),
                     next(iter(coloc.stats)))
         frame = coloc.stats[stat]
         if frame.shape[0] != frame.shape[1]:
-            raise ValueError(f"what='pairs': expected as many Y as X maps (Y_i pairs with "
+            raise InputError(f"what='pairs': expected as many Y as X maps (Y_i pairs with "
                              f"X_i); got {frame.shape[0]} Y and {frame.shape[1]} X maps.")
         summary = pair_statistics(frame.to_numpy())
         observed = {"within": pd.DataFrame([[summary["within"]]], index=pd.Index(["pairs"]),
@@ -1397,7 +1539,7 @@ class NiSpace:
             elif w in last:
                 out.append(int(np.flatnonzero(np.asarray(last == w))[0]))
             else:
-                raise ValueError(f"{name}: {w!r} is not one of the maps ({list(last)[:5]}...).")
+                raise InputError(f"{name}: {w!r} is not one of the maps ({list(last)[:5]}...).")
         return np.asarray(out)
 
     def plot(self, method: str | None = None, stat: str | None = None,
@@ -1488,11 +1630,11 @@ class NiSpace:
         check_option("data", data, ["Y", "X", "Z", "y", "x", "z"])
         frame = {"y": self.get_y, "x": self.get_x, "z": self.get_z}[data.lower()]()
         if frame is None:
-            raise ValueError("data: this object has no Z maps.")
+            raise InputError("data: this object has no Z maps.")
         rows = self._select(frame, maps, 0, "maps")
         frame = frame.iloc[rows]
         if self.parcellation_ is None:
-            raise ValueError("plot_brain: drawing on the brain needs a parcellation; this "
+            raise InputError("plot_brain: drawing on the brain needs a parcellation; this "
                              "object was fitted with parcellation=None. Pass parcellation= "
                              "to NiSpace.")
         values = np.full((len(frame), self.parcellation_.n_parcels), np.nan)
@@ -1584,7 +1726,7 @@ class NiSpace:
         obj.parcellation_regions_ = state["regions"]
         if parcellation is not None and [str(v) for v in parcellation.labels] \
                 != list(parc["labels"]):
-            raise ValueError(f"parcellation: expected the saved parcellation "
+            raise InputError(f"parcellation: expected the saved parcellation "
                              f"{parc['name']!r} ({parc['n_parcels']} parcels, same labels); "
                              f"got {parcellation.name!r} with other labels.")
         obj.parcellation_ = parcellation
@@ -1611,7 +1753,7 @@ class NiSpace:
             payload: Any = pickle.load(f)  # noqa: S301 - explicit opt-in, warned
         if not isinstance(payload, dict) or payload.get("format") != _SAVE_FORMAT \
                 or not isinstance(payload.get("object"), NiSpace):
-            raise ValueError(f"path: {path} is a pickle but not a NiSpace object saved by "
+            raise InputError(f"path: {path} is a pickle but not a NiSpace object saved by "
                              f"an older nispace.")
         obj = payload["object"]
         obj._migrate_legacy()

@@ -9,12 +9,15 @@ else). Progress bars and logs go to stderr; ``--quiet`` silences both.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import re
 import sys
+import warnings
 from pathlib import Path
 
+from ._errors import check_option
 from .errors import ANALYSIS_EXIT_CODE, USAGE_EXIT_CODE, InputError, NispaceError
 
 __all__ = ["main", "build_parser"]
@@ -109,7 +112,14 @@ def _common(p: argparse.ArgumentParser, x_default: str, group: bool) -> None:
     st.add_argument("--seed", type=int, help="random seed (results reproducible with it)")
     st.add_argument("--n-proc", type=int, default=1, help="parallel workers (-1: all cores)")
     out = p.add_argument_group("output")
-    out.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    out.add_argument("--out", required=True, metavar="DIR",
+                     help="output folder (created; an existing non-empty one is refused "
+                          "unless --overwrite)")
+    out.add_argument("--overwrite", action="store_true",
+                     help="replace the results of an earlier run in --out (only a folder "
+                          "holding nispace results, i.e. results.json or nispace/; its "
+                          "nispace outputs are removed before the new ones are written, "
+                          "other files are kept)")
     out.add_argument("--no-figures", action="store_true", help="skip figures")
     out.add_argument("--no-report", action="store_true", help="skip report.html")
 
@@ -228,6 +238,87 @@ def _design(args, y_labels):
 # --------------------------------------------------------------------------------------
 # commands
 
+#: what ``export_results`` writes into a results folder (cleared by --overwrite)
+_OUTPUTS = ("results.csv", "nulls_summary.csv", "results.json", "report.html", "nispace",
+            "figures")
+
+
+def _check_out(out: str, overwrite: bool) -> Path:
+    """``--out``: a creatable folder, empty or (with --overwrite) an earlier nispace run."""
+    from ._validate import check_out_dir
+
+    try:
+        folder = check_out_dir(out, "--out")
+    except (InputError, TypeError) as err:
+        raise UsageError(str(err)) from None
+    if folder.is_dir() and any(folder.iterdir()):
+        looks_like_results = any((folder / name).exists() for name in ("results.json",
+                                                                      "nispace"))
+        if not overwrite:
+            hint = (" or pass --overwrite to replace the earlier results"
+                     if looks_like_results else "")
+            raise UsageError(f"--out: the folder {out} exists and is not empty; choose a new "
+                             f"folder{hint}.")
+        if not looks_like_results:
+            raise UsageError(f"--out: --overwrite only replaces nispace results, but {out} "
+                             f"holds no results.json or nispace/ folder; choose a new or an "
+                             f"empty folder.")
+        if not os.access(folder, os.W_OK):
+            raise UsageError(f"--out: the folder {out} is not writable.")
+    return folder
+
+
+def _clear_outputs(folder: Path) -> None:
+    """Remove the outputs of an earlier run (only nispace's own files and folders)."""
+    import shutil
+
+    for name in _OUTPUTS:
+        path = folder / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+    logger.info("--overwrite: removed the earlier results in %s.", folder)
+
+
+def _check_args(args) -> None:
+    """Every option of an analysis that can be checked before anything is fetched."""
+    from ._validate import check_n_perm, check_n_proc, check_seed
+    from .nulls import parse_null_method
+    from .stats.coloc import COLOC_METHODS
+    from .stats.correction import canonical_mc_method
+    from .stats.transforms import parse_transform
+
+    def usage(option: str, check, *a) -> None:
+        try:
+            check(*a)
+        except (InputError, TypeError, ValueError) as err:
+            text = str(err)
+            name = text.split(":", 1)[0]
+            if name and " " not in name and not name.startswith("--"):
+                text = text.replace(name, option, 1)
+            raise UsageError(text) from None
+
+    usage("--n-perm", check_n_perm, args.n_perm)
+    usage("--seed", check_seed, args.seed)
+    usage("--n-proc", check_n_proc, args.n_proc)
+    for method in args.method:
+        usage("--method", check_option, "method", method, list(COLOC_METHODS))
+    if str(args.mc_method).lower() != "none":
+        usage("--mc-method", canonical_mc_method, args.mc_method, "mc_method")
+    if getattr(args, "null_method", None):
+        usage("--null-method", parse_null_method, args.null_method)
+    if not set(str(args.standardize).lower()) <= set("xyz"):
+        raise UsageError(f"--standardize: expected a combination of 'x', 'y', 'z' such as "
+                         f"'xz'; got {args.standardize!r}.")
+    if getattr(args, "comparison", None):
+        usage("--comparison", parse_transform, args.comparison)
+    for option in ("design", "parcellation_labels"):
+        value = getattr(args, option, None)
+        if value and not os.path.isfile(value):
+            raise UsageError(f"--{option.replace('_', '-')}: file not found: {value}")
+
+
 def _analysis(args) -> int:
     import pandas as pd
 
@@ -236,14 +327,14 @@ def _analysis(args) -> int:
     from .report.results import export_results
 
     verbose = not args.quiet
+    _check_args(args)
+    out_folder = _check_out(args.out, args.overwrite)
     reset_files_used()
     group = args.command.startswith("group")
     xsea = args.command.endswith("xsea")
     y = _input(args.y, args.parcellation, None, "y")
     x = _input(args.x, args.parcellation, args.x_collection, "x")
     z = _input(args.z, args.parcellation, None, "z") if args.z else None
-    if args.n_perm < 1:
-        raise UsageError(f"--n-perm: expected a positive integer; got {args.n_perm}.")
     mc = None if str(args.mc_method).lower() == "none" else args.mc_method
     permute_kwargs = {"p_tails": args.p_tails} if args.p_tails else {}
     init = {"y_labels": args.y_labels,
@@ -274,6 +365,8 @@ def _analysis(args) -> int:
         func = workflows.xsea if xsea else workflows.colocalization
         nsp = func(y, null_method=args.null_method, pooled_p=pooled, **common)
     command = "nispace " + " ".join(sys.argv[1:]) if sys.argv else None
+    if args.overwrite and out_folder.is_dir():
+        _clear_outputs(out_folder)
     export_results(nsp, args.out, command=command, figures=not args.no_figures,
                    report=not args.no_report, warnings=warnings)
     if not args.quiet:
@@ -285,6 +378,8 @@ def _fetch(args) -> int:
     from .datasets import fetch_example, fetch_parcellation, fetch_reference, fetch_template
 
     verbose = not args.quiet
+    if args.out:
+        _check_file_out(args.out)
     if args.kind == "reference":
         result = fetch_reference(args.name, parcellation=args.parcellation,
                                  collection=args.collection, print_references=False,
@@ -310,6 +405,18 @@ def _fetch(args) -> int:
         for item in items:
             print(item)
     return 0
+
+
+def _check_file_out(out: str) -> None:
+    """``fetch --out``: a file path in a writable folder, not a folder."""
+    path = Path(out)
+    if path.is_dir():
+        raise UsageError(f"--out: expected a file path for the CSV; got the folder {out}.")
+    parent = path.absolute().parent
+    if not parent.is_dir():
+        raise UsageError(f"--out: the folder {parent} does not exist; create it first.")
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"--out: the folder {parent} is not writable.")
 
 
 def _list(args) -> int:
@@ -358,7 +465,8 @@ def main(argv: list[str] | None = None) -> int:
         set_log_level(True)
     handlers = {"fetch": _fetch, "list": _list, "report": _report}
     try:
-        return handlers.get(args.command, _analysis)(args)
+        with _quiet(args.quiet):
+            return handlers.get(args.command, _analysis)(args)
     except UsageError as err:
         parser.print_usage(sys.stderr)
         print(f"nispace: error: {err}", file=sys.stderr)
@@ -372,6 +480,32 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"nispace: analysis failed: {type(err).__name__}: {err}", file=sys.stderr)
         return code
+
+
+@contextlib.contextmanager
+def _quiet(quiet: bool):
+    """``--quiet``: no log records or Python warnings on stderr (errors are printed by
+    :func:`main`). A handler that drops everything below ERROR keeps logging's
+    last-resort handler from printing WARNINGs; it is removed afterwards."""
+    if not quiet:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.ERROR)
+    root = logging.getLogger("nispace")
+    # handlers left by an earlier call in this process (e.g. main() without --quiet)
+    earlier = {h: h.level for h in root.handlers}
+    for h in earlier:
+        h.setLevel(max(h.level, logging.ERROR))
+    root.addHandler(handler)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        root.removeHandler(handler)
+        for h, level in earlier.items():
+            h.setLevel(level)
 
 
 def _exit_code(err: BaseException) -> int:

@@ -48,7 +48,7 @@ def _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, ver
                                  f"{type(nispace_object).__name__}.")
         nsp = nispace_object
         if space is not None and space != nsp.data_space:
-            raise ValueError(f"space: {space!r} differs from the data_space of nispace_object "
+            raise InputError(f"space: {space!r} differs from the data_space of nispace_object "
                              f"({nsp.data_space!r}); set it when building the NiSpace object.")
         if not nsp._fitted:
             nsp.fit()
@@ -61,7 +61,7 @@ def _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, ver
                   parcellation=parcellation, n_proc=n_proc, seed=seed, verbose=verbose)
     if space is not None:
         if (init_kwargs or {}).get("data_space", space) != space:
-            raise ValueError(f"space: {space!r} and init_kwargs['data_space'] "
+            raise InputError(f"space: {space!r} and init_kwargs['data_space'] "
                              f"({init_kwargs['data_space']!r}) differ; give one of them.")
         kwargs["data_space"] = space
     kwargs.update(init_kwargs or {})
@@ -80,6 +80,37 @@ def _methods(colocalization_method) -> list[str]:
     for m in methods:
         check_option("colocalization_method", m, list(COLOC_METHODS))
     return methods
+
+
+def _check_workflow(y, n_perm, seed, n_proc, mc_method, null_method=None, pooled_p=False,
+                    plot=True, permute_kwargs=None, kwarg_dicts=None) -> None:
+    """Every argument a workflow can check before ``fit()`` loads any data."""
+    from ._validate import check_bool, check_n_perm, check_n_proc, check_seed, check_tails
+    from .nulls import parse_null_method
+    from .stats.correction import canonical_mc_method
+    from .stats.pvalues import resolve_pooled_p
+
+    if y is None:
+        raise InputError("y: expected your map(s) (images, a table or an array); got None.")
+    check_n_perm(n_perm)
+    check_seed(seed)
+    check_n_proc(n_proc, allow_none=False)
+    if mc_method is not None:
+        canonical_mc_method(mc_method, "mc_method")
+    if null_method is not None:
+        parse_null_method(null_method)
+    resolve_pooled_p(pooled_p, 2)  # checks the value only
+    check_bool(plot, "plot")
+    for name, value in (kwarg_dicts or {}).items():
+        if value is not None and not isinstance(value, dict):
+            raise InputTypeError(f"{name}: expected a dict of keyword arguments or None; got "
+                                 f"{type(value).__name__}.")
+    permute_kwargs = permute_kwargs or {}
+    check_tails(permute_kwargs.get("p_tails"))
+    if permute_kwargs.get("null_method") is not None:
+        parse_null_method(permute_kwargs["null_method"])
+    if "n_perm" in permute_kwargs:
+        check_n_perm(permute_kwargs["n_perm"], name="permute_kwargs['n_perm']")
 
 
 def _finish(nsp: NiSpace, methods: list[str], xsea: bool, what: str, n_perm: int, seed,
@@ -181,6 +212,12 @@ def colocalization(y, x="pet", z=None, x_collection: str | None = None,
     """
     with verbose_context(verbose):
         methods = _methods(colocalization_method)
+        _check_workflow(y if nispace_object is None else True, n_perm, seed, n_proc,
+                        mc_method, null_method, pooled_p, plot, permute_kwargs,
+                        dict(init_kwargs=init_kwargs, clean_y_kwargs=clean_y_kwargs,
+                             colocalize_kwargs=colocalize_kwargs,
+                             permute_kwargs=permute_kwargs,
+                             correct_p_kwargs=correct_p_kwargs, plot_kwargs=plot_kwargs))
         nsp = _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, verbose,
                        nispace_object, init_kwargs, space)
         if y_covariates is not None or combat:
@@ -190,6 +227,33 @@ def colocalization(y, x="pet", z=None, x_collection: str | None = None,
         return _finish(nsp, methods, xsea, "maps", n_perm, seed, n_proc, pooled_p, mc_method,
                        plot, colocalize_kwargs, permute_kwargs, correct_p_kwargs, plot_kwargs,
                        return_nispace_only, null_method=null_method)
+
+
+def _check_design(design, paired, combat) -> None:
+    """The design's type and columns, before any data are loaded."""
+    from ._validate import check_bool
+
+    check_bool(paired, "paired")
+    check_bool(combat, "combat")
+    if isinstance(design, pd.DataFrame):
+        needed = ["groups"] + (["subjects"] if paired else []) + (["site"] if combat else [])
+        missing = [c for c in needed if c not in design.columns]
+        if missing:
+            raise InputError(f"design: expected column(s) {needed}; missing {missing} "
+                             f"(columns: {list(design.columns)}).")
+        groups = design["groups"].dropna().unique()
+    elif isinstance(design, (pd.Series, list, tuple, np.ndarray)) and np.ndim(design) == 1:
+        groups = pd.unique(pd.Series(np.asarray(design, dtype=object)).dropna())
+        if paired:
+            raise InputError("design: paired=True needs a DataFrame with 'groups' and "
+                             "'subjects' columns; got 1D group labels.")
+    else:
+        raise InputTypeError(f"design: expected a DataFrame with a 'groups' column (and "
+                             f"covariates) or a 1D array of group labels; got "
+                             f"{type(design).__name__}.")
+    if len(groups) < 2:
+        raise InputError(f"design: expected at least 2 groups in 'groups' to permute; got "
+                         f"{len(groups)} ({list(groups)[:5]}).")
 
 
 def _design_frame(design, y_index: pd.Index, paired: bool,
@@ -261,6 +325,14 @@ def group_colocalization(y, design, x="pet", z=None, x_collection: str | None = 
     """
     with verbose_context(verbose):
         methods = _methods(colocalization_method)
+        _check_workflow(y if nispace_object is None else True, n_perm, seed, n_proc,
+                        mc_method, None, False, plot, permute_kwargs,
+                        dict(init_kwargs=init_kwargs, clean_y_kwargs=clean_y_kwargs,
+                             transform_y_kwargs=transform_y_kwargs,
+                             colocalize_kwargs=colocalize_kwargs,
+                             permute_kwargs=permute_kwargs,
+                             correct_p_kwargs=correct_p_kwargs, plot_kwargs=plot_kwargs))
+        _check_design(design, paired, combat)
         nsp = _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, verbose,
                        nispace_object, init_kwargs, space)
         frame = _design_frame(design, nsp.get_y().index, paired,

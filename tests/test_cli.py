@@ -173,3 +173,27 @@ def test_workflows_draw_figures_only_with_plot_true(data_url):
                    plot=True, verbose=False)
     assert len(plt.get_fignums()) == 1
     plt.close("all")
+
+
+def test_rerun_into_a_results_folder_needs_overwrite(data_url, tmp_path, capsys):
+    """A second run into the same --out is refused before any work (exit 2) unless
+    --overwrite, which removes the earlier run's outputs (stale figures included) and
+    keeps the user's own files; --quiet leaves stderr empty on success."""
+    from nispace.datasets import fetch_example
+
+    table = fetch_example("painmeta", parcellation="Schaefer200", verbose=False)
+    table.to_csv(tmp_path / "pain.csv")
+    out = tmp_path / "pain"
+    args = ["colocalize", "--y", str(tmp_path / "pain.csv"), "--n-perm", "50", "--seed",
+            "3", "--out", str(out), "--no-report", "--quiet"]
+    assert run(*args, "--no-figures") == 0
+    assert capsys.readouterr().err == ""
+    (out / "figures").mkdir()
+    (out / "figures" / "stale.png").write_bytes(b"from an earlier run")
+    (out / "my_notes.txt").write_text("keep")
+    assert run(*args, "--no-figures") == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert run(*args, "--no-figures", "--overwrite") == 0
+    assert not (out / "figures").exists()
+    assert (out / "my_notes.txt").read_text() == "keep"
+    assert (out / "results.json").is_file()

@@ -21,6 +21,7 @@ import logging
 import numbers
 import re
 import warnings
+import zlib
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -123,7 +124,9 @@ def _reduce(x: np.ndarray, p: np.ndarray, n_parcels: int, strategy: str,
 
     if strategy in ("mean", "sum", "std"):
         xv = x.ravel() if all_ok else x.ravel()[okf]
-        sums = np.bincount(flat_ok, weights=xv, minlength=size).reshape(n_maps, n_parcels)
+        # float64 also when no point is valid (an empty bincount is int64)
+        sums = np.bincount(flat_ok, weights=xv, minlength=size).reshape(
+            n_maps, n_parcels).astype(np.float64, copy=False)
         if strategy == "sum":
             out[has] = sums[has]
         else:
@@ -134,7 +137,7 @@ def _reduce(x: np.ndarray, p: np.ndarray, n_parcels: int, strategy: str,
                 dev = x - mean[:, p]
                 dv = dev.ravel() if all_ok else dev.ravel()[okf]
                 ss = np.bincount(flat_ok, weights=dv * dv, minlength=size)
-                ss = ss.reshape(n_maps, n_parcels)
+                ss = ss.reshape(n_maps, n_parcels).astype(np.float64, copy=False)
                 out = np.sqrt(np.divide(ss, count, out=np.full_like(ss, np.nan), where=has))
     else:
         # group the points by parcel once; invalid values become NaN
@@ -535,9 +538,16 @@ def _resample(img, target_affine, target_shape, interpolation: str):
     with warnings.catch_warnings():
         # maps of 0/1 values are legitimate data here (the parcel mean is a fraction)
         warnings.filterwarnings("ignore", message="Resampling binary images")
-        return resample_img(img, target_affine=np.asarray(target_affine),
-                            target_shape=tuple(int(v) for v in target_shape),
-                            interpolation=interpolation, clip=False, **kwargs)
+        try:
+            return resample_img(img, target_affine=np.asarray(target_affine),
+                                target_shape=tuple(int(v) for v in target_shape),
+                                interpolation=interpolation, clip=False, **kwargs)
+        except Exception as exc:  # nilearn's BoundingBoxError: the grids do not overlap
+            if type(exc).__name__ != "BoundingBoxError":
+                raise
+            raise DataError(f"images: the image and the parcellation do not overlap "
+                            f"({exc}); are they in the same space (data_space= / space=)?"
+                            ) from exc
 
 
 def _crop_to_labels(label_data: np.ndarray, affine: np.ndarray, label_values: np.ndarray):
@@ -560,9 +570,58 @@ def _crop_to_labels(label_data: np.ndarray, affine: np.ndarray, label_values: np
 def _volume_array(img, dtype) -> np.ndarray:
     """The data of a volume: read and scaled as ``dtype`` from disk, else not copied."""
     obj = img.dataobj
-    if nib.is_proxy(obj):
+    if not nib.is_proxy(obj):
+        return np.asarray(obj)
+    try:
         return np.asarray(obj, dtype=dtype)
-    return np.asarray(obj)
+    except (EOFError, OSError, ValueError, zlib.error) as exc:  # truncated or corrupt file
+        path = img.get_filename() if hasattr(img, "get_filename") else None
+        raise DataError(f"images: could not read the data of {path or 'an image'!r}: the "
+                        f"file is truncated or corrupt ({type(exc).__name__}: {exc}). "
+                        f"Download or write it again.") from exc
+
+
+def _source_label(source: _Source, index: int) -> str:
+    """How a source is named in messages: its file, else its position."""
+    img = source.img[0] if isinstance(source.img, tuple) else source.img
+    path = img.get_filename() if hasattr(img, "get_filename") else None
+    return f"{source.name!r} ({path})" if path else (
+        repr(source.name) if source.name else f"image {index}")
+
+
+def _why_empty(values: np.ndarray) -> str:
+    """Why a map has no usable value in any parcel (values: all its points)."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return "all its values are NaN or infinite"
+    if np.all(finite == 0):
+        return "all its values are zero (background)"
+    if np.all(finite == finite[0]):
+        return (f"it is constant ({float(finite[0]):g} everywhere), so every value is taken "
+                f"as background")
+    return ("none of its non-background values falls inside a parcel: is the image in the "
+            "space of the parcellation (data_space= / space=)?")
+
+
+def _check_empty_maps(out: np.ndarray, sources: list[_Source], offsets, space: str) -> None:
+    """DataError naming every map (and file) that parcellated to NaN in all parcels."""
+    empty = np.flatnonzero(np.isnan(out).all(axis=1))
+    if empty.size == 0:
+        return
+    problems = []
+    for row in empty[:5]:
+        i = int(np.searchsorted(offsets, row, side="right") - 1)
+        src, t = sources[i], int(row - offsets[i])
+        if src.kind == "surface":
+            vals = np.concatenate([_hemi_arrays(h) for h in src.img], axis=0)[:, t]
+        else:
+            arr = _volume_array(src.img, np.float64)
+            vals = arr if arr.ndim == 3 else arr[..., t]
+        label = _source_label(src, i) + (f", volume {t}" if src.n_maps > 1 else "")
+        problems.append(f"{label}: {_why_empty(np.asarray(vals, dtype=float).ravel())}")
+    more = f" (and {empty.size - 5} more)" if empty.size > 5 else ""
+    raise DataError(f"images: {empty.size} map(s) have no valid value in any parcel of "
+                    f"space {space!r}{more}: " + "; ".join(problems) + ".")
 
 
 def _volumes(arr: np.ndarray) -> Iterable[np.ndarray]:
@@ -723,6 +782,7 @@ def _parcellate_sources(sources: list[_Source], parcellation, space=None, strate
                                          label_values, strategy, rule, mv, dtype,
                                          resampling_target)
 
+    _check_empty_maps(out, sources, offsets, space)
     nan_cols = np.flatnonzero(np.isnan(out).any(axis=0))
     nan_parcels = [names[i] for i in nan_cols]
     if nan_parcels:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .. import _validate
 from .._random import as_generator
 from ..errors import DataError, InputError, StateError
 
@@ -93,10 +94,10 @@ def check_dist_mat(dist_mat, n_parcels: int, name: str = "dist_mat") -> np.ndarr
 
 
 def check_n_perm(n_perm, name: str = "n_perm") -> int:
-    """``n_perm`` as a positive int."""
+    """``n_perm`` as a positive int, at most :data:`nispace._validate.MAX_N_PERM`."""
     if isinstance(n_perm, bool) or not isinstance(n_perm, (int, np.integer)) or n_perm < 1:
         raise InputError(f"{name}: expected a positive integer; got {n_perm!r}.")
-    return int(n_perm)
+    return _validate.check_n_perm(n_perm, name=name)  # the documented upper bound
 
 
 def check_map_values(data: np.ndarray, min_parcels: int = 3) -> None:
