@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
+from ..stats.batch import permutation_rows
 from .engine import run_chunks, stack_chunks
 from .nullmaps import NullMaps
 from .spec import ColocSpec
@@ -13,9 +14,36 @@ __all__ = ["null_colocalizations_maps"]
 
 
 def _maps_chunk(start, stop, _seed, spec: ColocSpec, X, Y, x_nulls, y_nulls):
+    if (x_nulls is None) != (y_nulls is None):
+        out = _index_chunk(start, stop, spec, X, Y, x_nulls or y_nulls,
+                           "X" if y_nulls is None else "Y")
+        if out is not None:
+            return out
     Xb = X if x_nulls is None else x_nulls.chunk(start, stop).transpose(1, 0, 2)
     Yb = Y if y_nulls is None else y_nulls.chunk(start, stop).transpose(1, 0, 2)
     return spec(Xb, Yb)
+
+
+def _index_chunk(start, stop, spec: ColocSpec, X, Y, nulls, side: str):
+    """One side permuted by index nulls: the rows that are permutations of the parcels
+    go through :meth:`ColocSpec.index_nulls` (nothing gathered or re-ranked), the
+    others through the general path; None when the shortcut does not apply at all."""
+    idx = nulls.indices(start, stop) if hasattr(nulls, "indices") else None
+    data = X if side == "X" else Y
+    if idx is None or nulls.data is None or not np.array_equal(nulls.data, data,
+                                                               equal_nan=True):
+        return None
+    ok = permutation_rows(idx)
+    fast = spec.index_nulls(X, Y, idx[ok], side) if ok.any() else None
+    if fast is None or ok.all():
+        return fast
+    rest = nulls.chunk(start, stop)[:, ~ok].transpose(1, 0, 2)
+    slow = spec(rest, Y) if side == "X" else spec(X, rest)
+    out = {}
+    for stat, arr in fast.items():
+        out[stat] = np.empty((idx.shape[0],) + arr.shape[1:])
+        out[stat][ok], out[stat][~ok] = arr, slow[stat]
+    return out
 
 
 def null_colocalizations_maps(spec: ColocSpec, X: np.ndarray, Y: np.ndarray,
