@@ -14,7 +14,10 @@ from nispace.nulls import gather
 from nispace.permute.maps import null_colocalizations_maps
 from nispace.permute.nullmaps import ArrayNulls, NullMaps
 from nispace.permute.spec import ColocSpec, SetSpec
-from nispace.stats.batch import colocalize_batch, colocalize_index_nulls, permutation_rows
+from scipy.stats import rankdata
+
+from nispace.stats.batch import (colocalize_batch, colocalize_index_nulls, dense_keys,
+                                 permutation_rows, rank_rows)
 from nispace.stats.pvalues import null_to_p
 
 
@@ -72,15 +75,32 @@ def test_index_nulls_decline_what_they_cannot_do_exactly():
     assert colocalize_index_nulls(X, Y, idx, "slr") is None
 
 
+def test_rank_rows_counts_dense_keys_exactly():
+    """Rows of dense keys are ranked by counting: the same average ranks as scipy."""
+    rng = np.random.default_rng(4)
+    values = np.round(rng.normal(size=(30, 60)), 1)
+    values[rng.random(values.shape) < 0.1] = np.nan
+    keys = dense_keys(values)
+    expected = rankdata(values, axis=1, nan_policy="omit")
+    np.testing.assert_array_equal(rank_rows(keys), expected)
+    np.testing.assert_array_equal(rank_rows(values), expected)
+    gathered = keys[:, rng.integers(0, 60, size=60)]          # repeated parcels too
+    np.testing.assert_array_equal(rank_rows(gathered),
+                                  rankdata(gathered, axis=1, nan_policy="omit"))
+
+
 @pytest.mark.parametrize("side", ["X", "Y"])
-@pytest.mark.parametrize("options,sets", [({}, None), ({"fisher_z": True}, None),
-                                          ({}, "sets")])
-def test_engine_index_shortcut_equals_null_maps_path(tmp_path, side, options, sets):
+@pytest.mark.parametrize("options,sets,nan", [({}, None, False), ({"fisher_z": True}, None,
+                                                                  False),
+                                              ({}, "sets", False), ({}, None, True)])
+def test_engine_index_shortcut_equals_null_maps_path(tmp_path, side, options, sets, nan):
     """The engine with index nulls (shortcut for permutation rows, general path for
     rows with repeated or NaN parcels) equals colocalizing the gathered null maps."""
     rng = np.random.default_rng(3)
     n, n_perm = 50, 600
     X, Y = _maps(rng, 8, n), _maps(rng, 2, n)
+    if nan:                                  # NaN parcels: the masked (varying NaN) path
+        (X if side == "X" else Y)[:, [5, 17]] = np.nan
     idx = _spins(rng, n_perm, n, n_broken=40).astype(np.int32)
     np.save(tmp_path / "idx.npy", idx)
     data = X if side == "X" else Y

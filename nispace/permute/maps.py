@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..errors import InputError
-from ..stats.batch import permutation_rows
+from ..stats.batch import dense_keys, permutation_rows
 from .engine import run_chunks, stack_chunks
 from .nullmaps import NullMaps
 from .spec import ColocSpec
@@ -46,6 +48,20 @@ def _index_chunk(start, stop, spec: ColocSpec, X, Y, nulls, side: str):
     return out
 
 
+def _as_keys(data: np.ndarray, nulls):
+    """For rank methods: index nulls of ``data`` as nulls of its :func:`dense_keys`.
+
+    Ranks over any set of parcels are those of the values (a strictly increasing map
+    per row; ties and NaN kept; z-scoring does not change ranks), and the gathered
+    keys are ranked by counting instead of sorting.
+    """
+    if (not isinstance(nulls, NullMaps) or nulls.kind != "index" or nulls.data is None
+            or not np.array_equal(nulls.data, data, equal_nan=True)):
+        return data, nulls
+    keys = dense_keys(data)
+    return keys, replace(nulls, data=keys, standardize=False, _tmpdir=None)
+
+
 def null_colocalizations_maps(spec: ColocSpec, X: np.ndarray, Y: np.ndarray,
                               x_nulls: NullMaps | None, y_nulls: NullMaps | None, *,
                               n_proc: int = 1, verbose: bool = True) -> dict[str, np.ndarray]:
@@ -58,6 +74,9 @@ def null_colocalizations_maps(spec: ColocSpec, X: np.ndarray, Y: np.ndarray,
     if x_nulls is None and y_nulls is None:
         raise InputError("maps_which: no null maps to colocalize (neither X nor Y).")
     n_perm = (x_nulls or y_nulls).n_perm
+    if spec.method in ("spearman", "partialspearman"):
+        X, x_nulls = _as_keys(X, x_nulls)
+        Y, y_nulls = _as_keys(Y, y_nulls)
     chunks = run_chunks(_maps_chunk, n_perm, None, seeded=False,
                         args=(spec, X, Y, x_nulls, y_nulls), n_proc=n_proc,
                         desc=f"Null colocalizations ({spec.method})", verbose=verbose)
