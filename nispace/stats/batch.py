@@ -512,6 +512,9 @@ def _masked_rank_sums(W: np.ndarray, vc: np.ndarray, S: np.ndarray):
         return svs, sss
 
     rows_w, rows_v = wf.reshape(-1, n), vc.reshape(-1, n)
+    deduped = _rank_sums_unique_masks(W.reshape(-1, n), rows_v, S[0], mean_sq.reshape(-1))
+    if deduped is not None:
+        return deduped[0].reshape(n_batch, r, n_s), deduped[1].reshape(n_batch, r, n_s)
     # sum_W r² = sum_W u² + sum_W u + n_W / 4 with r = u + 0.5 (all terms exact)
     offset = (mean_sq - 0.25 * count).reshape(-1)
     vsum = rows_v.sum(axis=-1)
@@ -537,6 +540,37 @@ def _masked_rank_sums(W: np.ndarray, vc: np.ndarray, S: np.ndarray):
         svs[..., s0:s0 + sb] = a_all.reshape(n_batch, r, sb)
         sss[..., s0:s0 + sb] = b_all.reshape(n_batch, r, sb)
     return svs, sss
+
+
+def _rank_sums_unique_masks(W: np.ndarray, vc: np.ndarray, S: np.ndarray,
+                            mean_sq: np.ndarray):
+    """:func:`_masked_rank_sums` for shared ``S`` when few masks are distinct.
+
+    Null maps of several maps with the same NaN parcels share one mask per
+    permutation: ``S`` is ranked once per distinct mask (:func:`rank_rows` of the
+    masked copies, exact) and the rows look their ranks up. ``W``, ``vc`` (rows, n),
+    ``S`` (ns, n), ``mean_sq`` (rows,). None when more than a quarter of the rows have
+    masks of their own (the comparison-matrix product is then cheaper).
+    """
+    n_rows, n = W.shape
+    n_s = S.shape[0]
+    uniq, inverse = np.unique(np.packbits(W, axis=1), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if 4 * uniq.shape[0] > n_rows:
+        return None
+    masks = np.unpackbits(uniq, axis=1, count=n).astype(bool)          # (U, n)
+    ranks = np.empty((uniq.shape[0], n_s, n))
+    step = max(1, CHUNK_BYTES // 8 // (n_s * n))
+    for u0 in range(0, uniq.shape[0], step):
+        sl = slice(u0, u0 + step)
+        masked = np.where(masks[sl, None, :], S[None, :, :], np.nan)
+        ranks[sl] = np.nan_to_num(rank_rows(masked), copy=False)     # 0 outside the mask
+    sum_sq = np.einsum("usp,usp->us", ranks, ranks)                    # exact (quarters)
+    svs = np.empty((n_rows, n_s))
+    for r0 in range(0, n_rows, step):
+        sl = slice(r0, r0 + step)
+        svs[sl] = np.einsum("rsp,rp->rs", ranks[inverse[sl]], vc[sl])
+    return svs, sum_sq[inverse] - mean_sq[:, None]
 
 
 def _masked_moment_sums(W: np.ndarray, vc: np.ndarray, S: np.ndarray):
