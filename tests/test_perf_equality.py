@@ -70,8 +70,11 @@ def test_index_nulls_decline_what_they_cannot_do_exactly():
     X, Y, idx = _maps(rng, 3, 30), _maps(rng, 1, 30), _spins(rng, 10, 30)
     with_nan = X.copy()
     with_nan[0, 3] = np.nan
-    assert colocalize_index_nulls(with_nan, Y, idx, "spearman") is None
-    assert colocalize_index_nulls(X, Y, _spins(rng, 10, 30, n_broken=2), "spearman") is None
+    assert colocalize_index_nulls(with_nan, Y, idx, "pearson") is None
+    assert colocalize_index_nulls(X, Y, _spins(rng, 10, 30, n_broken=2), "pearson") is None
+    two_patterns = X.copy()
+    two_patterns[0, 3], two_patterns[1, 4] = np.nan, np.nan
+    assert colocalize_index_nulls(two_patterns, Y, idx, "spearman") is None
     assert colocalize_index_nulls(X, Y, idx, "slr") is None
 
 
@@ -137,3 +140,29 @@ def test_masked_path_with_shared_nan_parcels_equals_a_loop():
     np.testing.assert_allclose(fast, plain, rtol=0, atol=1e-12)
     observed = colocalize(X, Y, "spearman")["rho"]
     np.testing.assert_array_equal(null_to_p(observed, fast), null_to_p(observed, plain))
+
+
+@pytest.mark.parametrize("permuted", ["X", "Y"])
+@pytest.mark.parametrize("ties", [True, False])
+def test_index_spearman_with_nan_and_repeated_parcels_equals_ranking_every_null(permuted,
+                                                                                  ties):
+    """Counting ranks from source multiplicities = ranking each gathered null."""
+    rng = np.random.default_rng(6)
+    n = 45
+    X, Y = _maps(rng, 7, n, ties), _maps(rng, 2, n, ties)
+    X[:, [2, 9]] = np.nan
+    Y[:, [30]] = np.nan
+    X[5] = np.where(np.isnan(X[5]), np.nan, 0.5)                 # constant: NaN rho
+    idx = _spins(rng, 250, n, n_broken=120)
+    idx[7, :40] = -1                                               # too few parcels left
+    fast = colocalize_index_nulls(X, Y, idx, "spearman", permuted=permuted)["rho"]
+    if permuted == "X":
+        plain = colocalize_batch(_gathered(X, idx), Y, "spearman")["rho"]
+    else:
+        plain = colocalize_batch(X, _gathered(Y, idx), "spearman")["rho"]
+    np.testing.assert_allclose(fast, plain, rtol=0, atol=1e-12)
+    assert np.array_equal(np.isnan(fast), np.isnan(plain))
+    observed = colocalize_batch(X, Y, "spearman")["rho"][0]
+    for tail in ("two", "upper", "lower"):
+        np.testing.assert_array_equal(null_to_p(observed, fast, tail=tail),
+                                      null_to_p(observed, plain, tail=tail))

@@ -35,6 +35,9 @@ def _index_chunk(start, stop, spec: ColocSpec, X, Y, nulls, side: str):
     if idx is None or nulls.data is None or not np.array_equal(nulls.data, data,
                                                                equal_nan=True):
         return None
+    whole = spec.index_nulls(X, Y, idx, side)
+    if whole is not None:
+        return whole
     ok = permutation_rows(idx)
     fast = spec.index_nulls(X, Y, idx[ok], side) if ok.any() else None
     if fast is None or ok.all():

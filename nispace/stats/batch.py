@@ -1032,6 +1032,11 @@ def colocalize_index_nulls(X, Y, idx, method: str, *, permuted: str = "X",
     >>> idx = np.stack([rng.permutation(50) for _ in range(20)])
     >>> colocalize_index_nulls(X, Y, idx, "spearman")["rho"].shape
     (20, 1, 3)
+
+    Spearman also takes index nulls with repeated parcels (nearest-centroid spins)
+    and NaN parcels (-1 in ``idx``, NaN in the maps, one NaN pattern per side): the
+    ranks of every null are counted from the multiplicities of the source parcels,
+    see :func:`_index_spearman_masked`.
     """
     check = {"X": "X", "Y": "Y"}
     if permuted not in check:
@@ -1041,9 +1046,20 @@ def colocalize_index_nulls(X, Y, idx, method: str, *, permuted: str = "X",
     idx = np.asarray(idx)
     if (method not in ("pearson", "spearman") or X.ndim != 2 or Y.ndim != 2
             or X.shape[1] != Y.shape[1] or idx.ndim != 2 or idx.shape[1] != X.shape[1]
-            or X.shape[1] < _MIN_PAIR_PARCELS or np.isnan(X).any() or np.isnan(Y).any()
-            or not permutation_rows(idx).all()):
+            or X.shape[1] < _MIN_PAIR_PARCELS):
         return None
+    if np.isnan(X).any() or np.isnan(Y).any() or not permutation_rows(idx).all():
+        if method != "spearman":
+            return None
+        P, O = (X, Y) if permuted == "X" else (Y, X)
+        rho = _index_spearman_masked(P, O, idx)
+        if rho is None:
+            return None
+        rho = rho if permuted == "X" else rho.transpose(0, 2, 1)
+        if fisher_z:
+            with np.errstate(divide="ignore"):
+                rho = np.arctanh(rho)
+        return {"rho": np.ascontiguousarray(rho)}
     n_batch, n = idx.shape
     inv = np.empty_like(idx)
     np.put_along_axis(inv, idx, np.arange(n)[None, :], axis=1)
@@ -1063,3 +1079,70 @@ def colocalize_index_nulls(X, Y, idx, method: str, *, permuted: str = "X",
         with np.errstate(divide="ignore"):
             rho = np.arctanh(rho)
     return {"rho": np.ascontiguousarray(rho)}
+
+
+def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
+                           ) -> np.ndarray | None:
+    """Spearman of index nulls ``P[:, idx[k]]`` with ``O``, pair-wise NaN removal.
+
+    Null ``k`` of a map ``x`` keeps the parcels ``W_k`` whose source ``idx_k[p]`` is
+    valid, that are valid in ``x`` and in ``O`` (one NaN pattern per side). With
+    ``m_k[q]`` the number of parcels of ``W_k`` drawn from source ``q`` (0, 1 or more),
+    the average rank of a null value ``x_q`` among the ``n_W`` values is
+    ``#{smaller} + (#{equal} + 1) / 2``, with counts that are sums of ``m_k`` over the
+    map's sorted parcels: one cumulative sum per (null, map), no sort. The ranks of
+    ``O`` over ``W_k`` (centred: ``o_c``) are scattered to the sources,
+    ``a_k[q] = sum_{p in W_k, idx_k[p] = q} o_c[p]``, so ``S_ro = sum_q R[q] a_k[q]``
+    and ``S_rr = sum_q m_k[q] R[q]^2 - n_W ((n_W + 1) / 2)^2`` (exact: quarters).
+
+    Returns ``rho`` (B, n_o, n_p), or None when a side has several NaN patterns.
+    """
+    pvalid, ovalid = ~np.isnan(P), ~np.isnan(O)
+    if not ((pvalid == pvalid[0]).all() and (ovalid == ovalid[0]).all()):
+        return None
+    pvalid, ovalid = pvalid[0], ovalid[0]
+    n_batch, n = idx.shape
+    n_p, n_o = P.shape[0], O.shape[0]
+    src = np.where(idx < 0, 0, idx)
+    W = (idx >= 0) & pvalid[src] & pvalid[None, :] & ovalid[None, :]             # (B, n)
+    count = W.sum(axis=1).astype(np.float64)                                      # (B,)
+    flat = (src + (np.arange(n_batch) * n)[:, None])[W]
+    m = np.bincount(flat, minlength=n_batch * n).astype(np.float64).reshape(n_batch, n)
+    ro = np.nan_to_num(rank_rows(np.where(W[:, None, :], O[None], np.nan)), copy=False)
+    oc = np.where(W[:, None, :], ro - ((count + 1.0) * 0.5)[:, None, None], 0.0)  # (B, n_o, n)
+    s_oo = np.einsum("kip,kip->ki", oc, oc)
+    a = np.stack([np.bincount(flat, weights=oc[:, i][W], minlength=n_batch * n)
+                  for i in range(n_o)]).reshape(n_o, n_batch, n).transpose(1, 0, 2)  # by source
+    # per map: parcels sorted by value (NaN last) and each position's tie group
+    order = np.argsort(np.where(pvalid, P, np.inf), axis=1, kind="stable")        # (n_p, n)
+    ordered = np.take_along_axis(P, order, axis=1)
+    pos = np.arange(n)
+    starts = np.ones((n_p, n), dtype=bool)
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    ends = np.ones((n_p, n), dtype=bool)
+    ends[:, :-1] = starts[:, 1:]
+    first = np.maximum.accumulate(np.where(starts, pos, 0), axis=1)
+    last = np.minimum.accumulate(np.where(ends, pos, n - 1)[:, ::-1], axis=1)[:, ::-1]
+    ties = bool((first != pos).any())
+    mean_sq = count * ((count + 1.0) * 0.5) ** 2
+    rho = np.empty((n_batch, n_o, n_p))
+    step = max(1, CHUNK_BYTES // 8 // (n_batch * n))
+    for j0 in range(0, n_p, step):
+        js = slice(j0, j0 + step)
+        ms = m[:, order[js]]                                                      # (B, nb, n)
+        cum = np.cumsum(ms, axis=-1)
+        if ties:
+            before = np.take_along_axis(cum - ms, np.broadcast_to(first[js], cum.shape), -1)
+            end = np.take_along_axis(cum, np.broadcast_to(last[js], cum.shape), -1)
+            rank = before + (end - before + 1.0) * 0.5
+        else:
+            rank = cum - (ms - 1.0) * 0.5
+        s_rr = np.einsum("kjs,kjs->kj", ms * rank, rank) - mean_sq[:, None]
+        for i in range(n_o):
+            s_ro = np.einsum("kjs,kjs->kj", rank, a[:, i][:, order[js]])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = s_ro / np.sqrt(s_rr * s_oo[:, i, None])
+            r[(s_rr <= 0) | (s_oo[:, i, None] <= 0)] = np.nan
+            rho[:, i, js] = r
+    rho[count < _MIN_PAIR_PARCELS] = np.nan
+    return np.clip(rho, -1.0, 1.0)
