@@ -91,6 +91,7 @@ class ColocSpec:
 
         options = dict(self.options)
         fisher_z = bool(options.pop("fisher_z", False))
+        options.pop("r2_adjusted", None)               # no R² in correlation methods
         if (self.Z is not None or any(options.values())
                 or (self.stats is not None and list(self.stats) != ["rho"])):
             return None

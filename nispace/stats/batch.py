@@ -1123,23 +1123,31 @@ def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
     ends[:, :-1] = starts[:, 1:]
     first = np.maximum.accumulate(np.where(starts, pos, 0), axis=1)
     last = np.minimum.accumulate(np.where(ends, pos, n - 1)[:, ::-1], axis=1)[:, ::-1]
-    ties = bool((first != pos).any())
+    tied = (first != pos).any(axis=1)
     mean_sq = count * ((count + 1.0) * 0.5) ** 2
     rho = np.empty((n_batch, n_o, n_p))
     step = max(1, CHUNK_BYTES // 8 // (n_batch * n))
-    for j0 in range(0, n_p, step):
-        js = slice(j0, j0 + step)
-        ms = m[:, order[js]]                                                      # (B, nb, n)
+    blocks = [(g[j0:j0 + step], ties) for ties in (False, True)
+              for g in [np.flatnonzero(tied == ties)] for j0 in range(0, g.size, step)]
+    for js, ties in blocks:
+        nb = order[js].shape[0]
+        flat_order = order[js].reshape(-1)
+        shape = (n_batch, nb, n)
+        ms = np.take(m, flat_order, axis=1).reshape(shape)                       # (B, nb, n)
         cum = np.cumsum(ms, axis=-1)
-        if ties:
-            before = np.take_along_axis(cum - ms, np.broadcast_to(first[js], cum.shape), -1)
-            end = np.take_along_axis(cum, np.broadcast_to(last[js], cum.shape), -1)
+        if ties:          # one 1-D take per array: positions -> their tie group's ends
+            offs = (np.arange(nb) * n)[:, None]
+            before = np.take((cum - ms).reshape(n_batch, -1), (first[js] + offs).reshape(-1),
+                             axis=1).reshape(shape)
+            end = np.take(cum.reshape(n_batch, -1), (last[js] + offs).reshape(-1),
+                          axis=1).reshape(shape)
             rank = before + (end - before + 1.0) * 0.5
         else:
             rank = cum - (ms - 1.0) * 0.5
         s_rr = np.einsum("kjs,kjs->kj", ms * rank, rank) - mean_sq[:, None]
         for i in range(n_o):
-            s_ro = np.einsum("kjs,kjs->kj", rank, a[:, i][:, order[js]])
+            s_ro = np.einsum("kjs,kjs->kj", rank,
+                             np.take(a[:, i], flat_order, axis=1).reshape(shape))
             with np.errstate(divide="ignore", invalid="ignore"):
                 r = s_ro / np.sqrt(s_rr * s_oo[:, i, None])
             r[(s_rr <= 0) | (s_oo[:, i, None] <= 0)] = np.nan
