@@ -82,5 +82,6 @@ def null_colocalizations_maps(spec: ColocSpec, X: np.ndarray, Y: np.ndarray,
         Y, y_nulls = _as_keys(Y, y_nulls)
     chunks = run_chunks(_maps_chunk, n_perm, None, seeded=False,
                         args=(spec, X, Y, x_nulls, y_nulls), n_proc=n_proc,
-                        desc=f"Null colocalizations ({spec.method})", verbose=verbose)
+                        desc=f"Null colocalizations ({spec.method})", verbose=verbose,
+                        prefer="threads")
     return stack_chunks(chunks)
