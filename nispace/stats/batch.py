@@ -1108,7 +1108,13 @@ def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
     count = W.sum(axis=1).astype(np.float64)                                      # (B,)
     flat = (src + (np.arange(n_batch) * n)[:, None])[W]
     m = np.bincount(flat, minlength=n_batch * n).astype(np.float64).reshape(n_batch, n)
-    ro = np.nan_to_num(rank_rows(np.where(W[:, None, :], O[None], np.nan)), copy=False)
+    full = W.all(axis=1)                      # nulls that keep every parcel: O ranked once
+    ro = np.empty((n_batch, n_o, n))
+    ro[full] = rank_rows(O)
+    part = ~full
+    if part.any():
+        ro[part] = np.nan_to_num(rank_rows(np.where(W[part, None, :], O[None], np.nan)),
+                                 copy=False)
     oc = np.where(W[:, None, :], ro - ((count + 1.0) * 0.5)[:, None, None], 0.0)  # (B, n_o, n)
     s_oo = np.einsum("kip,kip->ki", oc, oc)
     a = np.stack([np.bincount(flat, weights=oc[:, i][W], minlength=n_batch * n)
