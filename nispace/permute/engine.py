@@ -48,7 +48,8 @@ def resolve_n_proc(n_proc: int | None) -> int:
 def run_chunks(fn: Callable[..., Any], n_perm: int, seed, *, args: Sequence = (),
                n_proc: int | None = 1, chunk_size: int = CHUNK_SIZE, desc: str = "Permuting",
                verbose: bool = True, seeded: bool = True,
-               consume: Callable[[int, int, Any], None] | None = None) -> list[Any]:
+               consume: Callable[[int, int, Any], None] | None = None,
+               prefer: str | None = None) -> list[Any]:
     """Call ``fn(start, stop, chunk_seed, *args)`` for every chunk; results in chunk order.
 
     Parameters
@@ -70,6 +71,11 @@ def run_chunks(fn: Callable[..., Any], n_perm: int, seed, *, args: Sequence = ()
         ``consume(start, stop, result)`` is called for each chunk as it arrives (in
         order) and the results are not kept: memory stays flat. The return value is
         then an empty list.
+    prefer : {"threads", "processes"}, optional
+        joblib's backend hint. ``"threads"`` suits chunks whose time goes into NumPy
+        and BLAS calls, which release the GIL: no worker start-up and no copy of the
+        arguments, so ``n_proc=2`` is not slower than one process for small jobs. A
+        backend activated with ``joblib.parallel_config`` still takes precedence.
     """
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
@@ -80,7 +86,7 @@ def run_chunks(fn: Callable[..., Any], n_perm: int, seed, *, args: Sequence = ()
     bounds = chunk_bounds(int(n_perm), int(chunk_size))
     seeds = chunk_seeds(seed, len(bounds)) if seeded else [None] * len(bounds)
     jobs = (delayed(fn)(a, b, s, *args) for (a, b), s in zip(bounds, seeds))
-    parallel = Parallel(n_jobs=n_proc, return_as="generator")
+    parallel = Parallel(n_jobs=n_proc, return_as="generator", prefer=prefer)
     out = []
     with tqdm(total=int(n_perm), desc=f"{desc} ({n_proc} proc)", disable=not verbose,
               unit="perm", leave=False) as bar:

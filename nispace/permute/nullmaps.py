@@ -97,6 +97,12 @@ class NullMaps:
         out = np.asarray(out, dtype=np.float64)
         return zscore_nulls(out) if self.standardize else out
 
+    def indices(self, start: int, stop: int) -> np.ndarray | None:
+        """Index nulls ``start:stop`` ``(stop - start, n_parcels)``; None for value nulls."""
+        if self.kind != "index":
+            return None
+        return np.array(np.load(self.files[0], mmap_mode="r", allow_pickle=False)[start:stop])
+
     def to_array(self) -> np.ndarray:
         """All null maps, ``(n_maps, n_perm, n_parcels)`` (loads everything)."""
         return self.chunk(0, self.n_perm)

@@ -77,7 +77,30 @@ class ColocSpec:
         from ..stats.batch import colocalize_batch
 
         out = colocalize_batch(X, Y, self.method, self.Z, stats=self.stats, **self.options)
-        n_y = Y.shape[-2]
+        return self._finish(out, Y.shape[-2])
+
+    def index_nulls(self, X: np.ndarray, Y: np.ndarray, idx: np.ndarray,
+                    permuted: str) -> dict[str, np.ndarray] | None:
+        """Null statistics of index nulls ``idx`` (b, n) of the ``permuted`` side.
+
+        The shortcut of :func:`nispace.stats.batch.colocalize_index_nulls` (no null map
+        is gathered or ranked); None when it does not apply (then call the spec on the
+        gathered null maps). Same result as that call, up to floating-point rounding.
+        """
+        from ..stats.batch import colocalize_index_nulls
+
+        options = dict(self.options)
+        fisher_z = bool(options.pop("fisher_z", False))
+        options.pop("r2_adjusted", None)               # no R² in correlation methods
+        if (self.Z is not None or any(options.values())
+                or (self.stats is not None and list(self.stats) != ["rho"])):
+            return None
+        out = colocalize_index_nulls(X, Y, idx, self.method, permuted=permuted,
+                                     fisher_z=fisher_z)
+        return None if out is None else self._finish(out, Y.shape[-2])
+
+    def _finish(self, out: dict[str, np.ndarray], n_y: int) -> dict[str, np.ndarray]:
+        """Model-level statistics get a column axis; self pairs NaN; XSEA aggregation."""
         result = {}
         for stat, arr in out.items():
             arr = np.asarray(arr, dtype=np.float64)

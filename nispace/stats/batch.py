@@ -117,7 +117,8 @@ from .dominance import (
     adjusted_r2,
 )
 
-__all__ = ["BATCHED_METHODS", "CHUNK_BYTES", "colocalize_batch", "rank_rows"]
+__all__ = ["BATCHED_METHODS", "CHUNK_BYTES", "colocalize_batch", "colocalize_index_nulls",
+           "dense_keys", "permutation_rows", "rank_rows"]
 
 #: Methods computed without a loop over permutations (all others loop over ``colocalize``).
 BATCHED_METHODS: tuple[str, ...] = ("pearson", "spearman", "partialpearson", "partialspearman",
@@ -179,6 +180,9 @@ def rank_rows(a, axis: int = -1) -> np.ndarray:
     if moved.size == 0:
         return np.empty(arr.shape)
     flat = moved.reshape(-1, n)
+    counted = _rank_by_counting(flat)
+    if counted is not None:
+        return np.moveaxis(counted.reshape(shape), -1, axis)
     out = np.empty_like(flat)
     positions = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
     step = max(1, CHUNK_BYTES // 8 // 8 // n)         # rows per chunk: bounded temporaries
@@ -196,6 +200,70 @@ def rank_rows(a, axis: int = -1) -> np.ndarray:
         ranks[np.isnan(ordered)] = np.nan
         np.put_along_axis(out[start:start + step], order, ranks, axis=1)
     return np.moveaxis(out.reshape(shape), -1, axis)
+
+
+def _rank_by_counting(flat: np.ndarray) -> np.ndarray | None:
+    """Average ranks of rows of small non-negative integers (NaN stays NaN), by counting;
+    None when some non-NaN entry is not an integer in ``[0, 4 n)``.
+
+    ``rank = #{<=} - (#{=} - 1) / 2`` from the counts of each key per row (one
+    ``bincount``): exactly the average ranks of :func:`rank_rows`, in ``O(n)`` per
+    row instead of a sort (such rows come from :func:`dense_keys`).
+    """
+    n = flat.shape[1]
+    first = flat[0][~np.isnan(flat[0])]
+    if first.size and (first.min() < 0 or first.max() >= 4 * n
+                       or not np.array_equal(first, np.floor(first))):
+        return None                                # cheap early exit for ordinary data
+    out = np.empty_like(flat)
+    n_keys = 4 * n
+    step = max(1, CHUNK_BYTES // 8 // 4 // n_keys)
+    for start in range(0, flat.shape[0], step):
+        rows = flat[start:start + step]
+        valid = ~np.isnan(rows)
+        vals = np.where(valid, rows, 0.0)
+        keys = vals.astype(np.intp)
+        if keys.min() < 0 or keys.max() >= n_keys or not np.array_equal(keys, vals):
+            return None
+        keys += (np.arange(rows.shape[0]) * n_keys)[:, None]
+        counts = np.bincount(keys[valid], minlength=rows.shape[0] * n_keys).astype(np.float64)
+        counts = counts.reshape(rows.shape[0], n_keys)
+        avg = np.cumsum(counts, axis=1)
+        avg -= 0.5 * (counts - 1.0)
+        ranks = avg.reshape(-1)[keys]
+        ranks[~valid] = np.nan
+        out[start:start + step] = ranks
+    return out
+
+
+def dense_keys(a) -> np.ndarray:
+    """Replace the values of each row by their dense rank ``0 .. n_distinct - 1``.
+
+    A strictly increasing map of each row's values (ties stay ties, NaN stays NaN), so
+    every rank-based statistic of any subset of parcels is unchanged, while
+    :func:`rank_rows` ranks such rows by counting instead of sorting. Used for the
+    index nulls of rank methods: the keys of a map are computed once and gathered.
+
+    Parameters
+    ----------
+    a : array_like, shape (n_maps, n_parcels)
+
+    Returns
+    -------
+    numpy.ndarray of float64, same shape
+
+    Examples
+    --------
+    >>> dense_keys([[0.3, np.nan, -1.0, 0.3]])
+    array([[ 1., nan,  0.,  1.]])
+    """
+    arr = np.array(a, dtype=np.float64, ndmin=2)
+    out = np.full(arr.shape, np.nan)
+    for i, row in enumerate(arr):
+        valid = ~np.isnan(row)
+        _, inverse = np.unique(row[valid], return_inverse=True)
+        out[i, valid] = inverse
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -444,6 +512,9 @@ def _masked_rank_sums(W: np.ndarray, vc: np.ndarray, S: np.ndarray):
         return svs, sss
 
     rows_w, rows_v = wf.reshape(-1, n), vc.reshape(-1, n)
+    deduped = _rank_sums_unique_masks(W.reshape(-1, n), rows_v, S[0], mean_sq.reshape(-1))
+    if deduped is not None:
+        return deduped[0].reshape(n_batch, r, n_s), deduped[1].reshape(n_batch, r, n_s)
     # sum_W r² = sum_W u² + sum_W u + n_W / 4 with r = u + 0.5 (all terms exact)
     offset = (mean_sq - 0.25 * count).reshape(-1)
     vsum = rows_v.sum(axis=-1)
@@ -469,6 +540,37 @@ def _masked_rank_sums(W: np.ndarray, vc: np.ndarray, S: np.ndarray):
         svs[..., s0:s0 + sb] = a_all.reshape(n_batch, r, sb)
         sss[..., s0:s0 + sb] = b_all.reshape(n_batch, r, sb)
     return svs, sss
+
+
+def _rank_sums_unique_masks(W: np.ndarray, vc: np.ndarray, S: np.ndarray,
+                            mean_sq: np.ndarray):
+    """:func:`_masked_rank_sums` for shared ``S`` when few masks are distinct.
+
+    Null maps of several maps with the same NaN parcels share one mask per
+    permutation: ``S`` is ranked once per distinct mask (:func:`rank_rows` of the
+    masked copies, exact) and the rows look their ranks up. ``W``, ``vc`` (rows, n),
+    ``S`` (ns, n), ``mean_sq`` (rows,). None when more than a quarter of the rows have
+    masks of their own (the comparison-matrix product is then cheaper).
+    """
+    n_rows, n = W.shape
+    n_s = S.shape[0]
+    uniq, inverse = np.unique(np.packbits(W, axis=1), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if 4 * uniq.shape[0] > n_rows:
+        return None
+    masks = np.unpackbits(uniq, axis=1, count=n).astype(bool)          # (U, n)
+    ranks = np.empty((uniq.shape[0], n_s, n))
+    step = max(1, CHUNK_BYTES // 8 // (n_s * n))
+    for u0 in range(0, uniq.shape[0], step):
+        sl = slice(u0, u0 + step)
+        masked = np.where(masks[sl, None, :], S[None, :, :], np.nan)
+        ranks[sl] = np.nan_to_num(rank_rows(masked), copy=False)     # 0 outside the mask
+    sum_sq = np.einsum("usp,usp->us", ranks, ranks)                    # exact (quarters)
+    svs = np.empty((n_rows, n_s))
+    for r0 in range(0, n_rows, step):
+        sl = slice(r0, r0 + step)
+        svs[sl] = np.einsum("rsp,rp->rs", ranks[inverse[sl]], vc[sl])
+    return svs, sum_sq[inverse] - mean_sq[:, None]
 
 
 def _masked_moment_sums(W: np.ndarray, vc: np.ndarray, S: np.ndarray):
@@ -837,3 +939,224 @@ def colocalize_batch(X, Y, method: str, Z=None, *, zy_matched: bool = False,
     if "r2_raw" in out:
         out["r2"] = out["r2_adj"] if r2_adjusted else out["r2_raw"]
     return {s: out[s] for s in wanted}
+
+
+# --------------------------------------------------------------------------------------
+# index nulls: permute the other side instead of re-ranking every null
+
+
+def permutation_rows(idx) -> np.ndarray:
+    """Which rows of an index-null array are permutations of ``range(n_parcels)``.
+
+    Parameters
+    ----------
+    idx : array_like of int, shape (B, n_parcels)
+        Index nulls (null ``k`` is ``data[idx[k]]``; -1 marks a NaN parcel).
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (B,)
+        True where row ``k`` holds every parcel exactly once (no -1, no duplicate).
+
+    Examples
+    --------
+    >>> permutation_rows([[2, 0, 1], [0, 0, 1], [2, -1, 1]])
+    array([ True, False, False])
+    """
+    idx = np.asarray(idx)
+    if idx.ndim != 2:
+        raise InputError(f"idx: expected an integer array (B, n_parcels); got shape {idx.shape}.")
+    n = idx.shape[1]
+    if idx.size == 0:
+        return np.zeros(idx.shape[0], dtype=bool)
+    ok = (idx >= 0).all(axis=1) & (idx < n).all(axis=1)
+    seen = np.zeros(idx.shape, dtype=bool)
+    rows = np.flatnonzero(ok)
+    seen[rows[:, None], idx[rows]] = True
+    return ok & seen.all(axis=1)
+
+
+def _unit_rows(a: np.ndarray, rank: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Rows ranked (optionally), centred and scaled to unit norm; and which are constant."""
+    if rank:
+        a = rank_rows(a)
+    ac = _center(a)
+    norm = np.sqrt(np.einsum("ij,ij->i", ac, ac))
+    return ac / np.where(norm > 0, norm, 1.0)[:, None], norm == 0
+
+
+def colocalize_index_nulls(X, Y, idx, method: str, *, permuted: str = "X",
+                           fisher_z: bool = False) -> dict[str, np.ndarray] | None:
+    """Correlations of index nulls of one side with the other, without re-ranking nulls.
+
+    Null ``k`` of every map on the ``permuted`` side is ``map[idx[k]]``. When ``idx[k]``
+    is a permutation of the parcels (every parcel once: Hungarian and Vasa spins, and
+    many Alexander-Bloch spins) and both sides are NaN-free, the ranks, mean and norm
+    of a null are those of its map, reordered. So
+    ``rho_k = sum_p u_y[p] u_x[idx_k[p]] = sum_q u_x[q] u_y[inv_k[q]]``: the unit
+    (ranked, centred, normalised) maps are computed **once**, the other side's unit
+    maps are reordered by the inverse permutation ``inv_k`` and one matrix product
+    gives every null correlation. Cost ``O(B n_parcels (n_x + n_y))`` for the reorder
+    plus one ``(B n_other, n) @ (n, n_perm_side)`` product, instead of ranking
+    ``B n_permuted`` null maps.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_x, n_parcels)
+        Reference maps (not batched).
+    Y : array_like, shape (n_y, n_parcels)
+        Target maps (not batched).
+    idx : array_like of int, shape (B, n_parcels)
+        Index nulls of the ``permuted`` side.
+    method : {"pearson", "spearman"}
+        Correlation.
+    permuted : {"X", "Y"}, default "X"
+        Which side ``idx`` permutes.
+    fisher_z : bool, default False
+        ``arctanh`` of ``rho``.
+
+    Returns
+    -------
+    dict or None
+        ``{"rho": (B, n_y, n_x)}``, equal to ``colocalize_batch(X[:, idx].transpose(1,
+        0, 2), Y, method)`` (``permuted="X"``) up to floating-point rounding (the same
+        sums in another order), so the same p-values; None when the shortcut does not
+        apply (another method, NaN in X or Y, or a row of ``idx`` that is not a
+        permutation, see :func:`permutation_rows`): the caller then takes the
+        general path.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X, Y = rng.normal(size=(3, 50)), rng.normal(size=(1, 50))
+    >>> idx = np.stack([rng.permutation(50) for _ in range(20)])
+    >>> colocalize_index_nulls(X, Y, idx, "spearman")["rho"].shape
+    (20, 1, 3)
+
+    Spearman also takes index nulls with repeated parcels (nearest-centroid spins)
+    and NaN parcels (-1 in ``idx``, NaN in the maps, one NaN pattern per side): the
+    ranks of every null are counted from the multiplicities of the source parcels,
+    see :func:`_index_spearman_masked`.
+    """
+    check = {"X": "X", "Y": "Y"}
+    if permuted not in check:
+        raise InputError(f"permuted: expected 'X' or 'Y'; got {permuted!r}.")
+    _check_bool("fisher_z", fisher_z)
+    X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+    idx = np.asarray(idx)
+    if (method not in ("pearson", "spearman") or X.ndim != 2 or Y.ndim != 2
+            or X.shape[1] != Y.shape[1] or idx.ndim != 2 or idx.shape[1] != X.shape[1]
+            or X.shape[1] < _MIN_PAIR_PARCELS):
+        return None
+    if np.isnan(X).any() or np.isnan(Y).any() or not permutation_rows(idx).all():
+        if method != "spearman":
+            return None
+        P, O = (X, Y) if permuted == "X" else (Y, X)
+        rho = _index_spearman_masked(P, O, idx)
+        if rho is None:
+            return None
+        rho = rho if permuted == "X" else rho.transpose(0, 2, 1)
+        if fisher_z:
+            with np.errstate(divide="ignore"):
+                rho = np.arctanh(rho)
+        return {"rho": np.ascontiguousarray(rho)}
+    n_batch, n = idx.shape
+    inv = np.empty_like(idx)
+    np.put_along_axis(inv, idx, np.arange(n)[None, :], axis=1)
+    xu, x0 = _unit_rows(X, method == "spearman")
+    yu, y0 = _unit_rows(Y, method == "spearman")
+    if permuted == "X":       # rho[k, i, j] = (yu_i reordered by inv_k) . xu_j
+        moved = yu[:, inv]                                            # (n_y, B, n)
+        rho = (moved.reshape(-1, n) @ xu.T).reshape(Y.shape[0], n_batch, -1)
+        rho = rho.transpose(1, 0, 2)
+    else:                     # rho[k, i, j] = yu_i . (xu_j reordered by inv_k)
+        moved = xu[:, inv]                                            # (n_x, B, n)
+        rho = (yu @ moved.reshape(-1, n).T).reshape(Y.shape[0], X.shape[0], n_batch)
+        rho = rho.transpose(2, 0, 1)
+    rho = np.clip(rho, -1.0, 1.0)
+    rho[:, y0[:, None] | x0[None, :]] = np.nan
+    if fisher_z:
+        with np.errstate(divide="ignore"):
+            rho = np.arctanh(rho)
+    return {"rho": np.ascontiguousarray(rho)}
+
+
+def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
+                           ) -> np.ndarray | None:
+    """Spearman of index nulls ``P[:, idx[k]]`` with ``O``, pair-wise NaN removal.
+
+    Null ``k`` of a map ``x`` keeps the parcels ``W_k`` whose source ``idx_k[p]`` is
+    valid, that are valid in ``x`` and in ``O`` (one NaN pattern per side). With
+    ``m_k[q]`` the number of parcels of ``W_k`` drawn from source ``q`` (0, 1 or more),
+    the average rank of a null value ``x_q`` among the ``n_W`` values is
+    ``#{smaller} + (#{equal} + 1) / 2``, with counts that are sums of ``m_k`` over the
+    map's sorted parcels: one cumulative sum per (null, map), no sort. The ranks of
+    ``O`` over ``W_k`` (centred: ``o_c``) are scattered to the sources,
+    ``a_k[q] = sum_{p in W_k, idx_k[p] = q} o_c[p]``, so ``S_ro = sum_q R[q] a_k[q]``
+    and ``S_rr = sum_q m_k[q] R[q]^2 - n_W ((n_W + 1) / 2)^2`` (exact: quarters).
+
+    Returns ``rho`` (B, n_o, n_p), or None when a side has several NaN patterns.
+    """
+    pvalid, ovalid = ~np.isnan(P), ~np.isnan(O)
+    if not ((pvalid == pvalid[0]).all() and (ovalid == ovalid[0]).all()):
+        return None
+    pvalid, ovalid = pvalid[0], ovalid[0]
+    n_batch, n = idx.shape
+    n_p, n_o = P.shape[0], O.shape[0]
+    src = np.where(idx < 0, 0, idx)
+    W = (idx >= 0) & pvalid[src] & pvalid[None, :] & ovalid[None, :]             # (B, n)
+    count = W.sum(axis=1).astype(np.float64)                                      # (B,)
+    flat = (src + (np.arange(n_batch) * n)[:, None])[W]
+    m = np.bincount(flat, minlength=n_batch * n).astype(np.float64).reshape(n_batch, n)
+    full = W.all(axis=1)                      # nulls that keep every parcel: O ranked once
+    ro = np.empty((n_batch, n_o, n))
+    ro[full] = rank_rows(O)
+    part = ~full
+    if part.any():
+        ro[part] = np.nan_to_num(rank_rows(np.where(W[part, None, :], O[None], np.nan)),
+                                 copy=False)
+    oc = np.where(W[:, None, :], ro - ((count + 1.0) * 0.5)[:, None, None], 0.0)  # (B, n_o, n)
+    s_oo = np.einsum("kip,kip->ki", oc, oc)
+    a = np.stack([np.bincount(flat, weights=oc[:, i][W], minlength=n_batch * n)
+                  for i in range(n_o)]).reshape(n_o, n_batch, n).transpose(1, 0, 2)  # by source
+    # per map: parcels sorted by value (NaN last) and each position's tie group
+    order = np.argsort(np.where(pvalid, P, np.inf), axis=1, kind="stable")        # (n_p, n)
+    ordered = np.take_along_axis(P, order, axis=1)
+    pos = np.arange(n)
+    starts = np.ones((n_p, n), dtype=bool)
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    ends = np.ones((n_p, n), dtype=bool)
+    ends[:, :-1] = starts[:, 1:]
+    first = np.maximum.accumulate(np.where(starts, pos, 0), axis=1)
+    last = np.minimum.accumulate(np.where(ends, pos, n - 1)[:, ::-1], axis=1)[:, ::-1]
+    tied = (first != pos).any(axis=1)
+    mean_sq = count * ((count + 1.0) * 0.5) ** 2
+    rho = np.empty((n_batch, n_o, n_p))
+    step = max(1, CHUNK_BYTES // 8 // (n_batch * n))
+    blocks = [(g[j0:j0 + step], ties) for ties in (False, True)
+              for g in [np.flatnonzero(tied == ties)] for j0 in range(0, g.size, step)]
+    for js, ties in blocks:
+        nb = order[js].shape[0]
+        flat_order = order[js].reshape(-1)
+        shape = (n_batch, nb, n)
+        ms = np.take(m, flat_order, axis=1).reshape(shape)                       # (B, nb, n)
+        cum = np.cumsum(ms, axis=-1)
+        if ties:          # one 1-D take per array: positions -> their tie group's ends
+            offs = (np.arange(nb) * n)[:, None]
+            before = np.take((cum - ms).reshape(n_batch, -1), (first[js] + offs).reshape(-1),
+                             axis=1).reshape(shape)
+            end = np.take(cum.reshape(n_batch, -1), (last[js] + offs).reshape(-1),
+                          axis=1).reshape(shape)
+            rank = before + (end - before + 1.0) * 0.5
+        else:
+            rank = cum - (ms - 1.0) * 0.5
+        s_rr = np.einsum("kjs,kjs->kj", ms * rank, rank) - mean_sq[:, None]
+        for i in range(n_o):
+            s_ro = np.einsum("kjs,kjs->kj", rank,
+                             np.take(a[:, i], flat_order, axis=1).reshape(shape))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = s_ro / np.sqrt(s_rr * s_oo[:, i, None])
+            r[(s_rr <= 0) | (s_oo[:, i, None] <= 0)] = np.nan
+            rho[:, i, js] = r
+    rho[count < _MIN_PAIR_PARCELS] = np.nan
+    return np.clip(rho, -1.0, 1.0)

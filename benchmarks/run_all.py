@@ -1,0 +1,60 @@
+"""Run the issue-15 benchmarks and write one table.
+
+Each benchmark appends its verdict rows (:func:`_common.record`) to a JSON-lines
+file; this script runs them one after the other (never in parallel: timings would
+disturb each other), then writes a markdown table (benchmark, measured, target,
+PASS/FAIL, peers, machine load) to ``--out`` and prints it.
+
+Run::
+
+    .venv/bin/python benchmarks/run_all.py [--quick] [--out bench_table.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+#: (script, arguments for a full run, arguments for --quick)
+BENCHMARKS = [
+    ("bench_x_nulls.py", ["--n-perm", "10000"], ["--n-perm", "1000"]),
+    ("bench_parallel.py", ["--sizes", "1000", "10000", "100000"], ["--sizes", "1000"]),
+]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
+    ap.add_argument("--out", default="bench_table.md")
+    args = ap.parse_args()
+    rows_file = Path(tempfile.mkstemp(prefix="nispace-bench-", suffix=".jsonl")[1])
+    env = dict(os.environ, BENCH_TABLE=str(rows_file))
+    for script, full, quick in BENCHMARKS:
+        cmd = [sys.executable, str(HERE / script), *(quick if args.quick else full)]
+        print("$", " ".join(cmd), flush=True)
+        done = subprocess.run(cmd, env=env, check=False)
+        if done.returncode:
+            with open(rows_file, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"benchmark": script, "measured": "crashed",
+                                     "target": "-", "verdict": "FAIL", "peers": "",
+                                     "load": ""}) + "\n")
+    rows = [json.loads(line) for line in rows_file.read_text().splitlines() if line]
+    rows_file.unlink()
+    lines = ["| benchmark | measured | target | verdict | peers | load |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {r['benchmark']} | {r['measured']} | {r['target']} | {r['verdict']} | "
+              f"{r['peers']} | {r['load']} |" for r in rows]
+    table = "\n".join(lines) + "\n"
+    Path(args.out).write_text(table, encoding="utf-8")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
