@@ -1,0 +1,94 @@
+"""Volumes onto surface parcellations: the automatic MNI152 -> surface transform.
+
+When volumetric images meet a parcellation without a volumetric space (e.g.
+Glasser, fsaverage/fsLR only), or the user asks for a surface space of the
+parcellation (``space="fsLR"``), the volumes are projected with
+:func:`nispace.transforms.mni152_to_fslr` / :func:`~nispace.transforms.mni152_to_fsaverage`
+at the parcellation's density. Each projection is logged at WARNING (a transform is a
+choice the user must see) and described in ``record["transforms"]``, which
+:class:`~nispace.api.NiSpace` keeps in ``fit_record_["transforms"][<input>]``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ..errors import InputError
+from ..transforms import SURFACE_DENSITIES, mni152_to_fsaverage, mni152_to_fslr
+from ..transforms.volume import describe
+from .parcellate import _Source, _n_vertices
+
+__all__ = ["surface_target", "project_volume_sources"]
+
+logger = logging.getLogger(__name__)
+
+#: vertices per hemisphere -> density name of the transform meshes
+_DENSITY = {163842: "164k", 10242: "10k", 32492: "32k"}
+#: surface spaces in order of preference as projection targets
+_TARGET_PREFERENCE = ("fsLR", "fsaverage")
+
+
+def _volumetric_spaces(parcellation) -> list[str]:
+    return [s for s in parcellation.spaces if not parcellation.is_surface(s)]
+
+
+def surface_target(parcellation, where: str) -> str:
+    """The surface space of ``parcellation`` that volumes are projected to: fsLR, else
+    fsaverage, else its first surface space."""
+    surf = [s for s in parcellation.spaces if parcellation.is_surface(s)]
+    if not surf:
+        raise InputError(f"parcellation: {parcellation.name!r} has neither a volumetric nor a "
+                         f"surface space ({parcellation.spaces}); cannot parcellate the "
+                         f"volumes in '{where}'.")
+    return next((s for s in _TARGET_PREFERENCE if s in surf), surf[0])
+
+
+def _density(parcellation, space: str, where: str) -> str:
+    n = _n_vertices(parcellation.get_img(space))[0]
+    density = _DENSITY.get(n)
+    family = "fsLR" if space.lower().startswith("fslr") else "fsaverage"
+    if density is None or density not in SURFACE_DENSITIES.get(family, ()):
+        raise InputError(f"parcellation: space {space!r} of {parcellation.name!r} has {n} "
+                         f"vertices per hemisphere; volumes in '{where}' can be projected to "
+                         f"{SURFACE_DENSITIES} only. Use a volumetric parcellation or "
+                         f"surface data.")
+    return density
+
+
+def project_volume_sources(sources: list, spaces: dict, parcellation, where: str,
+                           method: str = "linear") -> tuple[list, dict, dict]:
+    """Project the volume sources whose parcellation space is a surface.
+
+    Returns the new sources (projected volumes become surface pairs; the user's
+    images are not modified), the new ``spaces`` (kind -> (data space, source,
+    parcellation space)) and ``{"volume": description}`` of the transform applied
+    (empty when none).
+    """
+    if "volume" not in spaces:
+        return sources, spaces, {}
+    dspace, dsource, pspace = spaces["volume"]
+    if pspace is None or not parcellation.is_surface(pspace):
+        return sources, spaces, {}
+    if "surface" in spaces and spaces["surface"][2] != pspace:
+        raise InputError(f"{where}: surface images in {spaces['surface'][2]!r} and volumes to "
+                         f"project onto {pspace!r}; give the surface data in {pspace!r} or "
+                         f"pass space= to choose one parcellation space.")
+    density = _density(parcellation, pspace, where)
+    fslr = pspace.lower().startswith("fslr")
+    project = mni152_to_fslr if fslr else mni152_to_fsaverage
+    desc = describe("fsLR" if fslr else "fsaverage", density)
+    reason = ("has no volumetric space" if not _volumetric_spaces(parcellation)
+              else f"is used in its surface space {pspace!r} as requested (space=)")
+    logger.warning("'%s': the volumes are projected to the surface because parcellation %r "
+                   "%s: %s, linear interpolation. Parcellate with a volumetric parcellation "
+                   "to avoid the transform.", where, parcellation.name, reason, desc)
+    out = []
+    for s in sources:
+        if s.kind == "volume":
+            pair = project(s.img, density, method=method, space=dspace)
+            out.append(_Source(pair, "surface", s.n_maps, s.name))
+        else:
+            out.append(s)
+    spaces = {k: v for k, v in spaces.items() if k != "volume"}
+    spaces["surface"] = (dspace, dsource, pspace)
+    return out, spaces, {"volume": desc}
