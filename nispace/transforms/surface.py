@@ -49,12 +49,18 @@ def _check_mesh(space: str, density: str, argument: str) -> tuple[str, str]:
     return space, density
 
 
+def _mesh_files(space: str, density: str, hemi: str):
+    """Verified local copies of a mesh's sphere and vertex areas (recorded in
+    :func:`nispace.datasets.files_used` on every call, for provenance)."""
+    return tuple(fetch_file(_ROOT + n.format(h=hemi)) for n in _MESHES[(space, density)])
+
+
 @lru_cache(maxsize=8)
 def _mesh(space: str, density: str, hemi: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    sphere_name, area_name = (n.format(h=hemi) for n in _MESHES[(space, density)])
-    sphere = nib.load(fetch_file(_ROOT + sphere_name))
-    coords, faces = (np.asarray(a) for a in sphere.agg_data(("pointset", "triangle")))
-    area = np.asarray(nib.load(fetch_file(_ROOT + area_name)).agg_data(), dtype=np.float64)
+    sphere_path, area_path = _mesh_files(space, density, hemi)
+    coords, faces = (np.asarray(a) for a in nib.load(sphere_path).agg_data(
+        ("pointset", "triangle")))
+    area = np.asarray(nib.load(area_path).agg_data(), dtype=np.float64)
     return coords, faces, area
 
 
@@ -140,6 +146,8 @@ def resample_surface(data: Any, source: tuple[str, str], target: tuple[str, str]
         if source == target:
             res = arr.copy()
         else:
+            for mesh in (source, target):
+                _mesh_files(*mesh, hemi)  # the files are verified and recorded each time
             weights = _weights(source, target, hemi)
             if method == "nearest":
                 res = np.column_stack([label_mode(weights, col) for col in arr.T])
