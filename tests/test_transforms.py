@@ -96,7 +96,7 @@ def test_pet_projected_to_schaefer_fslr_matches_volume(data_url, caplog):
     with caplog.at_level(logging.WARNING, logger="nispace"):
         surface = read_input(pet, parc, name="x", record=record, space="fsLR")
     assert "projected to the surface" in caplog.text
-    assert record["transforms"]["volume"].startswith("MNI152NLin6Asym -> fsLR 32k")
+    assert record["transforms"].startswith("MNI152NLin6Asym -> fsLR 32k")
     assert record["parcellation_space"] == "fsLR"
     assert list(surface.columns) == list(volume.columns)
     ok = surface.notna().to_numpy()[0] & volume.notna().to_numpy()[0]
@@ -120,7 +120,7 @@ def test_surface_only_parcellation_projects_volumes_automatically(data_url, capl
                         data_space="MNI152NLin6Asym")
     assert df.shape == (1, 360)
     assert "has no volumetric space" in caplog.text
-    assert "fsLR 32k" in record["transforms"]["volume"]
+    assert "fsLR 32k" in record["transforms"]
 
 
 def test_unknown_density_is_refused():

@@ -297,10 +297,10 @@ def read_input(data, parcellation=None, labels=None, name: str = "x",
                 sources += src
             spaces = _image_spaces(sources, parcellation, data_space,
                                    parcellate_kwargs.pop("space", None), name)
-            sources, spaces, transforms = project_volume_sources(sources, spaces,
-                                                                 parcellation, name)
-            if transforms and record is not None:
-                record["transforms"] = transforms
+            sources, spaces, transform = project_volume_sources(sources, spaces,
+                                                                parcellation, name)
+            if transform and record is not None:
+                record["transforms"] = transform
             values = _parcellate_by_kind(sources, parcellation, spaces, parcellate_kwargs)
             start = 0
             for b in image_blocks:

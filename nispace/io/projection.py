@@ -56,19 +56,20 @@ def _density(parcellation, space: str, where: str) -> str:
 
 
 def project_volume_sources(sources: list, spaces: dict, parcellation, where: str,
-                           method: str = "linear") -> tuple[list, dict, dict]:
+                           method: str = "linear") -> tuple[list, dict, str | None]:
     """Project the volume sources whose parcellation space is a surface.
 
     Returns the new sources (projected volumes become surface pairs; the user's
     images are not modified), the new ``spaces`` (kind -> (data space, source,
-    parcellation space)) and ``{"volume": description}`` of the transform applied
-    (empty when none).
+    parcellation space)) and the description of the transform applied, e.g.
+    ``"MNI152NLin6Asym -> fsLR 32k (registration fusion RF-ANTs, Wu et al. 2018,
+    regfusion 0.1.0)"`` (None when none).
     """
     if "volume" not in spaces:
-        return sources, spaces, {}
+        return sources, spaces, None
     dspace, dsource, pspace = spaces["volume"]
     if pspace is None or not parcellation.is_surface(pspace):
-        return sources, spaces, {}
+        return sources, spaces, None
     if "surface" in spaces and spaces["surface"][2] != pspace:
         raise InputError(f"{where}: surface images in {spaces['surface'][2]!r} and volumes to "
                          f"project onto {pspace!r}; give the surface data in {pspace!r} or "
@@ -91,4 +92,4 @@ def project_volume_sources(sources: list, spaces: dict, parcellation, where: str
             out.append(s)
     spaces = {k: v for k, v in spaces.items() if k != "volume"}
     spaces["surface"] = (dspace, dsource, pspace)
-    return out, spaces, {"volume": desc}
+    return out, spaces, desc
