@@ -127,3 +127,18 @@ def test_unknown_density_is_refused():
     with pytest.raises(InputError, match="target: expected one of"):
         resample_surface((np.zeros(10242), np.zeros(10242)), ("fsaverage", "10k"),
                          ("fsLR", "164k"))
+
+
+def test_nispace_records_the_transform(data_url, caplog):
+    from nispace.api import NiSpace
+
+    vol = smooth_volume()
+    other = nib.Nifti1Image(np.asarray(vol.dataobj)[::-1].copy(), MNI_AFFINE)
+    nsp = NiSpace(x={"a": vol, "b": other}, y={"c": other}, parcellation="Glasser",
+                  data_space="MNI152NLin6Asym", verbose=False)
+    with caplog.at_level(logging.WARNING, logger="nispace"):
+        nsp.fit()
+    assert nsp.fit_record_["transforms"]["x"].startswith("MNI152NLin6Asym -> fsLR 32k "
+                                                         "(registration fusion")
+    assert nsp.fit_record_["parcellation_space"]["y"] == "fsLR"
+    assert nsp.get_x().shape == (2, 360)
