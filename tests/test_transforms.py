@@ -15,7 +15,7 @@ import pytest
 from nispace.datasets import fetch_parcellation, files_used
 from nispace.errors import InputError
 from nispace.io import read_input
-from nispace.transforms import (fsaverage_to_fslr, fslr_to_fsaverage, mni152_to_fsaverage,
+from nispace.transforms import (fsaverage_to_fsaverage, fsaverage_to_fslr, fslr_to_fsaverage, mni152_to_fsaverage,
                                 resample_surface)
 from nispace.transforms.surface import _mesh
 
@@ -142,3 +142,21 @@ def test_nispace_records_the_transform(data_url, caplog):
                                                          "(registration fusion")
     assert nsp.fit_record_["parcellation_space"]["y"] == "fsLR"
     assert nsp.get_x().shape == (2, 360)
+
+
+def test_fsaverage_data_meet_an_fslr_parcellation(data_url, caplog):
+    """fsaverage 164k data with Glasser (fsLR 32k and fsaverage5 only) are resampled."""
+    glasser = fetch_parcellation("Glasser", verbose=False)
+    x = smooth_surface("fsaverage", "164k")
+    pair = tuple(nib.GiftiImage(darrays=[nib.gifti.GiftiDataArray(a.astype(np.float32))])
+                 for a in x)
+    record = {}
+    with caplog.at_level(logging.WARNING, logger="nispace"):
+        df = read_input([pair], glasser, name="y", record=record)
+    assert df.shape == (1, 360) and df.notna().all().all()
+    assert "resampled to space 'fsaverage'" in caplog.text
+    assert record["transforms"].startswith("fsaverage 164k -> fsaverage 10k")
+    # the reference: resample explicitly, then parcellate on the parcellation's own mesh
+    fsavg5 = fsaverage_to_fsaverage(pair, target_density="10k")
+    np.testing.assert_allclose(read_input([fsavg5], glasser, name="y").to_numpy(),
+                               df.to_numpy())

@@ -25,7 +25,8 @@ from ..errors import DataError, InputError, InputTypeError, MissingFileError
 from .images import is_gifti_like, is_image_like, is_path
 from .parcellate import _collect_images, _n_vertices, _parcellate_sources, _surface_space
 from .spaces import SOURCE_TABLE, parcellation_space_for, resolve_data_space, space_from_filename
-from .projection import _volumetric_spaces, project_volume_sources, surface_target
+from .projection import (_volumetric_spaces, project_volume_sources, resample_surface_sources,
+                         surface_target)
 
 logger = logging.getLogger(__name__)
 
@@ -295,12 +296,15 @@ def read_input(data, parcellation=None, labels=None, name: str = "x",
                 if b.names is None:
                     b.names = _image_names(src)
                 sources += src
-            spaces = _image_spaces(sources, parcellation, data_space,
-                                   parcellate_kwargs.pop("space", None), name)
-            sources, spaces, transform = project_volume_sources(sources, spaces,
+            parc_space = parcellate_kwargs.pop("space", None)
+            sources, data_space, resampled = resample_surface_sources(
+                sources, parcellation, data_space, parc_space, name)
+            spaces = _image_spaces(sources, parcellation, data_space, parc_space, name)
+            sources, spaces, projected = project_volume_sources(sources, spaces,
                                                                 parcellation, name)
-            if transform and record is not None:
-                record["transforms"] = transform
+            transforms = [t for t in (resampled, projected) if t]
+            if transforms and record is not None:
+                record["transforms"] = "; ".join(transforms)
             values = _parcellate_by_kind(sources, parcellation, spaces, parcellate_kwargs)
             start = 0
             for b in image_blocks:

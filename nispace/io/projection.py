@@ -14,11 +14,13 @@ from __future__ import annotations
 import logging
 
 from ..errors import InputError
-from ..transforms import SURFACE_DENSITIES, mni152_to_fsaverage, mni152_to_fslr
+from ..transforms import (SURFACE_DENSITIES, mni152_to_fsaverage, mni152_to_fslr,
+                          resample_surface)
 from ..transforms.volume import describe
 from .parcellate import _Source, _n_vertices
+from .spaces import is_surface_space
 
-__all__ = ["surface_target", "project_volume_sources"]
+__all__ = ["surface_target", "project_volume_sources", "resample_surface_sources"]
 
 logger = logging.getLogger(__name__)
 
@@ -93,3 +95,65 @@ def project_volume_sources(sources: list, spaces: dict, parcellation, where: str
     spaces = {k: v for k, v in spaces.items() if k != "volume"}
     spaces["surface"] = (dspace, dsource, pspace)
     return out, spaces, desc
+
+
+def _mesh_of(counts: tuple[int, int], data_space: str | None) -> tuple[str, str] | None:
+    if counts[0] != counts[1] or counts[0] not in _DENSITY:
+        return None
+    density = _DENSITY[counts[0]]
+    family = "fsLR" if density == "32k" else "fsaverage"
+    if data_space is not None and data_space.lower().startswith(("fslr", "fsaverage")):
+        family = "fsLR" if data_space.lower().startswith("fslr") else "fsaverage"
+    return (family, density) if density in SURFACE_DENSITIES.get(family, ()) else None
+
+
+def resample_surface_sources(sources: list, parcellation, data_space: str | None,
+                             parc_space: str | None, where: str
+                             ) -> tuple[list, str | None, str | None]:
+    """Resample surface pairs whose mesh no surface space of ``parcellation`` has.
+
+    fsaverage (164k, 10k) and fsLR 32k pairs are resampled to the parcellation's
+    ``parc_space`` (if a surface space) or its space of the same family (fsaverage
+    or fsLR), else its fsLR, else fsaverage, space with
+    :func:`nispace.transforms.resample_surface` (area-weighted adaptive barycentric),
+    with a WARNING. Other vertex counts are left for the parcellation step's error.
+
+    Returns the new sources, the data space after resampling (``data_space`` when
+    nothing was done) and the transform's description (None when none).
+    """
+    pairs = [s for s in sources if s.kind == "surface"]
+    if not pairs:
+        return sources, data_space, None
+    surf = [s for s in parcellation.spaces if parcellation.is_surface(s)]
+    if parc_space is not None and parc_space in surf:
+        surf = [parc_space]
+    have = {s: _n_vertices(parcellation.get_img(s)) for s in surf}
+    counts = {_n_vertices(s.img) for s in pairs}
+    if len(counts) != 1 or not have:
+        return sources, data_space, None
+    counts = counts.pop()
+    if counts in have.values() or counts[::-1] in have.values():
+        return sources, data_space, None
+    source = _mesh_of(counts, data_space)
+    if source is None:
+        return sources, data_space, None
+    preference = (source[0],) + _TARGET_PREFERENCE  # same mesh family first
+    target_space = next((s for s in preference if s in have), next(iter(have)))
+    target = _mesh_of(have[target_space], target_space)
+    if source is None or target is None:
+        return sources, data_space, None
+    desc = (f"{source[0]} {source[1]} -> {target[0]} {target[1]} (area-weighted adaptive "
+            f"barycentric, HCP fs_LR-deformed_to-fsaverage spheres)")
+    logger.warning("'%s': the surface data (%d vertices per hemisphere) are resampled to "
+                   "space %r of parcellation %r: %s. Give data on the parcellation's mesh "
+                   "to avoid the transform.", where, counts[0], target_space,
+                   parcellation.name, desc)
+    out = []
+    for s in sources:
+        if s.kind == "surface":
+            pair = resample_surface(s.img, source, target)
+            out.append(_Source(pair, "surface", s.n_maps, s.name))
+        else:
+            out.append(s)
+    new_space = target_space if data_space and is_surface_space(data_space) else data_space
+    return out, new_space, desc
