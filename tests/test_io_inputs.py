@@ -235,7 +235,8 @@ def test_surface_pair_with_the_wrong_vertex_count():
         read_input(pair, surface_parcellation())
 
 
-def test_volume_onto_a_surface_only_parcellation():
-    with pytest.raises(ValueError, match=r"projection from volume to surface is not supported "
-                                         r"yet; use a parcellation with an MNI space"):
+def test_volume_onto_a_surface_only_parcellation_of_an_unknown_density():
+    with pytest.raises(ValueError, match=r"parcellation: space 'fsaverage' of 'surf' has 2562 "
+                                         r"vertices per hemisphere; volumes in 'x' can be "
+                                         r"projected to"):
         read_input(volume([1, 2, 3, 4]), surface_parcellation())

@@ -313,9 +313,9 @@ def test_surface_errors(surf_parc):
     with pytest.raises(ValueError, match=r"images: the left hemisphere holds 2 map\(s\), the "
                                          r"right 1"):
         parcellate_images((gifti(np.ones(2562), np.ones(2562)), rh), surf_parc)
-    with pytest.raises(ValueError, match=r"projection from volume to surface is not supported "
-                                         r"yet; use a parcellation with an MNI space such as "
-                                         r"'Schaefer200'"):
+    with pytest.raises(ValueError, match=r"parcellate_images does not project volumes to "
+                                         r"surfaces: .* use a parcellation with an MNI space "
+                                         r"such as 'Schaefer200'"):
         parcellate_images(data_image(), surf_parc)
     with pytest.raises(ValueError, match=r"images: got both volumes and \(L, R\) surface pairs"):
         parcellate_images([data_image(), (lh, rh)], surf_parc)

@@ -107,19 +107,17 @@ def test_surfaces_on_library_parcellations(data_url, space, n_vertices):
             np.ones(5000, np.float32))]) for _ in range(2)), parc, verbose=False)
 
 
-def test_volumes_are_not_projected_to_surfaces(pet_paths):
+def test_parcellate_images_does_not_project_volumes_to_surfaces(pet_paths):
     glasser = fetch_parcellation("Glasser", verbose=False)
     assert all(glasser.is_surface(s) for s in glasser.spaces)
     with pytest.raises(ValueError, match=r"images: the images are volumes but parcellation "
-                                         r"'Glasser' has only surface spaces .*projection from "
-                                         r"volume to surface is not supported yet; use a "
-                                         r"parcellation with an MNI space such as "
-                                         r"'Schaefer200'"):
+                                         r"'Glasser' has only surface spaces .*parcellate_images "
+                                         r"does not project volumes to surfaces: use "
+                                         r"nispace.io.read_input or NiSpace"):
         parcellate_images(pet_paths[0], glasser, verbose=False)
     schaefer = fetch_parcellation("Schaefer200", verbose=False)
     with pytest.raises(ValueError, match=r"space: 'fsLR' is a surface space but the images "
-                                         r"are volumes; projection from volume to surface is "
-                                         r"not supported yet"):
+                                         r"are volumes; parcellate_images does not project"):
         parcellate_images(pet_paths[0], schaefer, space="fsLR", verbose=False)
 
 

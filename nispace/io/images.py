@@ -1,10 +1,14 @@
-"""Loading brain images: NIfTI volumes and (L, R) pairs of GIfTI surface files.
+"""Loading brain images: NIfTI volumes, (L, R) surface pairs and CIFTI-2 files.
 
 Conventions
 -----------
 * A volume is a 3D NIfTI image (one map) or a 4D one (one map per volume).
-* Surface data are always an ``(L, R)`` pair: left hemisphere first, one GIfTI
-  file or image per hemisphere; each data array of a file is one map.
+* Surface data are always an ``(L, R)`` pair: left hemisphere first, one file or
+  image per hemisphere: GIfTI (each data array one map), FreeSurfer ``.mgh``/``.mgz``
+  surface overlays or morphometry files (``lh.thickness``, ``lh.curv``, ...).
+* A CIFTI-2 ``.dscalar.nii`` / ``.dtseries.nii`` (or ``nibabel.Cifti2Image``) is read
+  as the (L, R) pair of its cortex models (one map per scalar / time point; vertices
+  the file leaves out are NaN).
 """
 
 from __future__ import annotations
@@ -15,14 +19,19 @@ from pathlib import Path
 from typing import Any, Union
 
 import nibabel as nib
+import numpy as np
 
 from ..errors import DataError, InputError, InputTypeError, MissingFileError
+from ..parcellation.formats import CIFTI_EXTENSIONS, cifti_hemispheres, is_cifti
 
 logger = logging.getLogger(__name__)
 
 #: file name endings :func:`load_img` reads
 VOLUME_EXTENSIONS = (".nii", ".nii.gz")
 SURFACE_EXTENSIONS = (".gii", ".gii.gz")
+#: FreeSurfer surface overlays (one hemisphere); morphometry files have no extension
+FREESURFER_EXTENSIONS = (".mgh", ".mgz")
+_FS_HEMI_PREFIXES = ("lh.", "rh.")
 #: GIfTI metadata key that names the hemisphere of a surface file
 _STRUCTURE_KEY = "AnatomicalStructurePrimary"
 _HEMI_STRUCTURES = {"L": "CortexLeft", "R": "CortexRight"}
@@ -43,14 +52,27 @@ def _ends_with(path, extensions: tuple[str, ...]) -> bool:
 def is_volume_like(obj: Any) -> bool:
     """True for a nibabel volume or the path of a NIfTI file (not checked on disk)."""
     if is_path(obj):
-        return _ends_with(obj, VOLUME_EXTENSIONS)
+        return _ends_with(obj, VOLUME_EXTENSIONS) and not is_cifti(obj)
     return isinstance(obj, nib.spatialimages.SpatialImage)
 
 
+def is_freesurfer_surface(obj: Any) -> bool:
+    """True for the path of a FreeSurfer surface overlay (``.mgh``/``.mgz``) or a
+    morphometry file named ``lh.*``/``rh.*`` without an image extension."""
+    if not is_path(obj):
+        return False
+    name = Path(obj).name.lower()
+    if name.endswith(FREESURFER_EXTENSIONS):
+        return True
+    return name.startswith(_FS_HEMI_PREFIXES) and not name.endswith(
+        VOLUME_EXTENSIONS + SURFACE_EXTENSIONS + (".annot", ".label", ".csv", ".tsv", ".txt"))
+
+
 def is_gifti_like(obj: Any) -> bool:
-    """True for a single GIfTI image or the path of a GIfTI file (one hemisphere)."""
+    """True for a single GIfTI image or the path of a GIfTI or FreeSurfer surface file
+    (one hemisphere)."""
     if is_path(obj):
-        return _ends_with(obj, SURFACE_EXTENSIONS)
+        return _ends_with(obj, SURFACE_EXTENSIONS) or is_freesurfer_surface(obj)
     return isinstance(obj, nib.GiftiImage)
 
 
@@ -61,8 +83,9 @@ def is_gifti_pair(obj: Any) -> bool:
 
 
 def is_image_like(obj: Any) -> bool:
-    """True for anything :func:`load_img` accepts: a volume, or an (L, R) GIfTI pair."""
-    return is_volume_like(obj) or is_gifti_pair(obj)
+    """True for anything :func:`load_img` accepts: a volume, an (L, R) surface pair or
+    a CIFTI-2 dense data file."""
+    return is_volume_like(obj) or is_gifti_pair(obj) or is_cifti(obj)
 
 
 def strip_image_extension(path: str | os.PathLike) -> str:
@@ -77,7 +100,7 @@ def strip_image_extension(path: str | os.PathLike) -> str:
     'map_space-fsLR_hemi-L'
     """
     name = Path(path).name
-    for ext in (".nii.gz", ".nii", ".gii.gz", ".gii"):
+    for ext in CIFTI_EXTENSIONS + (".nii.gz", ".nii", ".gii.gz", ".gii", ".mgh", ".mgz"):
         if name.lower().endswith(ext):
             name = name[: -len(ext)]
             if ext.startswith(".gii"):
@@ -103,7 +126,60 @@ def _load_file(path: str | os.PathLike, argument: str):
                         f"({type(exc).__name__}: {exc}).") from exc
 
 
+def _arrays_to_gifti(arr, hemi: str) -> nib.GiftiImage:
+    """A GIfTI image with one float data array per column of ``arr`` (n_vertices, n_maps)."""
+    meta = nib.gifti.GiftiMetaData({_STRUCTURE_KEY: _HEMI_STRUCTURES[hemi]})
+    img = nib.GiftiImage(meta=meta)
+    arr = np.asarray(arr)
+    for col in arr.reshape(arr.shape[0], -1).T:
+        datatype = "float32" if col.dtype == np.float32 else "float64"
+        img.add_gifti_data_array(nib.gifti.GiftiDataArray(col.astype(datatype),
+                                                          datatype=datatype))
+    return img
+
+
+def _load_freesurfer(path, hemi: str, argument: str) -> nib.GiftiImage:
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise MissingFileError(f"{argument}: file not found: {os.fspath(path)!r}.")
+    try:
+        if path.name.lower().endswith(FREESURFER_EXTENSIONS):
+            img = nib.load(os.fspath(path))
+            data = np.asarray(img.dataobj)
+            if data.ndim < 3 or any(n != 1 for n in data.shape[1:3]):
+                raise InputError(f"{argument}: {path.name!r} is a volume (shape "
+                                 f"{data.shape}); expected a surface overlay of shape "
+                                 f"(n_vertices, 1, 1[, n_maps]).")
+            data = data.reshape(data.shape[0], -1)
+        else:
+            data = nib.freesurfer.read_morph_data(os.fspath(path))
+    except InputError:
+        raise
+    except Exception as exc:  # nibabel raises many types for broken files
+        raise DataError(f"{argument}: could not read {os.fspath(path)!r} as a FreeSurfer "
+                        f"surface file ({type(exc).__name__}: {exc}).") from exc
+    return _arrays_to_gifti(data, hemi)
+
+
+def _load_cifti_pair(img, argument: str) -> tuple:
+    if is_path(img) and _ends_with(img, (".dlabel.nii",)):
+        raise InputError(f"{argument}: {os.fspath(img)!r} is a CIFTI label file; use it as "
+                         f"a parcellation (parcellation=...), not as data.")
+    if is_path(img) and not Path(img).expanduser().is_file():
+        raise MissingFileError(f"{argument}: file not found: {os.fspath(img)!r}.")
+    try:
+        lh, rh = cifti_hemispheres(img, argument)
+    except (InputError, DataError):
+        raise
+    except Exception as exc:  # nibabel raises many types for broken files
+        raise DataError(f"{argument}: could not read the CIFTI file ({type(exc).__name__}: "
+                        f"{exc}).") from exc
+    return _arrays_to_gifti(lh, "L"), _arrays_to_gifti(rh, "R")
+
+
 def _load_hemisphere(obj, hemi: str, argument: str) -> nib.GiftiImage:
+    if is_freesurfer_surface(obj):
+        return _load_freesurfer(obj, hemi, argument)
     img = _load_file(obj, argument) if is_path(obj) else obj
     if not isinstance(img, nib.GiftiImage):
         raise InputTypeError(f"{argument}: expected a GIfTI file or image for hemisphere {hemi}; "
@@ -160,6 +236,8 @@ def load_img(img: Any) -> LoadedImage:
     >>> pain = load_img("neuroquery/pain.nii.gz")               # doctest: +SKIP
     >>> lh, rh = load_img(("lh.shape.gii", "rh.shape.gii"))      # doctest: +SKIP
     """
+    if is_cifti(img):
+        return _load_cifti_pair(img, "img")
     if isinstance(img, (tuple, list)):
         if len(img) != 2 or not all(is_gifti_like(o) for o in img):
             kinds = [type(o).__name__ if not is_path(o) else Path(o).name for o in img]

@@ -25,6 +25,8 @@ from ..errors import DataError, InputError, InputTypeError, MissingFileError
 from .images import is_gifti_like, is_image_like, is_path
 from .parcellate import _collect_images, _n_vertices, _parcellate_sources, _surface_space
 from .spaces import SOURCE_TABLE, parcellation_space_for, resolve_data_space, space_from_filename
+from .projection import (_volumetric_spaces, project_volume_sources, resample_surface_sources,
+                         surface_target)
 
 logger = logging.getLogger(__name__)
 
@@ -294,8 +296,15 @@ def read_input(data, parcellation=None, labels=None, name: str = "x",
                 if b.names is None:
                     b.names = _image_names(src)
                 sources += src
-            spaces = _image_spaces(sources, parcellation, data_space,
-                                   parcellate_kwargs.pop("space", None), name)
+            parc_space = parcellate_kwargs.pop("space", None)
+            sources, data_space, resampled = resample_surface_sources(
+                sources, parcellation, data_space, parc_space, name)
+            spaces = _image_spaces(sources, parcellation, data_space, parc_space, name)
+            sources, spaces, projected = project_volume_sources(sources, spaces,
+                                                                parcellation, name)
+            transforms = [t for t in (resampled, projected) if t]
+            if transforms and record is not None:
+                record["transforms"] = "; ".join(transforms)
             values = _parcellate_by_kind(sources, parcellation, spaces, parcellate_kwargs)
             start = 0
             for b in image_blocks:
@@ -333,11 +342,17 @@ def _image_spaces(sources, parcellation, data_space, parc_space, name) -> dict[s
     out = {}
     for kind in sorted({s.kind for s in sources}):
         names = [s.name for s in sources if s.kind == kind]
-        if data_space is None and parc_space is not None and not any(
+        to_surface = kind == "volume" and (
+            (parc_space is not None and parcellation.is_surface(parc_space))
+            or (parc_space is None and not _volumetric_spaces(parcellation)))
+        if data_space is None and parc_space is not None and not to_surface and not any(
                 space_from_filename(n) for n in names):
             data_space = parc_space  # the user chose the parcellation's space for the data
         dspace, source = resolve_data_space(kind, names, data_space, name)
         pspace = parc_space
+        if to_surface:
+            out[kind] = (dspace, source, pspace or surface_target(parcellation, name))
+            continue
         if pspace is None:
             pspace = parcellation_space_for(parcellation, kind, dspace, name)
         elif dspace is not None and dspace != pspace:

@@ -457,16 +457,19 @@ def _volume_space(parcellation, space: str | None) -> str:
     if not volumetric:
         raise InputError(
             f"images: the images are volumes but parcellation {parcellation.name!r} has only "
-            f"surface spaces ({parcellation.spaces}); projection from volume to surface is "
-            f"not supported yet; use a parcellation with an MNI space such as "
-            f"{_MNI_EXAMPLES}, or surface data as (L, R) GIfTI pairs.")
+            f"surface spaces ({parcellation.spaces}); parcellate_images does not project "
+            f"volumes to surfaces: use nispace.io.read_input or NiSpace (they project MNI152 "
+            f"volumes by registration fusion, with a WARNING), project first with "
+            f"nispace.transforms.mni152_to_fslr, or use a parcellation with an MNI space "
+            f"such as {_MNI_EXAMPLES}.")
     if space is not None:
         check_option("space", space, parcellation.spaces)
         if parcellation.is_surface(space):
             raise InputError(
-                f"space: {space!r} is a surface space but the images are volumes; projection "
-                f"from volume to surface is not supported yet. Use one of the MNI spaces of "
-                f"this parcellation: {volumetric}.")
+                f"space: {space!r} is a surface space but the images are volumes; "
+                f"parcellate_images does not project volumes to surfaces (nispace.io.read_input "
+                f"and NiSpace do). Use one of the MNI spaces of this parcellation: "
+                f"{volumetric}.")
         return space
     active = parcellation.active_space
     chosen = active if active in volumetric else volumetric[0]

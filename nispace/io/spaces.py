@@ -119,9 +119,9 @@ def resolve_data_space(kind: str, names: list, data_space: str | None,
 def _check_kind(kind: str, space: str, where: str, argument: str) -> None:
     if kind == "volume" and is_surface_space(space):
         raise ValueError(f"{argument}: {space!r} is a surface space but the images in "
-                         f"'{where}' are volumes; projection from volume to surface is not "
-                         f"supported yet. Give the volumes' MNI space, e.g. "
-                         f"'{DEFAULT_VOLUME_SPACE}'.")
+                         f"'{where}' are volumes. Give the volumes' MNI space, e.g. "
+                         f"'{DEFAULT_VOLUME_SPACE}'; to project them to a surface, pass "
+                         f"space='fsLR' (or a surface-only parcellation).")
     if kind == "surface" and not is_surface_space(space):
         raise ValueError(f"{argument}: {space!r} is a volumetric space but the images in "
                          f"'{where}' are (L, R) surface pairs; give their surface space "

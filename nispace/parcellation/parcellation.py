@@ -36,6 +36,8 @@ from .._errors import check_option
 from ..errors import DataError, InputError
 from . import geometry
 from .combine import merge_label_volumes
+from .formats import (annot_hemispheres, dlabel_hemispheres, is_annot_pair, is_cifti,
+                      labels_to_gifti_pair)
 
 logger = logging.getLogger("nispace.parcellation")
 
@@ -169,7 +171,9 @@ class Parcellation:
         ----------
         img : path, nibabel image, or (L, R) pair of GIfTI label files/images
             A 3D integer label volume (0 = background) or per-hemisphere surface
-            labels.
+            labels; also a CIFTI-2 ``.dlabel.nii`` (cortex L/R) or an (L, R) pair of
+            FreeSurfer ``.annot`` files, whose parcel names are used when ``labels``
+            is not given (parcels numbered left hemisphere first).
         labels : list of str, or path to a text file (one label per line), optional
             Parcel names in the order of the sorted non-zero label values.
             Default: the label values as strings.
@@ -192,6 +196,11 @@ class Parcellation:
             labels = _read_labels(labels)
         elif labels is not None:
             labels = [str(lab) for lab in labels]
+        if is_cifti(img) or is_annot_pair(img):
+            read = dlabel_hemispheres if is_cifti(img) else annot_hemispheres
+            lh, rh, found = read(img, "parcellation")
+            img = labels_to_gifti_pair(lh, rh)
+            labels = found if labels is None else labels
         if isinstance(img, (tuple, list)):
             if len(img) != 2:
                 raise InputError(f"img: expected one volume or an (L, R) pair of surface label "

@@ -1,0 +1,162 @@
+"""Space transforms: registration fusion MNI152 -> fsaverage/fsLR and fsaverage <-> fsLR.
+
+References: the ``regfusion`` package's own projection (Wu et al. 2018), round trips of
+smooth maps, and parcellating a PET map in volume vs. projected onto the surface.
+"""
+
+import importlib.util
+import logging
+import sys
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from nispace.datasets import fetch_parcellation, files_used
+from nispace.errors import InputError
+from nispace.io import read_input
+from nispace.transforms import (fsaverage_to_fsaverage, fsaverage_to_fslr, fslr_to_fsaverage, mni152_to_fsaverage,
+                                resample_surface)
+from nispace.transforms.surface import _mesh
+
+if importlib.util.find_spec("regfusion") is None:  # pragma: no cover
+    pytest.skip("needs the transforms extra: pip install 'nispace[transforms]'",
+                allow_module_level=True)
+
+#: MNI152 2 mm grid (FSL)
+MNI_AFFINE = np.array([[-2.0, 0, 0, 90], [0, 2, 0, -126], [0, 0, 2, -72], [0, 0, 0, 1]])
+
+
+def smooth_volume() -> nib.Nifti1Image:
+    i, j, k = np.meshgrid(*(np.arange(n) for n in (91, 109, 91)), indexing="ij")
+    data = np.sin(i / 9.0) + np.cos(j / 13.0) + k / 50.0
+    return nib.Nifti1Image(data.astype(np.float32), MNI_AFFINE)
+
+
+def smooth_surface(space, density):
+    coords = [_mesh(space, density, h)[0] for h in "LR"]
+    return [np.sin(c[:, 0] / 30) + np.cos(c[:, 1] / 40) + c[:, 2] / 100 for c in coords]
+
+
+def _regfusion_module(monkeypatch):
+    """regfusion 0.1.0 imports ``nilearn._utils.check_niimg``, gone from nilearn >= 0.12;
+    give it nilearn's public loader so its own code runs unchanged."""
+    import nilearn._utils
+    import nilearn.image
+
+    monkeypatch.setattr(nilearn._utils, "check_niimg", nilearn.image.load_img, raising=False)
+    monkeypatch.delitem(sys.modules, "regfusion", raising=False)
+    monkeypatch.delitem(sys.modules, "regfusion.main", raising=False)
+    import regfusion
+
+    return regfusion
+
+
+def test_mni152_to_fsaverage_equals_regfusion(tmp_path, monkeypatch):
+    regfusion = _regfusion_module(monkeypatch)
+    img = smooth_volume()
+    path = tmp_path / "smooth.nii.gz"
+    nib.save(img, path)
+    ref_l, ref_r = regfusion.vol_to_fsaverage(str(path), str(tmp_path / "rf"),
+                                              interp="linear", out_type="func.gii")
+    lh, rh = mni152_to_fsaverage(img, as_arrays=True)
+    for ours, ref in ((lh, ref_l), (rh, ref_r)):
+        expected = nib.load(ref).agg_data()  # regfusion writes float32
+        assert ours.shape == (163842, 1)
+        np.testing.assert_allclose(ours[:, 0].astype(np.float32), expected, atol=1e-6)
+
+
+def test_fsaverage5_fslr_round_trip_keeps_a_smooth_map(data_url):
+    x = smooth_surface("fsaverage", "10k")
+    fslr = fsaverage_to_fslr(x, source_density="10k", as_arrays=True)
+    assert [a.shape for a in fslr] == [(32492,), (32492,)]
+    back = fslr_to_fsaverage(fslr, target_density="10k", as_arrays=True)
+    for a, b in zip(x, back):
+        assert np.corrcoef(a, b)[0, 1] >= 0.99
+    used = files_used()
+    assert any("fs_LR-deformed_to-fsaverage.L" in k for k in used)
+
+
+def test_label_transforms_keep_every_parcel(data_url):
+    parc = fetch_parcellation("Schaefer200", verbose=False)
+    lh, rh = (np.asarray(g.darrays[0].data) for g in parc.get_img("fsLR"))
+    for density in ("10k", "164k"):
+        out = fslr_to_fsaverage((lh, rh), target_density=density, method="nearest",
+                                as_arrays=True)
+        for before, after in zip((lh, rh), out):
+            assert set(np.unique(after)) == set(np.unique(before))
+            assert after.dtype.kind in "iu"
+
+
+def test_pet_projected_to_schaefer_fslr_matches_volume(data_url, caplog):
+    parc = fetch_parcellation("Schaefer200", verbose=False)
+    pet = sorted(p for p in _pet_files(data_url))[:1]
+    volume = read_input(pet, parc, name="x", verbose=False)
+    record = {}
+    with caplog.at_level(logging.WARNING, logger="nispace"):
+        surface = read_input(pet, parc, name="x", record=record, space="fsLR")
+    assert "projected to the surface" in caplog.text
+    assert record["transforms"].startswith("MNI152NLin6Asym -> fsLR 32k")
+    assert record["parcellation_space"] == "fsLR"
+    assert list(surface.columns) == list(volume.columns)
+    ok = surface.notna().to_numpy()[0] & volume.notna().to_numpy()[0]
+    r = np.corrcoef(surface.to_numpy()[0, ok], volume.to_numpy()[0, ok])[0, 1]
+    assert r >= 0.9
+
+
+def _pet_files(data_url):
+    from nispace.datasets import fetch_file, fetch_manifest
+
+    names = [k for k in fetch_manifest() if k.startswith("reference/pet/map/")
+             and k.endswith(".nii.gz") and "5HT1a_tracer-way100635" in k]
+    return [str(fetch_file(n)) for n in names]
+
+
+def test_surface_only_parcellation_projects_volumes_automatically(data_url, caplog):
+    glasser = fetch_parcellation("Glasser", verbose=False)
+    record = {}
+    with caplog.at_level(logging.WARNING, logger="nispace"):
+        df = read_input(smooth_volume(), glasser, name="y", record=record,
+                        data_space="MNI152NLin6Asym")
+    assert df.shape == (1, 360)
+    assert "has no volumetric space" in caplog.text
+    assert "fsLR 32k" in record["transforms"]
+
+
+def test_unknown_density_is_refused():
+    with pytest.raises(InputError, match="target: expected one of"):
+        resample_surface((np.zeros(10242), np.zeros(10242)), ("fsaverage", "10k"),
+                         ("fsLR", "164k"))
+
+
+def test_nispace_records_the_transform(data_url, caplog):
+    from nispace.api import NiSpace
+
+    vol = smooth_volume()
+    other = nib.Nifti1Image(np.asarray(vol.dataobj)[::-1].copy(), MNI_AFFINE)
+    nsp = NiSpace(x={"a": vol, "b": other}, y={"c": other}, parcellation="Glasser",
+                  data_space="MNI152NLin6Asym", verbose=False)
+    with caplog.at_level(logging.WARNING, logger="nispace"):
+        nsp.fit()
+    assert nsp.fit_record_["transforms"]["x"].startswith("MNI152NLin6Asym -> fsLR 32k "
+                                                         "(registration fusion")
+    assert nsp.fit_record_["parcellation_space"]["y"] == "fsLR"
+    assert nsp.get_x().shape == (2, 360)
+
+
+def test_fsaverage_data_meet_an_fslr_parcellation(data_url, caplog):
+    """fsaverage 164k data with Glasser (fsLR 32k and fsaverage5 only) are resampled."""
+    glasser = fetch_parcellation("Glasser", verbose=False)
+    x = smooth_surface("fsaverage", "164k")
+    pair = tuple(nib.GiftiImage(darrays=[nib.gifti.GiftiDataArray(a.astype(np.float32))])
+                 for a in x)
+    record = {}
+    with caplog.at_level(logging.WARNING, logger="nispace"):
+        df = read_input([pair], glasser, name="y", record=record)
+    assert df.shape == (1, 360) and df.notna().all().all()
+    assert "resampled to space 'fsaverage'" in caplog.text
+    assert record["transforms"].startswith("fsaverage 164k -> fsaverage 10k")
+    # the reference: resample explicitly, then parcellate on the parcellation's own mesh
+    fsavg5 = fsaverage_to_fsaverage(pair, target_density="10k")
+    np.testing.assert_allclose(read_input([fsavg5], glasser, name="y").to_numpy(),
+                               df.to_numpy())
