@@ -22,7 +22,8 @@ import nibabel as nib
 import numpy as np
 
 from ..errors import DataError, InputError, InputTypeError, MissingFileError
-from ..parcellation.formats import CIFTI_EXTENSIONS, cifti_hemispheres, is_cifti
+from ..parcellation.formats import (CIFTI_EXTENSIONS, arrays_to_gifti, cifti_hemispheres,
+                                   is_cifti)
 
 logger = logging.getLogger(__name__)
 
@@ -126,18 +127,6 @@ def _load_file(path: str | os.PathLike, argument: str):
                         f"({type(exc).__name__}: {exc}).") from exc
 
 
-def _arrays_to_gifti(arr, hemi: str) -> nib.GiftiImage:
-    """A GIfTI image with one float data array per column of ``arr`` (n_vertices, n_maps)."""
-    meta = nib.gifti.GiftiMetaData({_STRUCTURE_KEY: _HEMI_STRUCTURES[hemi]})
-    img = nib.GiftiImage(meta=meta)
-    arr = np.asarray(arr)
-    for col in arr.reshape(arr.shape[0], -1).T:
-        datatype = "float32" if col.dtype == np.float32 else "float64"
-        img.add_gifti_data_array(nib.gifti.GiftiDataArray(col.astype(datatype),
-                                                          datatype=datatype))
-    return img
-
-
 def _load_freesurfer(path, hemi: str, argument: str) -> nib.GiftiImage:
     path = Path(path).expanduser()
     if not path.is_file():
@@ -158,7 +147,7 @@ def _load_freesurfer(path, hemi: str, argument: str) -> nib.GiftiImage:
     except Exception as exc:  # nibabel raises many types for broken files
         raise DataError(f"{argument}: could not read {os.fspath(path)!r} as a FreeSurfer "
                         f"surface file ({type(exc).__name__}: {exc}).") from exc
-    return _arrays_to_gifti(data, hemi)
+    return arrays_to_gifti(data, hemi)
 
 
 def _load_cifti_pair(img, argument: str) -> tuple:
@@ -174,7 +163,7 @@ def _load_cifti_pair(img, argument: str) -> tuple:
     except Exception as exc:  # nibabel raises many types for broken files
         raise DataError(f"{argument}: could not read the CIFTI file ({type(exc).__name__}: "
                         f"{exc}).") from exc
-    return _arrays_to_gifti(lh, "L"), _arrays_to_gifti(rh, "R")
+    return arrays_to_gifti(lh, "L"), arrays_to_gifti(rh, "R")
 
 
 def _load_hemisphere(obj, hemi: str, argument: str) -> nib.GiftiImage:

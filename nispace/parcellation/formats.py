@@ -20,7 +20,8 @@ import numpy as np
 from ..errors import DataError, InputError
 
 __all__ = ["CIFTI_EXTENSIONS", "is_cifti", "is_annot_pair", "cifti_hemispheres",
-           "dlabel_hemispheres", "annot_hemispheres", "labels_to_gifti_pair"]
+           "dlabel_hemispheres", "annot_hemispheres", "arrays_to_gifti",
+           "labels_to_gifti_pair"]
 
 logger = logging.getLogger(__name__)
 
@@ -150,12 +151,25 @@ def annot_hemispheres(pair: tuple, argument: str = "parcellation"):
     return _relabel(per)
 
 
+def arrays_to_gifti(arr: np.ndarray, hemi: str, labels: bool = False) -> nib.GiftiImage:
+    """A GIfTI image of one hemisphere (``"L"`` or ``"R"``, tagged), one data array per
+    column of ``arr`` ``(n_vertices[, n_maps])``: int32 labels, or float32/float64 data
+    (float32 input stays float32)."""
+    structure = {"L": "CortexLeft", "R": "CortexRight"}[hemi]
+    img = nib.GiftiImage(meta=nib.gifti.GiftiMetaData({"AnatomicalStructurePrimary":
+                                                       structure}))
+    arr = np.asarray(arr)
+    for col in arr.reshape(arr.shape[0], -1).T:
+        if labels:
+            dtype, intent = "int32", "NIFTI_INTENT_LABEL"
+        else:
+            dtype = "float32" if col.dtype == np.float32 else "float64"
+            intent = "NIFTI_INTENT_NONE"
+        img.add_gifti_data_array(nib.gifti.GiftiDataArray(col.astype(dtype), intent=intent,
+                                                          datatype=dtype))
+    return img
+
+
 def labels_to_gifti_pair(lh: np.ndarray, rh: np.ndarray) -> tuple:
     """Two GIfTI label images (int32) from per-hemisphere label arrays."""
-    out = []
-    for hemi, arr in zip(("CortexLeft", "CortexRight"), (lh, rh)):
-        img = nib.GiftiImage(meta=nib.gifti.GiftiMetaData({"AnatomicalStructurePrimary": hemi}))
-        img.add_gifti_data_array(nib.gifti.GiftiDataArray(
-            np.asarray(arr, dtype=np.int32), intent="NIFTI_INTENT_LABEL", datatype="int32"))
-        out.append(img)
-    return tuple(out)
+    return arrays_to_gifti(lh, "L", labels=True), arrays_to_gifti(rh, "R", labels=True)

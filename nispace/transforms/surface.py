@@ -18,6 +18,7 @@ import numpy as np
 
 from ..datasets import fetch_file
 from ..errors import InputError, InputTypeError
+from ..parcellation.formats import arrays_to_gifti
 from ._sphere import adaptive_area_weights, apply_weights, label_mode
 
 __all__ = ["SURFACE_DENSITIES", "resample_surface", "fsaverage_to_fslr", "fslr_to_fsaverage",
@@ -92,20 +93,6 @@ def _hemi_data(data: Any, argument: str) -> tuple[list[np.ndarray], bool]:
     return out, squeeze
 
 
-def _to_gifti(arr: np.ndarray, hemi: str, labels: bool) -> nib.GiftiImage:
-    structure = {"L": "CortexLeft", "R": "CortexRight"}[hemi]
-    img = nib.GiftiImage(meta=nib.gifti.GiftiMetaData({"AnatomicalStructurePrimary":
-                                                       structure}))
-    for col in arr.reshape(arr.shape[0], -1).T:
-        if labels:
-            img.add_gifti_data_array(nib.gifti.GiftiDataArray(
-                col.astype(np.int32), intent="NIFTI_INTENT_LABEL", datatype="int32"))
-        else:
-            img.add_gifti_data_array(nib.gifti.GiftiDataArray(
-                col.astype(np.float32), intent="NIFTI_INTENT_NONE", datatype="float32"))
-    return img
-
-
 def resample_surface(data: Any, source: tuple[str, str], target: tuple[str, str],
                      method: str = "linear", as_arrays: bool = False):
     """Resample an (L, R) surface map from one standard mesh to another.
@@ -156,7 +143,7 @@ def resample_surface(data: Any, source: tuple[str, str], target: tuple[str, str]
         out.append(res)
     if as_arrays:
         return tuple(o[:, 0] if squeeze else o for o in out)
-    return tuple(_to_gifti(o, h, method == "nearest") for o, h in zip(out, ("L", "R")))
+    return tuple(arrays_to_gifti(o, h, method == "nearest") for o, h in zip(out, ("L", "R")))
 
 
 def fsaverage_to_fslr(data: Any, target_density: str = "32k", method: str = "linear",

@@ -29,7 +29,8 @@ import numpy as np
 from scipy.interpolate import interpn
 
 from ..errors import InputError, InputTypeError, StateError
-from .surface import _to_gifti, resample_surface
+from ..parcellation.formats import arrays_to_gifti
+from .surface import resample_surface
 
 __all__ = ["regfusion_version", "mni152_to_fsaverage", "mni152_to_fslr", "describe"]
 
@@ -147,7 +148,8 @@ def mni152_to_fsaverage(img: Any, fsavg_density: str = "164k", method: str = "li
                                 method, as_arrays)
     if as_arrays:
         return lh, rh
-    return _to_gifti(lh, "L", method == "nearest"), _to_gifti(rh, "R", method == "nearest")
+    return (arrays_to_gifti(lh, "L", method == "nearest"),
+            arrays_to_gifti(rh, "R", method == "nearest"))
 
 
 def mni152_to_fslr(img: Any, fslr_density: str = "32k", method: str = "linear",
