@@ -2,7 +2,9 @@
 
 * Every test runs with ``HOME`` and ``NISPACE_DATA_DIR`` in a fresh temporary
   folder and ``NISPACE_DATA_URL`` pointing at a closed local port, so no test can
-  reach the internet or a user's cache by accident.
+  reach the internet or a user's cache by accident; sockets may only connect to
+  loopback addresses (``loopback_only``), so a test that needed the internet fails
+  with a message instead of depending on the network.
 * Integration tests use :func:`data_url`: the offline mirror
   (``NISPACE_TEST_DATA``, default ``../shared/nispace-data`` beside the
   checkout) served by a real HTTP server on 127.0.0.1.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import ipaddress
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # figures without a screen
@@ -72,6 +75,33 @@ def mirror_server(mirror):
     yield url
     server.shutdown()
     server.server_close()
+
+
+def _is_loopback(host) -> bool:
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+_REAL_CONNECT = socket.socket.connect
+_REAL_CONNECT_EX = socket.socket.connect_ex
+
+
+def _guard(real):
+    def connect(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):
+            raise OSError(f"a test tried to connect to {address!r}: tests never use the "
+                          f"internet; serve files from 127.0.0.1 (see serve_directory).")
+        return real(sock, address)
+    return connect
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch):
+    """Every socket a test opens (in this process) may only reach 127.0.0.1 / ::1."""
+    monkeypatch.setattr(socket.socket, "connect", _guard(_REAL_CONNECT))
+    monkeypatch.setattr(socket.socket, "connect_ex", _guard(_REAL_CONNECT_EX))
 
 
 @pytest.fixture(autouse=True)

@@ -114,3 +114,10 @@ def test_parcellation_draws_through_the_higher_layers():
         parc.generate_report()
     with pytest.raises(AttributeError, match="has no attribute 'nonsense'"):
         parc.nonsense  # noqa: B018
+
+
+def test_tests_cannot_reach_the_internet():
+    import socket
+
+    with socket.socket() as s, pytest.raises(OSError, match="never use the internet"):
+        s.connect(("93.184.216.34", 80))  # a public address: refused before any packet

@@ -113,19 +113,26 @@ def test_images_that_name_different_spaces_are_refused(pain, tmp_path):
         NiSpace(x=[pain, other], parcellation="Schaefer200", verbose=False).fit()
 
 
+def spy_on(monkeypatch, module, name: str) -> list:
+    """Wrap ``module.name`` so that every value it returns is appended to the list
+    returned here."""
+    returned = []
+    original = getattr(module, name)
+
+    def spy(*args, **kwargs):
+        out = original(*args, **kwargs)
+        returned.append(out)
+        return out
+
+    monkeypatch.setattr(module, name, spy)
+    return returned
+
+
 def test_cli_space_option(pain, tmp_path, monkeypatch):
     from nispace import workflows
     from nispace.cli import main
 
-    fitted = []
-    original = workflows.colocalization
-
-    def spy(*args, **kwargs):
-        nsp = original(*args, **kwargs)
-        fitted.append(nsp)
-        return nsp
-
-    monkeypatch.setattr(workflows, "colocalization", spy)
+    fitted = spy_on(monkeypatch, workflows, "colocalization")
     code = main(["colocalize", "--y", str(pain), "--space", NLIN2009C, "--x-collection",
                  "UniqueTracers", "--n-perm", "20", "--seed", "1", "--mc-method", "none",
                  "--out", str(tmp_path / "o"), "--no-figures", "--no-report", "--quiet"])
@@ -154,15 +161,7 @@ def test_moran_nulls_use_the_distances_of_the_datas_space(pain, monkeypatch):
     rng = np.random.default_rng(0)
     x = pd.DataFrame(rng.normal(size=(2, parc.n_parcels)), index=["a", "b"],
                      columns=parc.labels)
-    built = []
-    original = models.null_model_for
-
-    def spy(*args, **kwargs):
-        out = original(*args, **kwargs)
-        built.append(out)
-        return out
-
-    monkeypatch.setattr(models, "null_model_for", spy)
+    built = spy_on(monkeypatch, models, "null_model_for")
     nsp = NiSpace(x=x, y={"pain": pain}, parcellation=parc, drop_nan=False, verbose=False)
     nsp.fit().colocalize("spearman").permute("maps", null_method="moran", n_perm=5, seed=0)
     model, desc = built[0]
