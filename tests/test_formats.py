@@ -132,3 +132,29 @@ def test_freesurfer_morph_and_mgh_pairs_read_like_gifti(schaefer_fslr, tmp_path)
         pair = (str(tmp_path / f"lh.thickness{suffix}"), str(tmp_path / f"rh.thickness{suffix}"))
         df = read_input([pair], parc, name="y", verbose=False)
         np.testing.assert_allclose(df.to_numpy(), reference, rtol=1e-6)
+
+
+def test_annot_names_shared_by_both_hemispheres_get_a_hemisphere_prefix(tmp_path):
+    """FreeSurfer's aparc uses the same region names on both sides; parcel labels must
+    stay unique (else tables cannot be matched by label)."""
+    rng = np.random.default_rng(5)
+    paths = []
+    for hemi in ("lh", "rh"):
+        values = rng.integers(0, 3, size=50)  # 0 = unknown, 1 = bankssts, 2 = cuneus
+        ctab = np.zeros((3, 5), dtype=np.int32)
+        ctab[:, :3] = rng.integers(0, 255, size=(3, 3))
+        path = tmp_path / f"{hemi}.aparc.annot"
+        nib.freesurfer.write_annot(str(path), values, ctab, ["unknown", "bankssts", "cuneus"],
+                                   fill_ctab=True)
+        paths.append(path)
+    parc = Parcellation.from_image(tuple(paths), space="fsaverage")
+    assert parc.labels == ["L_bankssts", "L_cuneus", "R_bankssts", "R_cuneus"]
+
+
+def test_duplicated_parcel_names_are_refused(schaefer_fslr):
+    parc, lh_lab, rh_lab = schaefer_fslr
+    names = ["same"] * 200
+    with pytest.raises(ValueError, match="labels: parcel names must be unique"):
+        Parcellation.from_image((gifti(lh_lab, "CortexLeft", "NIFTI_INTENT_LABEL"),
+                                 gifti(rh_lab, "CortexRight", "NIFTI_INTENT_LABEL")),
+                                labels=names, space="fsLR")

@@ -160,3 +160,33 @@ def test_fsaverage_data_meet_an_fslr_parcellation(data_url, caplog):
     fsavg5 = fsaverage_to_fsaverage(pair, target_density="10k")
     np.testing.assert_allclose(read_input([fsavg5], glasser, name="y").to_numpy(),
                                df.to_numpy())
+
+
+def test_surface_files_named_by_their_space_are_resampled_too(data_url, tmp_path):
+    """A ``space-fsaverage`` file name names the mesh before resampling; the resampled
+    data are parcellated like unnamed ones."""
+    glasser = fetch_parcellation("Glasser", verbose=False)
+    x = smooth_surface("fsaverage", "164k")
+    paths = []
+    for hemi, arr in zip("LR", x):
+        path = tmp_path / f"m_space-fsaverage_hemi-{hemi}.func.gii"
+        nib.save(nib.GiftiImage(darrays=[nib.gifti.GiftiDataArray(arr.astype(np.float32))]),
+                 path)
+        paths.append(str(path))
+    unnamed = tuple(nib.load(p) for p in paths)
+    np.testing.assert_allclose(read_input([tuple(paths)], glasser, name="y").to_numpy(),
+                               read_input([unnamed], glasser, name="y").to_numpy())
+
+
+def test_space_chosen_for_surfaces_does_not_leak_to_volumes(data_url):
+    """Surface pairs and volumes in one input with space='fsLR': the volumes are projected
+    (their own space is NiSpace's default), not refused as 'fsLR volumes'."""
+    glasser = fetch_parcellation("Glasser", verbose=False)
+    surf = smooth_surface("fsLR", "32k")
+    pair = tuple(nib.GiftiImage(darrays=[nib.gifti.GiftiDataArray(a.astype(np.float32))])
+                 for a in surf)
+    record = {}
+    df = read_input([pair, smooth_volume()], glasser, name="x", record=record,
+                    space="fsLR")
+    assert df.shape == (2, 360) and df.notna().all().all()
+    assert "registration fusion" in record["transforms"]

@@ -345,10 +345,11 @@ def _image_spaces(sources, parcellation, data_space, parc_space, name) -> dict[s
         to_surface = kind == "volume" and (
             (parc_space is not None and parcellation.is_surface(parc_space))
             or (parc_space is None and not _volumetric_spaces(parcellation)))
-        if data_space is None and parc_space is not None and not to_surface and not any(
+        given = data_space  # per kind: a choice made for surfaces never leaks to volumes
+        if given is None and parc_space is not None and not to_surface and not any(
                 space_from_filename(n) for n in names):
-            data_space = parc_space  # the user chose the parcellation's space for the data
-        dspace, source = resolve_data_space(kind, names, data_space, name)
+            given = parc_space  # the user chose the parcellation's space for the data
+        dspace, source = resolve_data_space(kind, names, given, name)
         pspace = parc_space
         if to_surface:
             out[kind] = (dspace, source, pspace or surface_target(parcellation, name))

@@ -140,7 +140,7 @@ def resample_surface_sources(sources: list, parcellation, data_space: str | None
     preference = (source[0],) + _TARGET_PREFERENCE  # same mesh family first
     target_space = next((s for s in preference if s in have), next(iter(have)))
     target = _mesh_of(have[target_space], target_space)
-    if source is None or target is None:
+    if target is None:
         return sources, data_space, None
     desc = (f"{source[0]} {source[1]} -> {target[0]} {target[1]} (area-weighted adaptive "
             f"barycentric, HCP fs_LR-deformed_to-fsaverage spheres)")
@@ -152,7 +152,8 @@ def resample_surface_sources(sources: list, parcellation, data_space: str | None
     for s in sources:
         if s.kind == "surface":
             pair = resample_surface(s.img, source, target)
-            out.append(_Source(pair, "surface", s.n_maps, s.name))
+            # no file name: its space- entity names the mesh before resampling
+            out.append(_Source(pair, "surface", s.n_maps, None))
         else:
             out.append(s)
     new_space = target_space if data_space and is_surface_space(data_space) else data_space

@@ -21,6 +21,8 @@ from __future__ import annotations
 import logging
 import re
 
+from ..errors import InputError, InputTypeError
+
 __all__ = ["DEFAULT_VOLUME_SPACE", "SOURCE_USER", "SOURCE_FILENAME", "SOURCE_DEFAULT",
            "SOURCE_SURFACE", "SOURCE_TABLE", "is_surface_space", "space_from_filename",
            "resolve_data_space", "parcellation_space_for"]
@@ -58,7 +60,7 @@ def space_from_filename(name: str | None) -> str | None:
         return None
     found = set(_SPACE_ENTITY.findall(str(name)))
     if len(found) > 1:
-        raise ValueError(f"images: the file name {name!r} names several spaces "
+        raise InputError(f"images: the file name {name!r} names several spaces "
                          f"{sorted(found)}; {_HOW_TO_SET}.")
     return found.pop() if found else None
 
@@ -89,20 +91,20 @@ def resolve_data_space(kind: str, names: list, data_space: str | None,
     """
     if data_space is not None:
         if not isinstance(data_space, str) or not data_space:
-            raise TypeError(f"data_space: expected a space name such as "
-                            f"'{DEFAULT_VOLUME_SPACE}' or 'fsLR'; got {data_space!r}.")
+            raise InputTypeError(f"data_space: expected a space name such as "
+                                 f"'{DEFAULT_VOLUME_SPACE}' or 'fsLR'; got {data_space!r}.")
         _check_kind(kind, data_space, where, "data_space")
         return data_space, SOURCE_USER
     found = {n: space_from_filename(n) for n in names}
     named = {s for s in found.values() if s is not None}
     if len(named) > 1:
-        raise ValueError(f"{where}: the images name different spaces in their file names "
+        raise InputError(f"{where}: the images name different spaces in their file names "
                          f"({sorted(named)}); give the images of one input in one space, or "
                          f"{_HOW_TO_SET}.")
     if named:
         unnamed = [str(n) for n, s in found.items() if s is None]
         if unnamed:
-            raise ValueError(f"{where}: some file names name space {next(iter(named))!r}, "
+            raise InputError(f"{where}: some file names name space {next(iter(named))!r}, "
                              f"others none (e.g. {unnamed[:3]}); {_HOW_TO_SET}.")
         space = named.pop()
         _check_kind(kind, space, where, "the space- entity of the file names")
@@ -118,12 +120,12 @@ def resolve_data_space(kind: str, names: list, data_space: str | None,
 
 def _check_kind(kind: str, space: str, where: str, argument: str) -> None:
     if kind == "volume" and is_surface_space(space):
-        raise ValueError(f"{argument}: {space!r} is a surface space but the images in "
+        raise InputError(f"{argument}: {space!r} is a surface space but the images in "
                          f"'{where}' are volumes. Give the volumes' MNI space, e.g. "
                          f"'{DEFAULT_VOLUME_SPACE}'; to project them to a surface, pass "
                          f"space='fsLR' (or a surface-only parcellation).")
     if kind == "surface" and not is_surface_space(space):
-        raise ValueError(f"{argument}: {space!r} is a volumetric space but the images in "
+        raise InputError(f"{argument}: {space!r} is a volumetric space but the images in "
                          f"'{where}' are (L, R) surface pairs; give their surface space "
                          f"('fsaverage' or 'fsLR') or leave it out (the vertex counts tell).")
 
@@ -140,7 +142,7 @@ def parcellation_space_for(parcellation, kind: str, data_space: str | None,
     if data_space is None or data_space in parcellation.spaces:
         if data_space is not None and parcellation.is_surface(data_space) != (
                 kind == "surface"):
-            raise ValueError(f"data_space: {data_space!r} is a "
+            raise InputError(f"data_space: {data_space!r} is a "
                              f"{'surface' if kind == 'volume' else 'volumetric'} space of "
                              f"parcellation {parcellation.name!r} but the images in "
                              f"'{where}' are {kind}s.")
@@ -148,10 +150,11 @@ def parcellation_space_for(parcellation, kind: str, data_space: str | None,
     if kind == "surface":
         surf = [s for s in parcellation.spaces if parcellation.is_surface(s)]
         has = f"only the surface space(s) {surf}" if surf else "no surface space"
-        raise ValueError(f"data_space: the surface data in '{where}' are in {data_space!r} "
+        raise InputError(f"data_space: the surface data in '{where}' are in {data_space!r} "
                          f"but parcellation {parcellation.name!r} has {has} "
-                         f"({parcellation.spaces}); resampling between surfaces is not "
-                         f"supported. Resample your data or use another parcellation.")
+                         f"({parcellation.spaces}); nispace resamples only between the "
+                         f"standard meshes (fsaverage 164k/10k, fsLR 32k). Resample your "
+                         f"data or use another parcellation.")
     volumetric = [s for s in parcellation.spaces if not parcellation.is_surface(s)]
     if not volumetric:
         return None  # the parcellation step raises its clear volume-vs-surface error

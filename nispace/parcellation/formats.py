@@ -17,7 +17,7 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 
-from ..errors import DataError, InputError
+from ..errors import DataError, InputError, InputTypeError, MissingFileError
 
 __all__ = ["CIFTI_EXTENSIONS", "is_cifti", "is_annot_pair", "cifti_hemispheres",
            "dlabel_hemispheres", "annot_hemispheres", "arrays_to_gifti",
@@ -49,11 +49,15 @@ def is_annot_pair(obj: Any) -> bool:
 def _load_cifti(img: Any, argument: str) -> nib.Cifti2Image:
     if isinstance(img, (str, os.PathLike)):
         if not os.path.isfile(img):
-            raise InputError(f"{argument}: file not found: {os.fspath(img)!r}.")
-        img = nib.load(os.fspath(img))
+            raise MissingFileError(f"{argument}: file not found: {os.fspath(img)!r}.")
+        try:
+            img = nib.load(os.fspath(img))
+        except Exception as exc:  # nibabel raises several types for broken files
+            raise DataError(f"{argument}: could not read {os.fspath(img)!r} as a CIFTI-2 "
+                            f"file ({type(exc).__name__}: {exc}).") from exc
     if not isinstance(img, nib.Cifti2Image):
-        raise InputError(f"{argument}: expected a CIFTI-2 dense file; got "
-                         f"{type(img).__name__}.")
+        raise InputTypeError(f"{argument}: expected a CIFTI-2 dense file; got "
+                             f"{type(img).__name__}.")
     return img
 
 
@@ -91,17 +95,23 @@ def cifti_hemispheres(img: Any, argument: str = "img", fill: float = np.nan
     return out["L"], out["R"]
 
 
-def _relabel(per_hemi: dict[str, tuple[np.ndarray, list[str]]]):
-    """Number the parcels 1..n over both hemispheres (left first), names in order."""
+def _relabel(per_hemi: dict[str, tuple[np.ndarray, dict]]):
+    """Number the parcels 1..n over both hemispheres (left first), names in order.
+
+    Names that occur in both hemispheres (FreeSurfer's aparc/aparc.a2009s annotations
+    use the same names on both sides) get an ``L_``/``R_`` prefix, so that every parcel
+    label is unique."""
+    present = {h: np.unique(per_hemi[h][0][per_hemi[h][0] > 0]) for h in ("L", "R")}
+    hemi_names = {h: [per_hemi[h][1][v] for v in present[h]] for h in ("L", "R")}
+    shared = set(hemi_names["L"]) & set(hemi_names["R"])
     arrays, names, offset = [], [], 0
     for hemi in ("L", "R"):
-        values, hemi_names = per_hemi[hemi]
-        present = [v for v in np.unique(values) if v > 0]
+        values, keep = per_hemi[hemi][0], present[hemi]
         new = np.zeros(values.shape, dtype=np.int32)
-        for i, v in enumerate(present, start=1):
-            new[values == v] = offset + i
-        names += [hemi_names[v] for v in present]
-        offset += len(present)
+        labelled = values > 0
+        new[labelled] = np.searchsorted(keep, values[labelled]) + offset + 1
+        names += [f"{hemi}_{n}" if shared else n for n in hemi_names[hemi]]
+        offset += len(keep)
         arrays.append(new)
     return arrays[0], arrays[1], names
 
@@ -131,7 +141,7 @@ def annot_hemispheres(pair: tuple, argument: str = "parcellation"):
     per, dropped = {}, set()
     for hemi, path in zip("LR", pair):
         if not os.path.isfile(path):
-            raise InputError(f"{argument}: file not found: {os.fspath(path)!r}.")
+            raise MissingFileError(f"{argument}: file not found: {os.fspath(path)!r}.")
         try:
             values, _, names = nib.freesurfer.read_annot(os.fspath(path))
         except Exception as exc:  # nibabel raises several types for broken files
@@ -154,7 +164,9 @@ def annot_hemispheres(pair: tuple, argument: str = "parcellation"):
 def arrays_to_gifti(arr: np.ndarray, hemi: str, labels: bool = False) -> nib.GiftiImage:
     """A GIfTI image of one hemisphere (``"L"`` or ``"R"``, tagged), one data array per
     column of ``arr`` ``(n_vertices[, n_maps])``: int32 labels, or float32/float64 data
-    (float32 input stays float32)."""
+    (float32 input stays float32). float64 keeps the precision of nispace's transforms
+    but is not a GIfTI type: save such images with
+    ``img.to_filename(path, mode="compat")`` (nibabel casts to float32)."""
     structure = {"L": "CortexLeft", "R": "CortexRight"}[hemi]
     img = nib.GiftiImage(meta=nib.gifti.GiftiMetaData({"AnatomicalStructurePrimary":
                                                        structure}))

@@ -22,6 +22,7 @@ import functools
 import hashlib
 import logging
 import os
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -357,6 +358,11 @@ class Parcellation:
             counts = {s: len(v) for s, v in named.items()}
             raise DataError(f"parcellation {self.name!r}: labels differ between spaces "
                             f"({counts} labels).")
+        for labels in named.values():
+            repeated = sorted(str(v) for v, n in Counter(labels).items() if n > 1)
+            if repeated:
+                raise InputError(f"labels: parcel names must be unique; {repeated[:5]} "
+                                 f"occur more than once in parcellation {self.name!r}.")
         for s, e in self._spaces.items():
             if e.labels is not None and e._data is not None:
                 n_img = len(np.unique(e._data[e._data > 0]))
