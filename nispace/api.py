@@ -142,8 +142,9 @@ class NiSpace:
         on it.
     seed : int, optional
         Seed for everything random.
-    verbose : bool
-        Log progress at INFO level.
+    verbose : bool, str, int or None, default None
+        Logging level of this object's methods: None follows
+        :func:`nispace.set_verbosity` (WARNING unless changed), True = INFO.
     dtype : numpy dtype
         Float type of the parcellated data.
     """
@@ -154,7 +155,7 @@ class NiSpace:
                  parcellation=None, parcellation_space: str | None = None,
                  parcellation_hemi: str | None = None, parcellation_labels=None,
                  parcellation_dist_mat=None, resampling_target: str | None = "data",
-                 n_proc: int = 1, seed: int | None = None, verbose: bool = True,
+                 n_proc: int = 1, seed: int | None = None, verbose: bool | str | int | None = None,
                  dtype=np.float64):
         # stored unchanged (scikit-learn convention); validated in fit()
         self.x, self.y, self.z = x, y, z

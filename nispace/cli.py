@@ -124,11 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"nispace {__version__}")
     parser.add_argument("--quiet", action="store_true", help="no logs or progress bars")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="show progress (INFO); -vv for DEBUG (default: warnings only)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     # --quiet also after the command (``nispace colocalize ... --quiet``)
     quiet = argparse.ArgumentParser(add_help=False)
     quiet.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS,
                        help="no logs or progress bars")
+    quiet.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                       help="show progress (INFO); -vv for DEBUG (default: warnings only)")
     specs = [("colocalize", "map(s) vs reference maps, spatial null maps", "pet", False),
              ("group-colocalize", "group difference vs reference maps, label permutation",
               "pet", True),
@@ -235,7 +239,7 @@ def _analysis(args) -> int:
     from .datasets import reset_files_used
     from .report.results import export_results
 
-    verbose = not args.quiet
+    verbose = None  # follows set_verbosity (--quiet / -v)
     reset_files_used()
     group = args.command.startswith("group")
     xsea = args.command.endswith("xsea")
@@ -284,7 +288,7 @@ def _analysis(args) -> int:
 def _fetch(args) -> int:
     from .datasets import fetch_example, fetch_parcellation, fetch_reference, fetch_template
 
-    verbose = not args.quiet
+    verbose = None  # follows set_verbosity (--quiet / -v)
     if args.kind == "reference":
         result = fetch_reference(args.name, parcellation=args.parcellation,
                                  collection=args.collection, print_references=False,
@@ -350,12 +354,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ``nispace`` command; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)  # usage errors exit with 2 here
-    if args.quiet:
-        os.environ.setdefault("TQDM_DISABLE", "1")
-    else:
-        from ._logging import set_log_level
+    from ._logging import add_stderr_handler, global_verbosity
 
-        set_log_level(True)
+    with global_verbosity(_verbosity(args)):
+        add_stderr_handler()
+        return _run(parser, args)
+
+
+def _run(parser, args) -> int:
     handlers = {"fetch": _fetch, "list": _list, "report": _report}
     try:
         return handlers.get(args.command, _analysis)(args)
@@ -372,6 +378,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"nispace: analysis failed: {type(err).__name__}: {err}", file=sys.stderr)
         return code
+
+
+def _verbosity(args) -> str:
+    """--quiet: errors only, no bars; default: warnings; -v: INFO; -vv: DEBUG."""
+    if args.quiet:
+        os.environ.setdefault("TQDM_DISABLE", "1")
+        return "ERROR"
+    return {0: "WARNING", 1: "INFO"}.get(args.verbose, "DEBUG")
 
 
 def _exit_code(err: BaseException) -> int:
