@@ -1480,8 +1480,24 @@ class NiSpace:
         perm = self._permutation(method, permute_what)
         stat = self._main_stat(perm.observed, stat)
         kwargs.setdefault("xlabel", _stat_label(perm.key, stat, method_label))
+        kwargs.setdefault("names", self._x_display_names())
         return plot_null_distributions(perm.observed[stat], perm.get_nulls(stat),
                                        perm.p[stat], row=row, columns=maps, **kwargs)
+
+    def _x_display_names(self) -> dict:
+        """Readable X map names from the reference dataset's map_info (empty if X is not
+        a reference dataset or its metadata cannot be read)."""
+        from .plotting import display_names
+
+        if not isinstance(self.x, str):
+            return {}
+        try:
+            from .datasets import fetch_metadata
+
+            return display_names(fetch_metadata(self.x))
+        except Exception as err:  # noqa: BLE001 - names are a nicety, never a failure
+            logger.warning("Map names of %r not available (%s); showing map ids.", self.x, err)
+            return {}
 
     def plot_scatter(self, y_map=0, x_map=0, method: str | None = None,
                      stat: str | None = None, permute_what: str | None = None,
@@ -1534,9 +1550,15 @@ class NiSpace:
                     p_label = f"p ({perm.permute_what} null, {perm.n_perm} perm.)"
             if ranks is None:
                 ranks = key.startswith("spearman")
+        names = self._x_display_names()
+        x_text = _name(x_name)
+        if isinstance(x_name, tuple) and str(x_name[-1]) in names:
+            x_text = " · ".join([*map(str, x_name[:-1]), names[str(x_name[-1])]])
+        elif str(x_name) in names:
+            x_text = names[str(x_name)]
         return plot_scatter(y_frame.iloc[y_row].to_numpy(dtype=float),
                             x_frame.iloc[x_row].to_numpy(dtype=float),
-                            y_label=_name(y_name), x_label=_name(x_name), coloc=coloc,
+                            y_label=_name(y_name), x_label=x_text, coloc=coloc,
                             coloc_label=coloc_label, p=p, p_label=p_label,
                             ranks=bool(ranks), **kwargs)
 

@@ -54,7 +54,8 @@ def _select_columns(columns, observed: pd.DataFrame) -> np.ndarray:
 def plot_null_distributions(observed: pd.DataFrame, nulls: np.ndarray,
                             p: pd.DataFrame | None = None, *, row: int = 0, columns=None,
                             bins: int = 50, ncols: int = 4, figsize=None,
-                            xlabel: str = "colocalization") -> tuple[Figure, np.ndarray]:
+                            xlabel: str = "colocalization",
+                            names: dict | None = None) -> tuple[Figure, np.ndarray]:
     """Plot the null distribution of each X map's colocalization with one Y map.
 
     Parameters
@@ -75,9 +76,12 @@ def plot_null_distributions(observed: pd.DataFrame, nulls: np.ndarray,
     ncols : int
         Panels per figure row.
     figsize : (float, float), optional
-        Figure size (default: 2.8 x 2.4 inches per panel).
+        Figure size (default: 2.5 inches wide per panel, taller for long labels).
     xlabel : str
         Label of the x axes (the statistic, e.g. "Spearman's rho").
+    names : dict, optional
+        Display names of the X maps by id (e.g. from
+        :func:`nispace.plotting.display_names`); default: the ids.
 
     Returns
     -------
@@ -104,13 +108,13 @@ def plot_null_distributions(observed: pd.DataFrame, nulls: np.ndarray,
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name}: expected a positive integer; got {value!r}.")
     cols = _select_columns(columns, observed)
-    labels = [wrap_label(lab) for lab in _column_labels(observed.columns, max_len=10**6)]
+    labels = [wrap_label(lab) for lab in _column_labels(observed.columns, max_len=10**6, names=names)]
     n_lines = max(lab.count("\n") + 1 for lab in labels)
     n_panels = len(cols)
     ncols = min(int(ncols), n_panels)
     nrows = int(np.ceil(n_panels / ncols))
     fig, axes = plt.subplots(nrows, ncols, squeeze=False, layout="constrained",
-                             figsize=figsize or (2.8 * ncols,
+                             figsize=figsize or (2.5 * ncols,
                                                  (2.0 + 0.15 * n_lines) * nrows + 0.6))
     values = observed.to_numpy(dtype=float)
     for k, ax in enumerate(axes.flat):
