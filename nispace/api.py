@@ -1469,7 +1469,7 @@ class NiSpace:
         return plot_colocalizations(obs, nulls, p, q, sort_by=sort_by,
                                     n_categories=n_categories, alpha=alpha, title=title,
                                     xlabel=method_label(coloc.method, stat),
-                                    ax=ax, figsize=figsize)
+                                    ax=ax, figsize=figsize, names=self._x_display_names())
 
     def plot_nulls(self, method: str | None = None, stat: str | None = None, maps=None,
                    row: int = 0, permute_what: str | None = None, **kwargs):

@@ -80,8 +80,20 @@ def wrap_label(text: str, width: int = LABEL_WIDTH) -> str:
     --------
     >>> wrap_label("target-5HT1a_tracer-cumi101_n-8_dx-hc_pub-beliveau2017", 24)
     'target-5HT1a_tracer-\\ncumi101_n-8_dx-hc_pub-\\nbeliveau2017'
+    >>> wrap_label("Serotonin · 5HT1a · [11C]WAY-100635 (savli2012, n=35)", 24)
+    'Serotonin · 5HT1a ·\\n[11C]WAY-100635\\n(savli2012, n=35)'
     """
     text = str(text)
+    if len(text) <= width:
+        return text
+    if " " in text:  # words first; a word longer than a line is split on separators
+        lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+        return "\n".join(_wrap_word(line, width) for line in lines)
+    return _wrap_word(text, width)
+
+
+def _wrap_word(text: str, width: int) -> str:
+    """Wrap a label without spaces after ``_``, ``-`` and ``·``."""
     if len(text) <= width:
         return text
     # break after separators: insert zero-width split points textwrap understands
