@@ -3,7 +3,8 @@
 Exit codes, from the type of the error (:mod:`nispace.errors`), never its wording:
 0 success, 2 usage errors (bad arguments, missing files, unknown names: InputError,
 InputTypeError, MissingFileError), 1 analysis failures (DataError, StateError, anything
-else). Progress bars and logs go to stderr; ``--quiet`` silences both.
+else). Logs and progress bars go to stderr: warnings only by default, ``-v`` adds
+progress (INFO), ``-vv`` DEBUG, ``--quiet`` no progress bars and no final line.
 """
 
 from __future__ import annotations
@@ -381,10 +382,11 @@ def _run(parser, args) -> int:
 
 
 def _verbosity(args) -> str:
-    """--quiet: errors only, no bars; default: warnings; -v: INFO; -vv: DEBUG."""
+    """--quiet: warnings only, no bars, no final line; default: warnings; -v: INFO;
+    -vv: DEBUG (problems are never hidden)."""
     if args.quiet:
         os.environ.setdefault("TQDM_DISABLE", "1")
-        return "ERROR"
+        return "WARNING"
     return {0: "WARNING", 1: "INFO"}.get(args.verbose, "DEBUG")
 
 

@@ -119,4 +119,4 @@ def test_cli_verbosity_flags(monkeypatch):
     assert _verbosity(parser.parse_args(["list", "parcellations"])) == "WARNING"
     assert _verbosity(parser.parse_args(["-v", "list", "parcellations"])) == "INFO"
     assert _verbosity(parser.parse_args(["list", "parcellations", "-vv"])) == "DEBUG"
-    assert _verbosity(parser.parse_args(["list", "parcellations", "--quiet"])) == "ERROR"
+    assert _verbosity(parser.parse_args(["list", "parcellations", "--quiet"])) == "WARNING"
