@@ -14,13 +14,17 @@ stats
     Effect sizes, Y transforms, covariate cleaning, X reduction, colocalization.
 api
     The :class:`~nispace.api.NiSpace` object tying these together.
+
+nispace is quiet by default (warnings only); :func:`set_verbosity` ("INFO" or
+True) shows what each step does, for all later calls.
 """
 
 from . import errors
-from ._logging import set_log_level
+from ._logging import get_verbosity, set_log_level, set_verbosity
 from ._version import __version__
 
-__all__ = ["__version__", "errors", "parcellate", "set_log_level"]
+__all__ = ["__version__", "errors", "get_verbosity", "parcellate", "set_log_level",
+           "set_verbosity"]
 
 
 def __getattr__(name: str):

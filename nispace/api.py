@@ -57,6 +57,19 @@ def _is_annotation(data) -> bool:
             and all(_is_annotation_key(d) for d in data))
 
 
+def _stat_label(key: str, stat: str, method_label) -> str:
+    """Readable name of a stored statistic (the key itself for unknown methods)."""
+    try:
+        return method_label(key, stat)
+    except (ValueError, TypeError):
+        return f"{key} {stat}"
+
+
+def _name(label) -> str:
+    """A map label as text (``"set · map"`` for tuples)."""
+    return " · ".join(map(str, label)) if isinstance(label, tuple) else str(label)
+
+
 def _fetch_annotations(data, verbose) -> dict:
     """``{"source_desc_space_denres": path or (L, R)}`` for annotation tuple(s)."""
     from .datasets import fetch_annotation
@@ -180,8 +193,9 @@ class NiSpace:
         on it.
     seed : int, optional
         Seed for everything random.
-    verbose : bool
-        Log progress at INFO level.
+    verbose : bool, str, int or None, default None
+        Logging level of this object's methods: None follows
+        :func:`nispace.set_verbosity` (WARNING unless changed), True = INFO.
     dtype : numpy dtype
         Float type of the parcellated data.
 
@@ -202,7 +216,7 @@ class NiSpace:
                  parcellation=None, parcellation_space: str | None = None,
                  parcellation_hemi: str | None = None, parcellation_labels=None,
                  parcellation_dist_mat=None, resampling_target: str | None = "data",
-                 n_proc: int = 1, seed: int | None = None, verbose: bool = True,
+                 n_proc: int = 1, seed: int | None = None, verbose: bool | str | int | None = None,
                  dtype=np.float64):
         # stored unchanged (scikit-learn convention); validated in fit()
         self.x, self.y, self.z = x, y, z
@@ -1606,18 +1620,98 @@ class NiSpace:
         return plot_colocalizations(obs, nulls, p, q, sort_by=sort_by,
                                     n_categories=n_categories, alpha=alpha, title=title,
                                     xlabel=method_label(coloc.method, stat),
-                                    ax=ax, figsize=figsize)
+                                    ax=ax, figsize=figsize, names=self._x_display_names())
 
     def plot_nulls(self, method: str | None = None, stat: str | None = None, maps=None,
                    row: int = 0, permute_what: str | None = None, **kwargs):
         """Null distribution of every X map (histogram), with the observed value and p."""
-        from .plotting import plot_null_distributions
+        from .plotting import method_label, plot_null_distributions
 
         self._check_fitted()
         perm = self._permutation(method, permute_what)
         stat = self._main_stat(perm.observed, stat)
+        kwargs.setdefault("xlabel", _stat_label(perm.key, stat, method_label))
+        kwargs.setdefault("names", self._x_display_names())
         return plot_null_distributions(perm.observed[stat], perm.get_nulls(stat),
                                        perm.p[stat], row=row, columns=maps, **kwargs)
+
+    def _x_display_names(self) -> dict:
+        """Readable X map names from the reference dataset's map_info (empty if X is not
+        a reference dataset or its metadata cannot be read)."""
+        from .plotting import display_names
+
+        if not isinstance(self.x, str):
+            return {}
+        try:
+            from .datasets import fetch_metadata
+
+            return display_names(fetch_metadata(self.x))
+        except Exception as err:  # noqa: BLE001 - names are a nicety, never a failure
+            logger.warning("Map names of %r not available (%s); showing map ids.", self.x, err)
+            return {}
+
+    def plot_scatter(self, y_map=0, x_map=0, method: str | None = None,
+                     stat: str | None = None, permute_what: str | None = None,
+                     ranks: bool | None = None, **kwargs):
+        """Scatter one Y map against one X map (one point per parcel) with the fitted line,
+        the colocalization value and, once :meth:`permute` ran, its null-based p.
+
+        Parameters
+        ----------
+        y_map, x_map : label or int
+            The Y map (row of :meth:`get_y`) and X map (row of :meth:`get_x`), by
+            label or position.
+        method, stat : str, optional
+            Which stored colocalization to print (see :meth:`get_colocalizations`);
+            default: the only one, if there is exactly one.
+        permute_what : str, optional
+            Which permutation gives the p-value (may be omitted when there is one).
+        ranks : bool, optional
+            Plot ranks (default: True for Spearman, else False).
+        **kwargs
+            Passed to :func:`nispace.plotting.plot_scatter` (``ax``, ``figsize``).
+
+        Returns
+        -------
+        (Figure, Axes)
+        """
+        from .plotting import method_label, plot_scatter
+
+        self._check_fitted()
+        y_frame, x_frame = self.get_y(), self.get_x()
+        y_row = self._select(y_frame, [y_map], 0, "y_map")[0]
+        x_row = self._select(x_frame, [x_map], 0, "x_map")[0]
+        y_name, x_name = y_frame.index[y_row], x_frame.index[x_row]
+        coloc = p = None
+        coloc_label, p_label = "r", "p"
+        if self.colocalizations_:
+            key = self._coloc_key(method)
+            result = self.colocalizations_[key]
+            stat = self._main_stat(result.stats, stat)
+            table = result.stats[stat]
+            coloc_label = _stat_label(key, stat, method_label)
+            if y_name in table.index and x_name in table.columns:
+                coloc = float(table.loc[y_name, x_name])
+            if self.permutations_.get(key):
+                perm = self._permutation(key, permute_what)
+                p_table = perm.p.get(stat)
+                if p_table is not None and y_name in p_table.index \
+                        and x_name in p_table.columns:
+                    p = float(p_table.loc[y_name, x_name])
+                    p_label = f"p ({perm.permute_what} null, {perm.n_perm} perm.)"
+            if ranks is None:
+                ranks = key.startswith("spearman")
+        names = self._x_display_names()
+        x_text = _name(x_name)
+        if isinstance(x_name, tuple) and str(x_name[-1]) in names:
+            x_text = " · ".join([*map(str, x_name[:-1]), names[str(x_name[-1])]])
+        elif str(x_name) in names:
+            x_text = names[str(x_name)]
+        return plot_scatter(y_frame.iloc[y_row].to_numpy(dtype=float),
+                            x_frame.iloc[x_row].to_numpy(dtype=float),
+                            y_label=_name(y_name), x_label=x_text, coloc=coloc,
+                            coloc_label=coloc_label, p=p, p_label=p_label,
+                            ranks=bool(ranks), **kwargs)
 
     def plot_brain(self, data: str = "Y", maps=None, symmetric_cmap: bool | None = None,
                    **kwargs):

@@ -3,7 +3,9 @@
 Exit codes, from the type of the error (:mod:`nispace.errors`), never its wording:
 0 success, 2 usage errors (bad arguments, missing files, unknown names: InputError,
 InputTypeError, MissingFileError), 1 analysis failures (DataError, StateError, anything
-else). Progress bars and logs go to stderr; ``--quiet`` silences both.
+else). Logs and progress bars go to stderr: warnings only by default, ``-v`` adds
+progress (INFO), ``-vv`` DEBUG, ``--quiet`` nothing but errors on stderr (warnings are
+still logged as records, e.g. for callers that capture them).
 """
 
 from __future__ import annotations
@@ -134,11 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"nispace {__version__}")
     parser.add_argument("--quiet", action="store_true", help="no logs or progress bars")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="show progress (INFO); -vv for DEBUG (default: warnings only)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     # --quiet also after the command (``nispace colocalize ... --quiet``)
     quiet = argparse.ArgumentParser(add_help=False)
     quiet.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS,
                        help="no logs or progress bars")
+    quiet.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                       help="show progress (INFO); -vv for DEBUG (default: warnings only)")
     specs = [("colocalize", "map(s) vs reference maps, spatial null maps", "pet", False),
              ("group-colocalize", "group difference vs reference maps, label permutation",
               "pet", True),
@@ -326,7 +332,7 @@ def _analysis(args) -> int:
     from .datasets import reset_files_used
     from .report.results import export_results
 
-    verbose = not args.quiet
+    verbose = None  # follows set_verbosity (--quiet / -v)
     _check_args(args)
     out_folder = _check_out(args.out, args.overwrite)
     reset_files_used()
@@ -377,7 +383,7 @@ def _analysis(args) -> int:
 def _fetch(args) -> int:
     from .datasets import fetch_example, fetch_parcellation, fetch_reference, fetch_template
 
-    verbose = not args.quiet
+    verbose = None  # follows set_verbosity (--quiet / -v)
     if args.out:
         _check_file_out(args.out)
     if args.kind == "reference":
@@ -457,12 +463,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ``nispace`` command; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)  # usage errors exit with 2 here
-    if args.quiet:
-        os.environ.setdefault("TQDM_DISABLE", "1")
-    else:
-        from ._logging import set_log_level
+    from ._logging import add_stderr_handler, global_verbosity
 
-        set_log_level(True)
+    with global_verbosity(_verbosity(args)):
+        add_stderr_handler()
+        return _run(parser, args)
+
+
+def _run(parser, args) -> int:
     handlers = {"fetch": _fetch, "list": _list, "report": _report}
     try:
         with _quiet(args.quiet):
@@ -506,6 +514,13 @@ def _quiet(quiet: bool):
         root.removeHandler(handler)
         for h, level in earlier.items():
             h.setLevel(level)
+def _verbosity(args) -> str:
+    """The logging level: WARNING by default and with --quiet (whose stderr is then
+    silenced by :func:`_quiet`, records are still made), -v INFO, -vv DEBUG."""
+    if args.quiet:
+        os.environ.setdefault("TQDM_DISABLE", "1")
+        return "WARNING"
+    return {0: "WARNING", 1: "INFO"}.get(args.verbose, "DEBUG")
 
 
 def _exit_code(err: BaseException) -> int:

@@ -68,7 +68,18 @@ def enigma_pet(served) -> NiSpace:
 
 
 def tick_labels(ax) -> list[str]:
-    return [t.get_text() for t in ax.get_yticklabels()]
+    """Category labels as shown, without the line breaks and spaces (wrapping may turn
+    a space into a line break)."""
+    return [_squeeze(t.get_text()) for t in ax.get_yticklabels()]
+
+
+def _squeeze(text: str) -> str:
+    return text.replace("\n", "").replace(" ", "")
+
+
+def full_labels(columns) -> list[str]:
+    """Labels are shown in full (wrapped), never cut."""
+    return [_squeeze(lab) for lab in _column_labels(columns, max_len=10**6)]
 
 
 def marks(ax, gid: str) -> list:
@@ -151,7 +162,7 @@ def test_categories_follow_the_sort_and_are_cut_to_n_categories(pet_pain):
     obs = pet_pain["obs"]
     fig, ax = plot_colocalizations(obs, pet_pain["nulls"], n_categories=8)
     expected = obs.mean(axis=0).sort_values(ascending=False, kind="stable").index[:8]
-    assert tick_labels(ax) == _column_labels(expected)
+    assert tick_labels(ax) == full_labels(expected)
     assert n_dots(ax) == 8
     # top of the plot = first category
     ticks = ax.get_yticks()
@@ -169,7 +180,7 @@ def test_other_sort_orders(pet_pain):
     }
     for sort_by, order in references.items():
         _, ax = plot_colocalizations(obs, nulls, p, sort_by=sort_by)
-        assert tick_labels(ax) == _column_labels(order), sort_by
+        assert tick_labels(ax) == full_labels(order), sort_by
 
 
 def test_significance_marks_match_p_and_q(pet_pain):
@@ -439,3 +450,151 @@ def test_parcellation_in_qualitative_colours(data_url, monkeypatch):
     recorder.calls.clear()
     plot_parcellation("Schaefer100")
     np.testing.assert_array_equal(recorder.data(), first)  # deterministic
+
+
+# ---------------------------------------------------------------------------------------
+# figures a reviewer accepts: style, names, scatter, rasterized surfaces, report figures
+
+
+@pytest.fixture(scope="module")
+def pet_pain_nsp(served) -> NiSpace:
+    """The PET maps named as a reference dataset (x="pet"), so map_info gives names."""
+    pain = fetch_example("painmeta", parcellation="Schaefer200", verbose=False)
+    nsp = NiSpace(x="pet", x_collection="UniqueTracers", y=pain, parcellation="Schaefer200",
+                  verbose=False).fit()
+    return nsp.colocalize("spearman").permute(n_perm=100, seed=1)
+
+
+def test_wrap_label_keeps_every_character():
+    from nispace.plotting import wrap_label
+
+    label = "Serotonin · target-5HT1a_tracer-way100635_n-35_dx-hc_pub-savli2012"
+    wrapped = wrap_label(label, 20)
+    assert "\n" in wrapped
+    assert all(len(line) <= 21 for line in wrapped.split("\n"))
+    assert wrapped.replace("\n", "").replace(" ", "") == label.replace(" ", "")
+    assert wrap_label("short") == "short"
+
+
+def test_display_names_come_from_map_info():
+    from nispace.plotting import display_names
+
+    info = pd.DataFrame({"target": ["5HT1a", None], "tracer": ["[11C]WAY-100635", "x"],
+                         "publication": ["savli2012", "p"], "sample_size": [35, np.nan]},
+                        index=["target-5HT1a_tracer-way", "no-target"])
+    assert display_names(info) == {
+        "target-5HT1a_tracer-way": "5HT1a · [11C]WAY-100635 (savli2012, n=35)"}
+    assert display_names(None) == {}
+    assert _column_labels(pd.Index(["target-5HT1a_tracer-way", "other"]),
+                          names=display_names(info)) == [
+        "5HT1a · [11C]WAY-100635 (savli2012, n=35)", "other"]
+
+
+def test_null_figure_shows_every_map_with_full_names_and_labelled_axes(pet_pain_nsp, data_url):
+    fig, axes = pet_pain_nsp.plot_nulls()
+    visible = [ax for ax in axes.flat if ax.get_visible()]
+    n_maps = pet_pain_nsp.get_colocalizations().shape[1]
+    assert len(visible) == n_maps == 14
+    titles = [ax.get_title().replace("\n", "") for ax in visible]
+    assert not any(t.endswith("…") for t in titles)
+    assert any("[11C]WAY-100635" in t for t in titles)  # tracer names from map_info
+    assert all(ax.get_ylabel() == "density" for ax in axes[:, 0] if ax.get_visible())
+    assert {ax.get_xlabel() for ax in visible if ax.get_xlabel()} == {"Spearman's rho"}
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["null (100 permutations)", "observed"]
+
+
+def test_scatter_line_is_the_least_squares_fit_and_title_gives_p():
+    from scipy.stats import linregress
+
+    from nispace.plotting import plot_scatter
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=80)
+    y = 0.6 * x + rng.normal(size=80)
+    y[:3] = np.nan
+    fig, ax = plot_scatter(y, x, y_label="my map", x_label="receptor", coloc=0.5,
+                           coloc_label="Pearson's r", p=0.0123)
+    fit = next(line for line in ax.lines if line.get_gid() == "fit")
+    ref = linregress(x[3:], y[3:])  # independent reference, NaN parcels left out
+    xs, ys = fit.get_data()
+    np.testing.assert_allclose(ys, ref.intercept + ref.slope * np.asarray(xs))
+    points = next(c for c in ax.collections if c.get_gid() == "parcels")
+    assert len(points.get_offsets()) == 77
+    assert ax.get_title() == "Pearson's r = 0.500, p (null) = 0.012"
+    assert ax.get_xlabel() == "receptor" and ax.get_ylabel() == "my map"
+    assert "3 without values left out" in ax.get_legend().get_texts()[0].get_text()
+    with pytest.raises(nispace_errors().InputError, match="y, x"):
+        plot_scatter(y[:10], x)
+
+
+def nispace_errors():
+    import nispace.errors
+
+    return nispace.errors
+
+
+def test_nispace_scatter_reads_the_permutation_result(pet_pain_nsp, data_url):
+    nsp = pet_pain_nsp
+    perm = nsp.get_permutation_result()
+    x_name = nsp.get_x().index[4]
+    fig, ax = nsp.plot_scatter(y_map=0, x_map=4)
+    rho = nsp.get_colocalizations().iloc[0, 4]
+    p = perm.p["rho"].iloc[0, 4]
+    assert ax.get_title().startswith(f"Spearman's rho = {rho:.3f}, p (")
+    assert f"{p:.3f}" in ax.get_title() or f"{p:.1e}" in ax.get_title()
+    assert "100 perm." in ax.get_title()
+    assert ax.get_xlabel().startswith("rank of ")  # Spearman: ranks
+    assert str(x_name) not in ax.get_xlabel().replace("\n", "")  # display name instead
+
+
+def test_surfaces_are_rasterized_opaque_and_mark_nan_parcels(data_url, tmp_path):
+    from matplotlib.colors import to_rgba
+
+    from nispace.plotting import save_figure
+    from nispace.plotting.style import DPI, MEDIAL_WALL_COLOR, NO_DATA_COLOR
+
+    parc = fetch_parcellation("Schaefer100", verbose=False)
+    values = np.random.default_rng(0).normal(size=100)
+    values[:5] = np.nan
+    fig = plot_brain(values, parc, colorbar_label="Hedges' g")
+    surfaces = surface_axes(fig)
+    for ax in surfaces:
+        coll = ax.collections[-1]
+        assert coll.get_rasterized()
+        colors = np.asarray(coll.get_facecolor())
+        assert (colors[:, 3] == 1).all()  # the medial wall is not see-through
+    all_colors = {tuple(np.round(c, 3)) for ax in surfaces
+                  for c in np.asarray(ax.collections[-1].get_facecolor())}
+    assert tuple(np.round(to_rgba(MEDIAL_WALL_COLOR), 3)) in all_colors
+    assert tuple(np.round(to_rgba(NO_DATA_COLOR), 3)) in all_colors
+    legend = next(lg for lg in fig.legends if lg.get_gid() == "surface-legend")
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "medial wall (no parcel)", "parcel without value (NaN)"]
+    assert colorbars(fig)[0].get_ylabel() == "Hedges' g"
+    png, svg = save_figure(fig, tmp_path / "brain", ("png", "svg"))
+    assert svg.stat().st_size <= 2_000_000
+    assert svg.read_text().count("<path") < 2000  # not one path per triangle
+    from PIL import Image
+
+    with Image.open(png) as img:
+        assert round(img.info["dpi"][0]) == DPI
+
+
+def test_report_figures_show_all_maps_at_300_dpi(pet_pain_nsp, data_url, tmp_path):
+    from PIL import Image
+
+    from nispace.report.results import make_figures
+
+    plt.close("all")
+    figs = make_figures(pet_pain_nsp, ["spearman"], tmp_path)
+    names = [f["name"] for f in figs]
+    assert {"colocalizations_spearman", "nulls_spearman", "scatter_spearman",
+            "brain_y"} <= set(names)
+    caption = next(f["caption"] for f in figs if f["name"] == "nulls_spearman")
+    assert "all 14 maps" in caption
+    for name in names:
+        with Image.open(tmp_path / f"{name}.png") as img:
+            assert round(img.info["dpi"][0]) == 300
+    assert (tmp_path / "brain_y.svg").stat().st_size <= 2_000_000
+    assert plt.get_fignums() == []  # figures are closed after saving

@@ -521,7 +521,7 @@ def fetch_annotation(*, source: str | list[str] | None = None,
         ``NISPACE_ALLOW_UNVERIFIED`` (``1``/``true``), else False, so such an
         entry is an error.
     verbose : bool, str, int or None
-        Logging level for this call (None leaves it as configured). At INFO, the
+        Logging level for this call (None follows :func:`nispace.set_verbosity`). At INFO, the
         papers to cite for each annotation are logged.
 
     Returns

@@ -49,7 +49,7 @@ from typing import BinaryIO
 from filelock import FileLock
 
 from .._cache import remove_stale_parts
-from .._logging import verbose_context
+from .._logging import progress_bar, verbose_context
 from ..errors import DataError, InputError
 from .config import get_data_dir, get_data_url
 
@@ -238,10 +238,8 @@ def _download_to(location: str, target_dir: Path, name: str,
     bar = None
     try:
         if size and size >= PROGRESS_MIN_BYTES and logger.isEnabledFor(logging.INFO):
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=size, unit="B", unit_scale=True, desc=f"Downloading {name}",
-                       leave=False)
+            bar = progress_bar(total=size, unit="B", unit_scale=True,
+                               desc=f"Downloading {name}", leave=False)
         with os.fdopen(fd, "wb") as out, stream:
             while True:
                 try:
@@ -442,7 +440,7 @@ def fetch_file(relpath: str, data_dir: str | os.PathLike | None = None,
         Cache directory and remote base; default to ``NISPACE_DATA_DIR`` and
         ``NISPACE_DATA_URL`` (see :mod:`nispace.datasets.config`).
     verbose : bool, str, int or None
-        Logging level for this call (None leaves it as configured).
+        Logging level for this call (None follows :func:`nispace.set_verbosity`).
 
     Returns
     -------
@@ -494,7 +492,8 @@ def _fetch_file(relpath, data_dir, data_url, verbose) -> Path:
                 logger.warning("Cached file %s does not match its SHA-256; fetching it again.",
                                target)
             location = _source_location(data_url, rel)
-            logger.info("Downloading %s", location)
+            local = "://" not in str(location) or str(location).startswith("file:")
+            logger.info("%s %s", "Copying" if local else "Downloading", location)
             try:
                 _retrieve(location, target, manifest[rel])
             except _NotFound:

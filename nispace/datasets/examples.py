@@ -23,7 +23,7 @@ def available_examples(data_dir=None, data_url=None) -> list[str]:
 
 
 def fetch_example(example: str, parcellation=None, space: str | None = None,
-                  return_info: bool = False, verbose: bool | str | int | None = True,
+                  return_info: bool = False, verbose: bool | str | int | None = None,
                   data_dir: str | os.PathLike | None = None, data_url: str | None = None):
     """Fetch an example dataset.
 

@@ -299,7 +299,7 @@ _DOCS = {"params": """mode : {"download_new", "overwrite", "offline"}
         ``https://neurosynth.org/api/decode/``); nilearn appends
         ``?neurovault=<image id>``.
     verbose : bool, str, int or None
-        nispace logging level for the call (None: leave it as is); nilearn's
+        nispace logging level for the call (None follows :func:`nispace.set_verbosity`); nilearn's
         messages follow it (DEBUG -> 3, INFO -> 2, WARNING -> 1, else 0).""",
          "returns": """Returns
     -------

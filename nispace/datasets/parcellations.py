@@ -27,7 +27,7 @@ def available_parcellations(data_dir=None, data_url=None, include_aliases: bool 
 
 def fetch_parcellation(parcellation, space: str | None = None,
                        labels: list[str] | str | os.PathLike | None = None,
-                       verbose: bool | str | int | None = True,
+                       verbose: bool | str | int | None = None,
                        data_dir: str | os.PathLike | None = None,
                        data_url: str | None = None) -> Parcellation:
     """Fetch a library parcellation as a multi-space Parcellation.

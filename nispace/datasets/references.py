@@ -163,7 +163,7 @@ def fetch_reference(dataset: str, maps=None, collection: str | os.PathLike | Non
                     standardize_parcellated: bool = True, cortex_only: bool = False,
                     set_size_range: tuple[int | None, int | None] | None = None,
                     print_references: bool = True, return_metadata: bool = False,
-                    verbose: bool | str | int | None = True,
+                    verbose: bool | str | int | None = None,
                     data_dir: str | os.PathLike | None = None, data_url: str | None = None):
     """Fetch reference maps as images or as a parcellated table.
 

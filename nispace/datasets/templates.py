@@ -23,7 +23,7 @@ _DEFAULT_DESC = ["T1w", "midthickness", "pial", "white", "sphere"]
 def fetch_template(space: str = "MNI152NLin6Asym", desc: str | None = None,
                    res: str | None = None, hemi: str | list[str] | None = None,
                    data_dir: str | os.PathLike | None = None, data_url: str | None = None,
-                   verbose: bool | str | int | None = True) -> Path | tuple[Path, ...]:
+                   verbose: bool | str | int | None = None) -> Path | tuple[Path, ...]:
     """Fetch a template image or surface.
 
     Parameters

@@ -647,7 +647,7 @@ def parcellate_images(images, parcellation, space: str | None = None, strategy: 
                       min_valid: int | float = 1, resampling_target: str | None = "data",
                       dtype=np.float64, interpolation: str = "linear",
                       return_nan_parcels: bool = False,
-                      verbose: bool | str | int | None = True):
+                      verbose: bool | str | int | None = None):
     """Parcellate volumes (NIfTI) or surface maps ((L, R) GIfTI pairs).
 
     Parameters
@@ -693,7 +693,7 @@ def parcellate_images(images, parcellation, space: str | None = None, strategy: 
     return_nan_parcels : bool
         Also return the labels of the parcels that are NaN in at least one map.
     verbose : bool, str, int or None
-        Logging level for this call (see :func:`nispace.set_log_level`).
+        Logging level for this call (None follows :func:`nispace.set_verbosity`).
 
     Returns
     -------

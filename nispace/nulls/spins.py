@@ -693,9 +693,9 @@ def _vertex_spins(kind: str, vertex_coords, vertex_labels, label_values, n_perm,
         vertex_values[target] = data[tgt]
     spins = _vertex_resamplings(coords, n_perm, seed, rotations, compat, workers)
     if verbose:
-        from tqdm.auto import tqdm
+        from .._logging import progress_bar
 
-        spins = tqdm(spins, total=n_perm, desc=f"Vertex spins ({kind})")
+        spins = progress_bar(spins, verbose=verbose, total=n_perm, desc=f"Vertex spins ({kind})")
     for r, spun in enumerate(spins):
         if kind == "mode":
             src = parcel[spun[target]]

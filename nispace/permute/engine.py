@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .._logging import progress_bar
 from .._random import chunk_bounds, chunk_seeds
 from ..errors import InputError
 
@@ -47,7 +48,7 @@ def resolve_n_proc(n_proc: int | None) -> int:
 
 def run_chunks(fn: Callable[..., Any], n_perm: int, seed, *, args: Sequence = (),
                n_proc: int | None = 1, chunk_size: int = CHUNK_SIZE, desc: str = "Permuting",
-               verbose: bool = True, seeded: bool = True,
+               verbose: bool | str | int | None = None, seeded: bool = True,
                consume: Callable[[int, int, Any], None] | None = None,
                prefer: str | None = None) -> list[Any]:
     """Call ``fn(start, stop, chunk_seed, *args)`` for every chunk; results in chunk order.
@@ -66,7 +67,8 @@ def run_chunks(fn: Callable[..., Any], n_perm: int, seed, *, args: Sequence = ()
     chunk_size : int
         Permutations per chunk (defines the random stream; keep the default).
     desc, verbose
-        Progress bar text and switch (tqdm on stderr).
+        Progress bar text and level (None follows :func:`nispace.set_verbosity`; the
+        bar appears only at INFO, on a terminal or notebook, for work over 2 s).
     consume : callable, optional
         ``consume(start, stop, result)`` is called for each chunk as it arrives (in
         order) and the results are not kept: memory stays flat. The return value is
@@ -78,7 +80,6 @@ def run_chunks(fn: Callable[..., Any], n_perm: int, seed, *, args: Sequence = ()
         backend activated with ``joblib.parallel_config`` still takes precedence.
     """
     from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
 
     if not isinstance(n_perm, (int, np.integer)) or isinstance(n_perm, bool) or n_perm < 1:
         raise InputError(f"n_perm: expected a positive integer; got {n_perm!r}.")
@@ -88,8 +89,8 @@ def run_chunks(fn: Callable[..., Any], n_perm: int, seed, *, args: Sequence = ()
     jobs = (delayed(fn)(a, b, s, *args) for (a, b), s in zip(bounds, seeds))
     parallel = Parallel(n_jobs=n_proc, return_as="generator", prefer=prefer)
     out = []
-    with tqdm(total=int(n_perm), desc=f"{desc} ({n_proc} proc)", disable=not verbose,
-              unit="perm", leave=False) as bar:
+    with progress_bar(total=int(n_perm), desc=f"{desc} ({n_proc} proc)", verbose=verbose,
+                      unit="perm", leave=False) as bar:
         for (a, b), res in zip(bounds, parallel(jobs)):
             if consume is None:
                 out.append(res)

@@ -180,7 +180,7 @@ def _groups_chunk(start, stop, seed, spec: ColocSpec, X, y_raw, steps, blocks):
 def null_colocalizations_groups(spec: ColocSpec, X: np.ndarray, y_raw: np.ndarray,
                                 steps: list[dict], n_perm: int, seed, *,
                                 blocks: np.ndarray | None = None, n_proc: int = 1,
-                                verbose: bool = True) -> dict[str, np.ndarray]:
+                                verbose: bool | str | int | None = None) -> dict[str, np.ndarray]:
     """Null statistics ``{stat: (n_perm, n_y, n_cols)}`` from group-label permutations.
 
     Parameters

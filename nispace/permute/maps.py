@@ -67,7 +67,7 @@ def _as_keys(data: np.ndarray, nulls):
 
 def null_colocalizations_maps(spec: ColocSpec, X: np.ndarray, Y: np.ndarray,
                               x_nulls: NullMaps | None, y_nulls: NullMaps | None, *,
-                              n_proc: int = 1, verbose: bool = True) -> dict[str, np.ndarray]:
+                              n_proc: int = 1, verbose: bool | str | int | None = None) -> dict[str, np.ndarray]:
     """Null statistics ``{stat: (n_perm, n_y, n_cols)}`` from null maps of X and/or Y.
 
     Permutation ``k`` pairs null ``k`` of every permuted map (spins rotate all maps

@@ -145,7 +145,7 @@ def _gen_chunk(start, stop, seed, model, data, todo, digests, root):
 
 def prepare_null_maps(model, data: np.ndarray, labels: list, n_perm: int, seed, *,
                       n_proc: int = 1, use_cache: bool = True, standardize: bool = False,
-                      verbose: bool = True) -> NullMaps:
+                      verbose: bool | str | int | None = None) -> NullMaps:
     """Generate (or find in the cache) the null maps of every row of ``data``.
 
     Cached files are used only after verification against their sidecar (what they

@@ -38,7 +38,7 @@ def _pairs_chunk(start, stop, seed, colocs):
 
 
 def null_colocalizations_pairs(colocs: np.ndarray, n_perm: int, seed, *, n_proc: int = 1,
-                               verbose: bool = True) -> dict[str, np.ndarray]:
+                               verbose: bool | str | int | None = None) -> dict[str, np.ndarray]:
     """Null within-pair means ``{"within": (n_perm, 1, 1)}`` from random re-pairings."""
     colocs = np.asarray(colocs, dtype=float)
     if colocs.ndim != 2 or colocs.shape[0] != colocs.shape[1]:

@@ -52,7 +52,7 @@ def _sets_chunk(start, stop, seed, colocs, sizes, how, rho_scale):
 
 def null_colocalizations_sets(colocs: dict[str, np.ndarray], sizes: list[int], n_perm: int,
                               seed, *, how: str = "mean", rho_scale: dict | None = None,
-                              n_proc: int = 1, verbose: bool = True) -> dict[str, np.ndarray]:
+                              n_proc: int = 1, verbose: bool | str | int | None = None) -> dict[str, np.ndarray]:
     """Null set statistics ``{stat: (n_perm, n_y, n_sets)}``.
 
     Parameters

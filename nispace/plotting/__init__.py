@@ -13,22 +13,34 @@ plot_null_distributions
     Histograms of the null colocalizations with the observed values.
 plot_brain, plot_parcellation
     Parcel values (or the parcels themselves) on surfaces and slices.
-method_label, transform_label, permutation_label, coloc_title
-    Readable axis labels and titles.
+plot_scatter
+    One Y map against one X map, parcel by parcel, with the fitted line and p.
+figure_style, save_figure, wrap_label
+    The shared look: 300 dpi PNGs, rasterized surfaces in SVG/PDF, wrapped labels.
+method_label, transform_label, permutation_label, coloc_title, display_names
+    Readable axis labels, titles and map names.
 """
 
 from .brain import plot_brain, plot_parcellation
 from .categorical import plot_colocalizations
-from .labels import coloc_title, method_label, permutation_label, transform_label
+from .labels import (coloc_title, display_names, method_label, permutation_label,
+                     transform_label)
 from .nulls import plot_null_distributions
+from .scatter import plot_scatter
+from .style import figure_style, save_figure, wrap_label
 
 __all__ = [
     "coloc_title",
+    "display_names",
+    "figure_style",
     "method_label",
     "permutation_label",
     "plot_brain",
     "plot_colocalizations",
     "plot_null_distributions",
     "plot_parcellation",
+    "plot_scatter",
+    "save_figure",
     "transform_label",
+    "wrap_label",
 ]

@@ -40,6 +40,9 @@ _SURFACE_PREFERENCE = ["fsLR", "fsaverage"]
 #: views of the surface panels of one map, left to right
 SURFACE_VIEWS = [("left", "lateral"), ("left", "medial"), ("right", "lateral"),
                  ("right", "medial")]
+#: camera azimuth of each view (nilearn's matplotlib views, elevation 0)
+_CAMERA_AZIM = {("left", "lateral"): 180.0, ("left", "medial"): 0.0,
+                ("right", "lateral"): 0.0, ("right", "medial"): 180.0}
 #: number of axial slices through the parcels of a volumetric part
 N_CUTS = 5
 #: fallback background template
@@ -314,7 +317,7 @@ def _surface_mesh(parc: Parcellation, space: str, surf_mesh: str):
 def plot_brain(values, parcellation, *, titles=None, cmap=None,
                symmetric_cmap: bool | None = None, vmin=None, vmax=None,
                space: str | None = None, surf_mesh: str = "inflated", categorical: bool = False,
-               figsize=None) -> Figure:
+               figsize=None, colorbar_label: str | None = "parcel value") -> Figure:
     """Draw parcel values on the brain.
 
     Parameters
@@ -348,6 +351,8 @@ def plot_brain(values, parcellation, *, titles=None, cmap=None,
         Values are category codes (integers): qualitative colours, no colorbar.
     figsize : (float, float), optional
         Figure size; default grows with the number of maps and panels.
+    colorbar_label : str, optional
+        Label of each colorbar (e.g. ``"Hedges' g"``).
 
     Returns
     -------
@@ -356,7 +361,9 @@ def plot_brain(values, parcellation, *, titles=None, cmap=None,
         ``"surface:<hemi>:<view>"`` (left lateral, left medial, right lateral,
         right medial); for volumetric parts, axial slices labelled
         ``"volume:z=<mm>"``; and a colorbar (label ``"<colorbar>"``) unless
-        ``categorical``.
+        ``categorical``. Surfaces are rasterized (small vector files); the medial
+        wall is grey and parcels without a value (NaN) are light yellow, with a
+        legend (gid ``"surface-legend"``).
 
     Notes
     -----
@@ -408,10 +415,27 @@ def plot_brain(values, parcellation, *, titles=None, cmap=None,
             fig.colorbar(ScalarMappable(Normalize(lo, hi), cmap_m), cax=cax)
             cax.set_label("<colorbar>")
             cax.tick_params(labelsize="small")
+            if colorbar_label:
+                cax.set_ylabel(colorbar_label, fontsize="small")
         box = grid[m, :].get_position(fig)
         fig.text(0.5 * (box.x0 + box.x1), box.y1 + 0.05 / fig_h, titles[m], ha="center",
                  va="bottom", fontsize="large", gid="map-title")
+    if surface:
+        _surface_legend(fig, bool(np.isnan(table[:, surface.index]).any()))
     return fig
+
+
+def _surface_legend(fig, has_nan: bool) -> None:
+    from matplotlib.patches import Patch
+
+    from .style import MEDIAL_WALL_COLOR, NO_DATA_COLOR
+
+    handles = [Patch(color=MEDIAL_WALL_COLOR, label="medial wall (no parcel)")]
+    if has_nan:
+        handles.append(Patch(color=NO_DATA_COLOR, label="parcel without value (NaN)"))
+    legend = fig.legend(handles=handles, loc="lower left", ncols=len(handles), frameon=False,
+                        fontsize="small", bbox_to_anchor=(0.01, 0.0))
+    legend.set_gid("surface-legend")
 
 
 def _draw_surface(fig, grid, m: int, values: np.ndarray, part: _Part, mesh, cmap, vmin, vmax):
@@ -419,17 +443,72 @@ def _draw_surface(fig, grid, m: int, values: np.ndarray, part: _Part, mesh, cmap
     from nilearn.plotting import plot_surf
 
     vertex = _vertex_values(values, part.parc, part.space)[0]
+    # labelled vertices: finite after projecting zeros (NaN only on the medial wall)
+    labelled = np.isfinite(_vertex_values(np.zeros_like(values), part.parc, part.space)[0])
     n_left = part.parc.get_hemi_sizes(part.space)[0]
     coords, faces = mesh
     for k, (hemi, view) in enumerate(SURFACE_VIEWS):
         ax = fig.add_subplot(grid[m, k], projection="3d")
         h = 0 if hemi == "left" else 1
-        data = vertex[:n_left] if h == 0 else vertex[n_left:]
-        plot_surf((coords[h], faces[h]), surf_map=data, hemi=hemi, view=view,
+        cut = slice(None, n_left) if h == 0 else slice(n_left, None)
+        plot_surf((coords[h], faces[h]), surf_map=vertex[cut], hemi=hemi, view=view,
                   engine="matplotlib", cmap=cmap, colorbar=False, avg_method="median",
-                  threshold=None, vmin=vmin, vmax=vmax, axes=ax, figure=fig)
+                  threshold=None, vmin=vmin, vmax=vmax, axes=ax, figure=fig, alpha=1.0)
+        _finish_surface(ax.collections[-1], np.asarray(coords[h]), np.asarray(faces[h]),
+                        vertex[cut], labelled[cut], cmap, vmin, vmax,
+                        _CAMERA_AZIM[(hemi, view)])
         ax.set_box_aspect(None, zoom=1.5)
         ax.set_label(f"surface:{hemi}:{view}")
+
+
+def _front_faces(coords: np.ndarray, faces: np.ndarray, azim: float) -> np.ndarray:
+    """Faces turned towards a camera at azimuth ``azim`` (elevation 0): on a closed
+    surface the others are hidden, so drawing them only costs time."""
+    v0, v1, v2 = coords[faces[:, 0]], coords[faces[:, 1]], coords[faces[:, 2]]
+    normal = np.cross(v1 - v0, v2 - v0)
+    outward = np.sign(np.einsum("ij,ij->", v0, np.cross(v1, v2))) or 1.0  # winding
+    camera = np.array([np.cos(np.radians(azim)), np.sin(np.radians(azim)), 0.0])
+    return outward * (normal @ camera) > 0
+
+
+def _finish_surface(collection, coords: np.ndarray, faces: np.ndarray, vertex: np.ndarray,
+                    labelled: np.ndarray, cmap, vmin: float, vmax: float,
+                    azim: float | None = None) -> None:
+    """Face colours set here: opaque medial wall, NaN parcels in their own colour, no
+    seams, hidden faces dropped, rasterized.
+
+    A face takes the median of its three vertex values (as nilearn's
+    ``avg_method="median"``); it belongs to the medial wall / to a NaN parcel when
+    at least two of its three vertices do.
+    """
+    import matplotlib as mpl
+    from matplotlib.colors import Normalize, to_rgba
+
+    from .style import MEDIAL_WALL_COLOR, NO_DATA_COLOR
+
+    cmap = mpl.colormaps[cmap] if isinstance(cmap, str) else cmap
+    corner = vertex[faces]
+    n_finite = np.isfinite(corner).sum(axis=1)
+    value = np.full(faces.shape[0], np.nan)
+    some = n_finite > 0
+    value[some] = np.nanmedian(corner[some], axis=1)
+    colors = cmap(Normalize(vmin, vmax)(value))
+    medial = (~labelled[faces]).sum(axis=1) >= 2
+    no_data = ~medial & ((labelled[faces] & ~np.isfinite(corner)).sum(axis=1) >= 2)
+    colors[medial] = to_rgba(MEDIAL_WALL_COLOR)
+    colors[no_data] = to_rgba(NO_DATA_COLOR)
+    colors[~some & ~medial & ~no_data] = to_rgba(MEDIAL_WALL_COLOR)
+    colors[:, 3] = 1.0
+    if azim is not None:
+        keep = _front_faces(coords, faces, azim)
+        if keep.any():
+            collection.set_verts(coords[faces[keep]])
+            colors = colors[keep]
+    collection.set_facecolor(colors)
+    collection.set_edgecolor("none")  # no strokes: half the drawing time
+    collection.set_linewidth(0.0)
+    collection.set_antialiased(False)  # no light seams between faces (fine at 300 dpi)
+    collection.set_rasterized(True)  # one image inside SVG/PDF instead of 30k paths
 
 
 def _draw_slices(fig, ax, values: np.ndarray, part: _Part, cuts: list[float], bg, cmap,

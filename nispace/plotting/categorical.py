@@ -19,6 +19,7 @@ import pandas as pd
 
 from .._errors import check_option
 from .labels import _column_labels
+from .style import wrap_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -148,9 +149,11 @@ def _y_colors(n: int) -> list:
 def _default_figsize(n_cat: int, n_y: int, cat_labels: list[str],
                      y_labels: list[str]) -> tuple[float, float]:
     """Width from the label lengths (about 0.07 inch a character), height from the rows."""
-    width = 4.0 + 0.07 * max(len(lab) for lab in cat_labels)
+    longest = max(len(line) for lab in cat_labels for line in lab.split("\n"))
+    lines = max(lab.count("\n") + 1 for lab in cat_labels)
+    width = 4.0 + 0.07 * longest
     width += 0.6 + 0.065 * max(len(lab) for lab in y_labels)  # legend
-    row = 0.3 + 0.06 * (n_y - 1)
+    row = 0.3 + 0.06 * (n_y - 1) + 0.14 * (lines - 1)
     return min(width, 18.0), 1.9 + n_cat * row
 
 
@@ -170,7 +173,7 @@ def plot_colocalizations(observed: pd.DataFrame, nulls: np.ndarray | None = None
                          sort_by: str | None = "coloc", n_categories: int | None = None,
                          alpha: float = 0.05, title: str | None = None,
                          xlabel: str | None = None, percentiles=(2.5, 97.5), ax=None,
-                         figsize=None) -> tuple[Figure, Axes]:
+                         figsize=None, names: dict | None = None) -> tuple[Figure, Axes]:
     """Plot colocalizations by X map, with null ranges and significance marks.
 
     Parameters
@@ -211,6 +214,9 @@ def plot_colocalizations(observed: pd.DataFrame, nulls: np.ndarray | None = None
         number of X maps.
     figsize : (float, float), optional
         Size of the new figure.
+    names : dict, optional
+        Display names of the X maps by id (:func:`nispace.plotting.display_names`);
+        labels are shown in full, wrapped.
 
     Returns
     -------
@@ -253,7 +259,8 @@ def plot_colocalizations(observed: pd.DataFrame, nulls: np.ndarray | None = None
                         sort_by)
         order = order[:n_categories]
     n_cat = len(order)
-    all_labels = _column_labels(observed.columns)
+    all_labels = [wrap_label(lab, 44) for lab in
+                  _column_labels(observed.columns, max_len=10**6, names=names)]
     cat_labels = [all_labels[i] for i in order]
     y_labels = _column_labels(observed.index)
 

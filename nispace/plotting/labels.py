@@ -202,7 +202,7 @@ def _truncate(text: str, max_len: int) -> str:
     return text if len(text) <= max_len else text[:max_len - 1].rstrip() + "…"
 
 
-def _column_labels(columns, max_len: int = 50) -> list[str]:
+def _column_labels(columns, max_len: int = 50, names: dict | None = None) -> list[str]:
     """Display labels of X maps: the map name, prefixed by its set for (set, map) indexes.
 
     Parameters
@@ -211,6 +211,8 @@ def _column_labels(columns, max_len: int = 50) -> list[str]:
         Columns of a colocalization table.
     max_len : int
         Labels longer than this are truncated with "…".
+    names : dict, optional
+        Display names of map ids (:func:`display_names`) used instead of the ids.
 
     Returns
     -------
@@ -221,10 +223,48 @@ def _column_labels(columns, max_len: int = 50) -> list[str]:
     import pandas as pd
 
     if isinstance(columns, pd.MultiIndex):
-        names = list(columns.names)
-        first = names.index("set") if "set" in names else 0
-        last = names.index("map") if "map" in names else columns.nlevels - 1
-        labels = [f"{tup[first]} · {tup[last]}" for tup in columns]
+        levels = list(columns.names)
+        first = levels.index("set") if "set" in levels else 0
+        last = levels.index("map") if "map" in levels else columns.nlevels - 1
+        shown = names or {}
+        labels = [f"{tup[first]} · {shown.get(str(tup[last]), tup[last])}" for tup in columns]
     else:
-        labels = [str(c) for c in columns]
+        labels = [(names or {}).get(str(c), str(c)) for c in columns]
     return [_truncate(lab, max_len) for lab in labels]
+
+
+def display_names(info) -> dict[str, str]:
+    """Readable map names from a reference dataset's ``map_info`` table.
+
+    Parameters
+    ----------
+    info : pandas.DataFrame or None
+        ``map_info`` (index = map id), as :func:`nispace.datasets.fetch_metadata`
+        returns it.
+
+    Returns
+    -------
+    dict
+        ``{map id: "5HT1a · [11C]CUMI-101 (beliveau2017, n=8)"}`` for maps with a
+        ``target`` (and optionally ``tracer``, ``publication``, ``sample_size``);
+        maps without them are left out (their id is shown).
+    """
+    import pandas as pd
+
+    if info is None or "target" not in getattr(info, "columns", []):
+        return {}
+    out = {}
+    for name, row in info.iterrows():
+        target = row.get("target")
+        if not isinstance(target, str) or not target:
+            continue
+        text = target
+        tracer = row.get("tracer")
+        if isinstance(tracer, str) and tracer:
+            text += f" · {tracer}"
+        extra = [str(row["publication"])] if isinstance(row.get("publication"), str) else []
+        n = row.get("sample_size")
+        if n is not None and not pd.isna(n):
+            extra.append(f"n={int(n)}")
+        out[str(name)] = text + (f" ({', '.join(extra)})" if extra else "")
+    return out

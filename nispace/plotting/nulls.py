@@ -9,6 +9,7 @@ import pandas as pd
 
 from .categorical import _aligned, _as_table, _check_nulls
 from .labels import _column_labels
+from .style import NULL_COLOR, OBSERVED_COLOR, wrap_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -52,8 +53,9 @@ def _select_columns(columns, observed: pd.DataFrame) -> np.ndarray:
 
 def plot_null_distributions(observed: pd.DataFrame, nulls: np.ndarray,
                             p: pd.DataFrame | None = None, *, row: int = 0, columns=None,
-                            bins: int = 50, ncols: int = 4,
-                            figsize=None) -> tuple[Figure, np.ndarray]:
+                            bins: int = 50, ncols: int = 4, figsize=None,
+                            xlabel: str = "colocalization",
+                            names: dict | None = None) -> tuple[Figure, np.ndarray]:
     """Plot the null distribution of each X map's colocalization with one Y map.
 
     Parameters
@@ -74,7 +76,12 @@ def plot_null_distributions(observed: pd.DataFrame, nulls: np.ndarray,
     ncols : int
         Panels per figure row.
     figsize : (float, float), optional
-        Figure size (default: 2.6 x 2.1 inches per panel).
+        Figure size (default: 2.5 inches wide per panel, taller for long labels).
+    xlabel : str
+        Label of the x axes (the statistic, e.g. "Spearman's rho").
+    names : dict, optional
+        Display names of the X maps by id (e.g. from
+        :func:`nispace.plotting.display_names`); default: the ids.
 
     Returns
     -------
@@ -82,7 +89,8 @@ def plot_null_distributions(observed: pd.DataFrame, nulls: np.ndarray,
     axes : numpy.ndarray of matplotlib.axes.Axes, shape (n_rows, ncols)
         One panel per selected X map in reading order, each with a density
         histogram of the null, a vertical line at the observed value (gid
-        ``"observed"``) and, with ``p``, the p-value text; unused panels are
+        ``"observed"``) and, with ``p``, the p-value text; the full X map label
+        (wrapped) as title, labelled axes and one legend; unused panels are
         hidden.
     """
     import matplotlib.pyplot as plt
@@ -100,12 +108,14 @@ def plot_null_distributions(observed: pd.DataFrame, nulls: np.ndarray,
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name}: expected a positive integer; got {value!r}.")
     cols = _select_columns(columns, observed)
-    labels = _column_labels(observed.columns, max_len=34)
+    labels = [wrap_label(lab) for lab in _column_labels(observed.columns, max_len=10**6, names=names)]
+    n_lines = max(lab.count("\n") + 1 for lab in labels)
     n_panels = len(cols)
     ncols = min(int(ncols), n_panels)
     nrows = int(np.ceil(n_panels / ncols))
     fig, axes = plt.subplots(nrows, ncols, squeeze=False, layout="constrained",
-                             figsize=figsize or (2.6 * ncols, 2.1 * nrows + 0.4))
+                             figsize=figsize or (2.5 * ncols,
+                                                 (2.0 + 0.15 * n_lines) * nrows + 0.6))
     values = observed.to_numpy(dtype=float)
     for k, ax in enumerate(axes.flat):
         if k >= n_panels:
@@ -115,17 +125,27 @@ def plot_null_distributions(observed: pd.DataFrame, nulls: np.ndarray,
         sample = null[:, row, c]
         sample = sample[np.isfinite(sample)]
         if sample.size:
-            ax.hist(sample, bins=bins, density=True, color="0.7", edgecolor="none")
-        ax.axvline(values[row, c], color="crimson", lw=1.8, gid="observed")
+            ax.hist(sample, bins=bins, density=True, color=NULL_COLOR, edgecolor="none",
+                    label=f"null ({null.shape[0]} permutations)")
+        ax.axvline(values[row, c], color=OBSERVED_COLOR, lw=1.8, gid="observed",
+                   label="observed")
         ax.margins(x=0.05)
         if p_arr is not None:  # on the side away from the observed value
             right = not (sample.size and values[row, c] > np.median(sample))
             ax.text(0.97 if right else 0.03, 0.95, _format_p(p_arr[row, c]),
                     transform=ax.transAxes, ha="right" if right else "left", va="top",
                     fontsize="small", gid="p-value")
-        ax.set_title(labels[c], fontsize="x-small")
+        ax.set_title(labels[c], fontsize="small")
         ax.tick_params(labelsize="x-small")
+        if k % ncols == 0:
+            ax.set_ylabel("density", fontsize="small")
+        if k + ncols >= n_panels:  # bottom panel of its column
+            ax.set_xlabel(xlabel, fontsize="small")
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
+    handles, names = axes.flat[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, names, loc="outside lower center", ncols=len(handles),
+                   frameon=False, fontsize="small")
     fig.suptitle(f"Null distributions: {observed.index[row]}", fontsize="medium")
     return fig, axes

@@ -121,10 +121,17 @@ def provenance(nsp, command: str | None = None) -> dict:
     })
 
 
+#: X maps per page of the null-distribution figure (every map is shown, on pages)
+NULLS_PER_PAGE = 20
+
+
 def _figure_bytes(fig) -> tuple[bytes, str]:
+    """PNG at 300 dpi and SVG (brain surfaces rasterized at 300 dpi inside it)."""
+    from ..plotting.style import DPI, PNG_OPTIONS
+
     png, svg = io.BytesIO(), io.StringIO()
-    fig.savefig(png, format="png", dpi=110, bbox_inches="tight")
-    fig.savefig(svg, format="svg", bbox_inches="tight")
+    fig.savefig(png, format="png", dpi=DPI, bbox_inches="tight", pil_kwargs=PNG_OPTIONS)
+    fig.savefig(svg, format="svg", dpi=DPI, bbox_inches="tight")
     return png.getvalue(), svg.getvalue()
 
 
@@ -134,6 +141,8 @@ def make_figures(nsp, keys: list[str], folder: Path) -> list[dict]:
     Without a parcellation (an object loaded from a saved analysis) the brain figure
     already in ``folder`` is reused."""
     import matplotlib.pyplot as plt
+
+    from ..plotting.style import figure_style
 
     folder.mkdir(parents=True, exist_ok=True)
     out: list[dict] = []
@@ -149,18 +158,25 @@ def make_figures(nsp, keys: list[str], folder: Path) -> list[dict]:
         kinds = list(nsp.permutations_.get(key, {})) or [None]
         for what in kinds:
             suffix = f"_{what}" if len(kinds) > 1 else ""
-            fig, ax = nsp.plot(method=key, permute_what=what)
+            with figure_style():
+                fig, ax = nsp.plot(method=key, permute_what=what)
             title = fig._suptitle.get_text() if fig._suptitle is not None else ax.get_title()
             save(fig, f"colocalizations_{key}{suffix}", title or f"Colocalizations ({key})")
             if what is None or not nsp.permutations_[key][what].nulls:
                 continue
             perm = nsp.permutations_[key][what]
             n_cols = perm.observed[nsp._main_stat(perm.observed, None)].shape[1]
-            k = min(n_cols, 12)
-            fig, _ = nsp.plot_nulls(method=key, permute_what=what, maps=list(range(k)))
-            save(fig, f"nulls_{key}{suffix}",
-                 f"Null distributions with the observed values ({key}, {what}; first {k} "
-                 f"maps)")
+            starts = range(0, n_cols, NULLS_PER_PAGE)
+            for page, start in enumerate(starts, 1):
+                stop = min(start + NULLS_PER_PAGE, n_cols)
+                with figure_style():
+                    fig, _ = nsp.plot_nulls(method=key, permute_what=what,
+                                            maps=list(range(start, stop)))
+                part = f" (maps {start + 1}-{stop} of {n_cols})" if len(starts) > 1 else ""
+                save(fig, f"nulls_{key}{suffix}" + (f"_page{page}" if len(starts) > 1 else ""),
+                     f"Null distributions with the observed values ({key}, {what}; all "
+                     f"{n_cols} maps){part}")
+    _scatter_figure(nsp, keys, save)
     brain = "Y map(s) on the brain (parcel values)"
     if getattr(nsp, "parcellation_", None) is None:
         png = folder / "brain_y.png"
@@ -169,11 +185,49 @@ def make_figures(nsp, keys: list[str], folder: Path) -> list[dict]:
         return out
     n_y = len(nsp.get_y())
     try:
-        fig = nsp.plot_brain("Y", maps=list(range(min(n_y, 3))))
-        save(fig, "brain_y", brain)
+        with figure_style():
+            fig = nsp.plot_brain("Y", maps=list(range(min(n_y, 3))), colorbar_label="Y value")
+        save(fig, "brain_y", brain if n_y <= 3 else f"{brain}; the first 3 of {n_y} maps")
     except Exception as err:  # noqa: BLE001 - a figure must not cost the results
         logger.warning("Could not draw the Y maps on the brain: %s", err)
     return out
+
+
+def _scatter_figure(nsp, keys: list[str], save) -> None:
+    """Y (first map) against the X map with the smallest p of the first permuted method
+    (else the largest absolute colocalization), with the fitted line and p."""
+    from ..plotting.style import figure_style
+
+    if not keys or getattr(nsp, "x_", None) is None:
+        return
+    key = next((k for k in keys if nsp.permutations_.get(k)), keys[0])
+    result = nsp.colocalizations_[key]
+    table = result.stats[nsp._main_stat(result.stats, None)]
+    y_names, x_names = list(nsp.get_y().index), list(nsp.get_x().index)
+    if table.index[0] not in y_names:
+        return  # pooled or set-level results: no single Y-vs-X pair to draw
+    row = table.iloc[0]
+    if nsp.permutations_.get(key) and len(nsp.permutations_[key]) == 1:
+        perm = next(iter(nsp.permutations_[key].values()))
+        p = perm.p[nsp._main_stat(perm.p, None)]
+        row_p = p.loc[table.index[0]] if table.index[0] in p.index else None
+        best = row_p.astype(float).idxmin() if row_p is not None else row.abs().idxmax()
+    else:
+        best = row.astype(float).abs().idxmax()
+    if best not in x_names:
+        return
+    try:
+        with figure_style():
+            fig, _ = nsp.plot_scatter(y_map=table.index[0], x_map=best, method=key)
+    except Exception as err:  # noqa: BLE001 - a figure must not cost the results
+        logger.warning("Could not draw the Y-vs-X scatter plot: %s", err)
+        return
+    save(fig, f"scatter_{key}", f"{_label(table.index[0])} against {_label(best)}, one point "
+         f"per parcel, with the least-squares line ({key})")
+
+
+def _label(name) -> str:
+    return " · ".join(map(str, name)) if isinstance(name, tuple) else str(name)
 
 
 def export_results(nsp, out_dir, *, command: str | None = None, figures: bool = True,
