@@ -90,7 +90,10 @@ _REAL_CONNECT_EX = socket.socket.connect_ex
 
 def _guard(real):
     def connect(sock, address):
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):
+        # TCP only: downloads use it; a UDP connect sends nothing (dask uses one to
+        # find its own address)
+        if (sock.family in (socket.AF_INET, socket.AF_INET6)
+                and sock.type == socket.SOCK_STREAM and not _is_loopback(address[0])):
             raise OSError(f"a test tried to connect to {address!r}: tests never use the "
                           f"internet; serve files from 127.0.0.1 (see serve_directory).")
         return real(sock, address)
@@ -99,7 +102,7 @@ def _guard(real):
 
 @pytest.fixture(autouse=True)
 def loopback_only(monkeypatch):
-    """Every socket a test opens (in this process) may only reach 127.0.0.1 / ::1."""
+    """Every TCP connection a test opens (in this process) may only reach 127.0.0.1 / ::1."""
     monkeypatch.setattr(socket.socket, "connect", _guard(_REAL_CONNECT))
     monkeypatch.setattr(socket.socket, "connect_ex", _guard(_REAL_CONNECT_EX))
 
