@@ -573,7 +573,7 @@ class NiSpace:
         same ID); missing, extra or duplicated IDs raise. Arrays and lists are taken in
         Y's order with a WARNING, recorded in ``fit_record_["alignment"]``.
         """
-        from .stats.transforms import apply_transform
+        from .stats.transforms import _group_levels, apply_transform
 
         self._check_fitted()
         y = self.get_y()
@@ -582,8 +582,8 @@ class NiSpace:
                                          subjects=subjects)
         self.y_ = pd.DataFrame(values, index=pd.Index(labels, name="y"), columns=y.columns)
         step = {"y": transform, "n_maps_in": len(y), "n_maps_out": len(self.y_)}
-        if groups is not None:  # group sizes in a/b order (sorted levels, as the transform)
-            levels = sorted(dict.fromkeys(groups.tolist()), key=str)
+        if groups is not None:  # group sizes in a/b order, as the transform decides it
+            levels = _group_levels(groups, list(groups), None)
             step["group_sizes"] = {str(g): int(sum(v == g for v in groups)) for g in levels}
         self.transforms_.append(step)
         self.y_steps_.append({"kind": "transform", "formula": transform, "groups": groups,
@@ -623,6 +623,8 @@ class NiSpace:
                                  record=self.fit_record_.setdefault("alignment", []))
         if isinstance(aligned, pd.DataFrame):
             aligned = aligned.iloc[:, 0]
+        if isinstance(aligned.dtype, pd.CategoricalDtype):
+            return aligned.array  # a Categorical: its category order decides a and b
         return aligned.to_numpy()
 
     def clean_y(self, how: str = "between", covariates_between=None, covariates_within=None,
@@ -667,11 +669,12 @@ class NiSpace:
                 if missing:
                     raise InputError(f"protect: columns {missing} are not in "
                                      f"covariates_between ({list(cov.columns)}).")
-                prot = cleaning.one_hot(cov[protect])[0] if protect else None
                 rest = cov.drop(columns=protect)
-                step["between"], step["protect"] = cleaning.one_hot(rest)[0], prot
                 record["protect"] = [str(p) for p in protect]
-                values = cleaning.regress_between(values, step["between"], prot)
+                if not rest.empty:  # e.g. ComBat took 'site', only protected columns left
+                    prot = cleaning.one_hot(cov[protect])[0] if protect else None
+                    step["between"], step["protect"] = cleaning.one_hot(rest)[0], prot
+                    values = cleaning.regress_between(values, step["between"], prot)
         if how in ("within", "both"):
             maps = covariates_within if covariates_within is not None else self.z_
             if maps is None:
