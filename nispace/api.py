@@ -436,20 +436,15 @@ class NiSpace:
                     "%s: the data have no parcel labels; taken in the parcel order of %s "
                     "(%d parcels: %r ... %r). Give a DataFrame with parcel labels as columns "
                     "to match by label.", name, ref_name, len(ref), ref_keys[0], ref_keys[-1])
+                # same schema as io.inputs records for a parcellation's order
                 self.fit_record_.setdefault("parcel_order_assumed", {})[name] = {
-                    "order_of": ref_name, "n_parcels": len(ref), "first": ref_keys[0],
-                    "last": ref_keys[-1]}
+                    "parcellation": f"the parcel labels of {ref_name}",
+                    "n_parcels": len(ref), "first": ref_keys[0], "last": ref_keys[-1],
+                    "inputs": [name]}
                 values = frame.to_numpy()
-            else:
-                keys = [str(c) for c in frame.columns]
-                unknown = [c for c in keys if c not in set(ref_keys)]
-                missing = [c for c in ref_keys if c not in set(keys)]
-                if unknown or missing or len(set(keys)) != len(keys):
-                    raise InputError(f"{name}: the parcel labels differ from those of "
-                                     f"{ref_name}: {len(unknown)} not in {ref_name} (e.g. "
-                                     f"{unknown[:3]}), {len(missing)} missing (e.g. "
-                                     f"{missing[:3]}).")
-                values = frame.to_numpy()[:, pd.Index(keys).get_indexer(ref_keys)]
+            else:  # matched by label with the same ID rules as designs and covariates
+                values = align_to_index(frame.T, ref, argument=name,
+                                        what=f"parcel of {ref_name}").T.to_numpy()
             setattr(self, f"{name}_", pd.DataFrame(values, index=frame.index,
                                                    columns=ref.copy()))
 
@@ -1540,24 +1535,30 @@ class NiSpace:
 
     @staticmethod
     def _select(frame: pd.DataFrame, which, axis: int, name: str) -> np.ndarray:
-        """Positions of the rows/columns of ``frame`` named in ``which`` (labels, the last
-        level of a MultiIndex, or integer positions)."""
+        """Positions of the rows/columns of ``frame`` named in ``which``: labels (a
+        set name of a ``(set, map)`` index selects all maps of the set), the last level
+        of a MultiIndex (every map of that name), or integer positions."""
         index = frame.index if axis == 0 else frame.columns
         if which is None:
             return np.arange(len(index))
         which = [which] if isinstance(which, (str, int, tuple)) else list(which)
         last = index.get_level_values(-1) if isinstance(index, pd.MultiIndex) else index
-        out = []
+        out: list[int] = []
         for w in which:
             if isinstance(w, (int, np.integer)) and not isinstance(w, bool):
-                out.append(int(w))
+                if not -len(index) <= w < len(index):
+                    raise InputError(f"{name}: position {w} is out of range; expected "
+                                     f"0 .. {len(index) - 1}.")
+                out.append(int(w) % len(index))
             elif w in index:
-                out.append(index.get_loc(w))
+                loc = index.get_loc(w)  # an int, or a slice/mask for a set name
+                out += (np.arange(len(index))[loc].tolist()
+                        if not isinstance(loc, (int, np.integer)) else [int(loc)])
             elif w in last:
-                out.append(int(np.flatnonzero(np.asarray(last == w))[0]))
+                out += np.flatnonzero(np.asarray(last == w)).tolist()
             else:
                 raise InputError(f"{name}: {w!r} is not one of the maps ({list(last)[:5]}...).")
-        return np.asarray(out)
+        return np.asarray(out, dtype=int)
 
     def plot(self, method: str | None = None, stat: str | None = None,
              sort_by: str | None = "coloc", n_categories: int | None = None,
@@ -1809,15 +1810,12 @@ class NiSpace:
             return state
         m = state["manifest"]
         o, parc = m["object"], m["parcellation"]
-        obj = cls.__new__(cls)
-        obj.x, obj.y, obj.z = o["x"], None, None
-        obj.x_labels = obj.y_labels = obj.z_labels = None
-        obj.x_collection, obj.standardize = o["x_collection"], o["standardize"]
-        obj.drop_nan, obj.seed, obj.n_proc = o["drop_nan"], o["seed"], o["n_proc"]
-        obj.verbose, obj.dtype = o["verbose"], np.dtype(o["dtype"]).type
-        obj.parcellation, obj.parcellation_space = parc["name"], o["parcellation_space"]
-        obj.parcellation_hemi, obj.parcellation_labels = o["parcellation_hemi"], None
-        obj.parcellation_dist_mat, obj.resampling_target = None, "data"
+        # the constructor's parameters as saved (every other one at its default)
+        obj = cls(x=o["x"], x_collection=o["x_collection"], standardize=o["standardize"],
+                  drop_nan=o["drop_nan"], data_space=o.get("data_space"),
+                  parcellation=parc["name"], parcellation_space=o["parcellation_space"],
+                  parcellation_hemi=o["parcellation_hemi"], n_proc=o["n_proc"],
+                  seed=o["seed"], verbose=o["verbose"], dtype=np.dtype(o["dtype"]).type)
         obj.fit_record_ = m["fit_record"]
         obj.parcellation_info_ = {k: v for k, v in parc.items() if k != "regions"}
         obj.parcellation_regions_ = state["regions"]

@@ -8,6 +8,7 @@ as ``except ValueError`` keeps working::
     ├── InputError(NispaceError, ValueError)          a bad argument, option or name
     ├── InputTypeError(NispaceError, TypeError)       an argument of the wrong type
     ├── MissingFileError(NispaceError, FileNotFoundError)  a path the user gave is missing
+    ├── ExistingPathError(NispaceError, FileExistsError)   a path to write is taken
     ├── DataError(NispaceError, ValueError)           the data cannot be analysed
     └── StateError(NispaceError, RuntimeError)        a step out of order, stale results
 
@@ -19,7 +20,8 @@ them to exit codes by type (never by the wording of the message):
 exception                                              exit code
 =====================================================  =========
 :class:`InputError`, :class:`InputTypeError`,          2 (usage)
-:class:`MissingFileError`, a command-line usage error
+:class:`MissingFileError`, :class:`ExistingPathError`,
+a command-line usage error
 :class:`DataError`, :class:`StateError`, anything      1 (analysis failed)
 else
 =====================================================  =========
@@ -40,8 +42,8 @@ InputError 2
 
 from __future__ import annotations
 
-__all__ = ["DataError", "InputError", "InputTypeError", "MissingFileError", "NispaceError",
-           "StateError", "USAGE_EXIT_CODE", "ANALYSIS_EXIT_CODE"]
+__all__ = ["DataError", "ExistingPathError", "InputError", "InputTypeError", "MissingFileError",
+           "NispaceError", "StateError", "USAGE_EXIT_CODE", "ANALYSIS_EXIT_CODE"]
 
 #: Exit code of the command line for usage errors (as argparse's own errors).
 USAGE_EXIT_CODE = 2
@@ -69,6 +71,13 @@ class InputTypeError(NispaceError, TypeError):
 
 class MissingFileError(NispaceError, FileNotFoundError):
     """A file or folder the user named does not exist (command line: exit 2)."""
+
+    exit_code = USAGE_EXIT_CODE
+
+
+class ExistingPathError(NispaceError, FileExistsError):
+    """A path to write to is taken by something nispace must not replace (command line:
+    exit 2)."""
 
     exit_code = USAGE_EXIT_CODE
 

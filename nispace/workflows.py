@@ -418,4 +418,5 @@ def paired_colocalization(y, x, z=None, standardize: str | bool = "xz",
                           n_perm=n_perm, seed=seed, n_proc=n_proc, plot=False,
                           verbose=verbose, return_nispace_only=return_nispace_only, space=space,
                           permute_kwargs={"what": "pairs", "null_method": None,
-                                          **kwargs.pop("permute_kwargs", {})}, **kwargs)
+                                          **(kwargs.pop("permute_kwargs", None) or {})},
+                          **kwargs)

@@ -9,6 +9,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -96,10 +97,21 @@ def test_colocalize_writes_tables_figures_provenance_and_report(data_url, mirror
     assert parser.tags.count("h1") == 1 and "img" in parser.tags
     assert "Alexander-Bloch" in html and "CC BY-NC-SA 4.0" in html  # citation and licence
 
-    # re-render from the folder
+    # the null summary: mean, SD (ddof=1) and percentiles of the stored nulls (numpy)
+    from nispace.api import NiSpace
+
+    null = NiSpace.load(out / "nispace").get_nulls()[:, 0, :]  # (n_perm, 14 X maps)
+    np.testing.assert_allclose(nulls["null_mean"], null.mean(axis=0))
+    np.testing.assert_allclose(nulls["null_sd"], null.std(axis=0, ddof=1))
+    np.testing.assert_allclose(nulls["null_p97.5"], np.percentile(null, 97.5, axis=0))
+
+    # re-render from the folder, keeping the figures already drawn
+    n_images = parser.tags.count("img")
     (out / "report.html").unlink()
     assert run("report", str(out), "--no-figures", "--quiet") == 0
-    assert (out / "report.html").is_file()
+    again = Tags()
+    again.feed((out / "report.html").read_text(encoding="utf-8"))
+    assert again.tags.count("img") == n_images
 
 
 def test_group_colocalize_from_the_example_data(data_url, tmp_path):

@@ -190,7 +190,24 @@ def make_figures(nsp, keys: list[str], folder: Path) -> list[dict]:
         save(fig, "brain_y", brain if n_y <= 3 else f"{brain}; the first 3 of {n_y} maps")
     except Exception as err:  # noqa: BLE001 - a figure must not cost the results
         logger.warning("Could not draw the Y maps on the brain: %s", err)
+    _write_json(folder / CAPTIONS_FILE, {f["name"]: f["caption"] for f in out})
     return out
+
+
+#: figure captions beside the figures, so ``nispace report DIR --no-figures`` keeps them
+CAPTIONS_FILE = "captions.json"
+
+
+def existing_figures(folder: Path) -> list[dict]:
+    """The figure records of a results folder as they are on disk (PNG bytes and the
+    captions written by :func:`make_figures`; the file name where none is recorded)."""
+    path = folder / CAPTIONS_FILE
+    captions = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    names = list(captions) + sorted(p.stem for p in folder.glob("*.png")
+                                    if p.stem not in captions)
+    return [{"name": n, "caption": captions.get(n, n.replace("_", " ")),
+             "png": (folder / f"{n}.png").read_bytes()}
+            for n in names if (folder / f"{n}.png").is_file()]
 
 
 def _scatter_figure(nsp, keys: list[str], save) -> None:
@@ -287,7 +304,8 @@ def render_from_folder(folder, figures: bool = True) -> Path:
     nsp = NiSpace.load(saved)
     prov = json.loads(js.read_text(encoding="utf-8"))
     keys = list(nsp.colocalizations_)
-    figs = make_figures(nsp, keys, folder / "figures") if figures else []
+    figs = (make_figures(nsp, keys, folder / "figures") if figures
+            else existing_figures(folder / "figures"))
     return _write_report(nsp, prov, figs, keys, folder)
 
 

@@ -35,7 +35,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import ExistingPathError, InputError
 from .objects import ColocalizationResult, CorrectionResult, PermutationResult
 from .provenance import jsonable, now
 
@@ -193,7 +193,7 @@ def save_nispace(nsp, path: str | os.PathLike, save_nulls: bool = True) -> Path:
         "x_type": type(nsp.x).__name__, "x_collection": nsp.x_collection,
         "standardize": nsp.standardize, "drop_nan": nsp.drop_nan, "seed": nsp.seed,
         "n_proc": nsp.n_proc, "verbose": nsp.verbose, "dtype": np.dtype(nsp.dtype).name,
-        "parcellation_space": nsp.parcellation_space,
+        "data_space": nsp.data_space, "parcellation_space": nsp.parcellation_space,
         "parcellation_hemi": nsp.parcellation_hemi})
     manifest["parcellation"] = parcellation_record(nsp)
     regions = _region_table(nsp)
@@ -234,16 +234,17 @@ def _write(path: Path, files: dict[str, bytes]) -> None:
     tmp = path.with_name(path.name + ".part")
     if tmp.exists():
         shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
+    if path.exists() and not is_saved_analysis(path):
+        if path.is_file() or any(path.iterdir()):
+            raise ExistingPathError(f"path: {path} exists and is not a saved nispace "
+                                    f"analysis; expected a new or empty folder, a new .zip "
+                                    f"file name, or an earlier save to replace.")
     if path.suffix.lower() == ".zip":
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
             for name, data in files.items():
                 z.writestr(name, data)
         os.replace(tmp, path)
         return
-    if path.exists() and not is_saved_analysis(path):
-        if path.is_file() or any(path.iterdir()):
-            raise FileExistsError(f"path: {path} exists and is not a saved nispace analysis; "
-                                  f"expected a new or empty folder (or a .zip file name).")
     for name, data in files.items():
         target = tmp / name
         target.parent.mkdir(parents=True, exist_ok=True)
