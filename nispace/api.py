@@ -675,6 +675,14 @@ class NiSpace:
             if maps is None:
                 raise InputError("covariates_within: expected covariate maps (maps x parcels) "
                                  "or Z data; got None.")
+            if covariates_within is not None:  # parcels matched by label (Z already is)
+                if isinstance(maps, pd.Series):
+                    maps = maps.to_frame().T
+                parcels = (maps.T if isinstance(maps, pd.DataFrame)
+                           else np.atleast_2d(np.asarray(maps)).T)
+                maps = align_to_index(parcels, y.columns, argument="covariates_within",
+                                      what="parcel",
+                                      record=self.fit_record_.setdefault("alignment", [])).T
             maps = np.atleast_2d(np.asarray(maps, dtype=float))
             if maps.shape[1] != values.shape[1]:
                 raise InputError(f"covariates_within: expected {values.shape[1]} parcels; got "
@@ -762,7 +770,7 @@ class NiSpace:
                                    "contiguous blocks of the parcel order, not spatial "
                                    "clusters; pass coords= for spatial blocks.", method)
                     self.fit_record_["cv_folds"] = "contiguous blocks of the parcel order"
-                elif self.parcellation_hemi is None:
+                else:  # also for one hemisphere: the positions match by label
                     kwargs["coords"] = \
                         self.parcellation_.get_centroids()[self._parcel_positions()]
             stats = colocalize(x.to_numpy(), y.to_numpy(), method, Z=z, fisher_z=fisher_z,
@@ -1039,12 +1047,12 @@ class NiSpace:
         labels = list(self.parcellation_.labels)
         pos = {lab: i for i, lab in enumerate(labels)}
         cols = list(self.x_.columns)
-        if len(pos) == len(labels) and all(c in pos for c in cols):
+        unknown = [c for c in cols if c not in pos]
+        if len(pos) == len(labels) and not unknown:
             return np.array([pos[c] for c in cols])
-        if len(cols) == len(labels):
-            return np.arange(len(labels))
-        raise InputError("The data's parcels cannot be matched to the parcellation's labels; "
-                         "pass null_maps= or dist_mat= for your parcels.")
+        raise StateError(f"The data's parcels cannot be matched to parcellation "
+                         f"{self.parcellation_.name!r} by label (e.g. {unknown[:3]} are not "
+                         f"among its labels); pass null_maps= or dist_mat= for your parcels.")
 
     def _coloc_spec(self, key: str):
         from .permute.spec import ColocSpec, SetSpec
@@ -1228,7 +1236,8 @@ class NiSpace:
                 frame = x if side == "X" else y
                 if null_maps is not None:
                     sources[side] = self._user_nulls(null_maps, frame, side, n_perm)
-                    desc = "user-provided"
+                    desc = ("user-provided" if isinstance(null_maps, dict)
+                            else "user-provided (an array, taken in the maps' order)")
                     continue
                 if model is None:
                     if dist_mat is None and self.parcellation_dist_mat is not None:
@@ -1321,6 +1330,10 @@ class NiSpace:
             arr = np.stack([np.asarray(null_maps[lab], dtype=float) for lab in frame.index])
         else:
             arr = np.asarray(null_maps, dtype=float)
+            if arr.ndim == 3 and arr.shape[0] == n_maps and n_maps > 1:
+                logger.warning("null_maps: an array has no map labels; taken in the order of "
+                               "the %s maps (%r ... %r). Pass {label: nulls} to match by "
+                               "label.", side, frame.index[0], frame.index[-1])
         if arr.ndim != 3 or arr.shape[0] != n_maps or arr.shape[2] != n_parcels \
                 or arr.shape[1] < n_perm:
             raise InputError(f"null_maps: expected shape ({n_maps}, >= n_perm={n_perm}, "

@@ -47,6 +47,12 @@ def _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, ver
             raise InputTypeError(f"nispace_object: expected a NiSpace object; got "
                                  f"{type(nispace_object).__name__}.")
         nsp = nispace_object
+        given = [n for n, v in (("y", y), ("z", z), ("init_kwargs", init_kwargs))
+                 if v is not None and not (isinstance(v, dict) and not v)]
+        if given:
+            raise InputError(f"{given[0]}: nispace_object already holds its data and "
+                             f"settings, so {given} would be ignored; pass them when "
+                             f"building the NiSpace object, or leave out nispace_object.")
         if space is not None and space != nsp.data_space:
             raise InputError(f"space: {space!r} differs from the data_space of nispace_object "
                              f"({nsp.data_space!r}); set it when building the NiSpace object.")

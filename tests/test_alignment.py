@@ -257,3 +257,63 @@ def test_moran_nulls_from_a_distance_matrix_without_parcellation():
     np.testing.assert_allclose(nsp.get_p_values().to_numpy(), expected)
     with pytest.raises(ValueError, match=r"parcellation_dist_mat: expected a \(30, 30\)"):
         nsp.permute("maps", dist_mat=dist[:10, :10], n_perm=9)
+
+
+def test_a_categorical_groups_order_decides_a_and_b():
+    """Categories (HC, AN) make HC group a, as stats.transforms does on its own."""
+    from nispace.stats.transforms import apply_transform
+
+    x, y, groups = subject_data()
+    cat = pd.Series(pd.Categorical(groups.map({"A": "HC", "B": "AN"}),
+                                   categories=["HC", "AN"]), index=groups.index)
+    nsp = NiSpace(x=x, y=y, parcellation=None, verbose=False).fit()
+    nsp.transform_y("hedges(a,b)", groups=cat)
+    expected, _ = apply_transform(y.to_numpy(), "hedges(a,b)", groups=cat.array)
+    np.testing.assert_allclose(nsp.get_y().to_numpy(), expected)
+    assert list(nsp.transforms_[-1]["group_sizes"]) == ["HC", "AN"]
+
+
+def test_covariate_maps_are_matched_to_the_parcels_by_label(caplog):
+    from nispace.stats.cleaning import regress_within
+
+    x, y, _ = subject_data()
+    cov = pd.DataFrame(np.random.default_rng(1).normal(size=(1, y.shape[1])),
+                       columns=y.columns, index=["age_map"])
+    ordered = NiSpace(x=x, y=y, parcellation=None, verbose=False).fit()
+    ordered.clean_y("within", covariates_within=cov)
+    np.testing.assert_allclose(ordered.get_y().to_numpy(),
+                               regress_within(y.to_numpy(), cov.to_numpy()))
+    shuffled = NiSpace(x=x, y=y, parcellation=None, verbose=False).fit()
+    shuffled.clean_y("within", covariates_within=cov[cov.columns[::-1]])
+    pd.testing.assert_frame_equal(shuffled.get_y(), ordered.get_y())
+    with caplog.at_level(logging.WARNING, logger="nispace"):
+        unlabelled = NiSpace(x=x, y=y, parcellation=None, verbose=False).fit()
+        unlabelled.clean_y("within", covariates_within=cov.to_numpy())
+    assert "covariates_within: has no labels" in caplog.text
+    assert unlabelled.fit_record_["alignment"][-1]["matched_by"] == "position"
+
+
+def test_null_maps_as_an_array_are_taken_in_the_maps_order_with_a_warning(caplog):
+    x, y, _ = subject_data()
+    null = np.random.default_rng(2).normal(size=(3, 20, x.shape[1]))
+    nsp = NiSpace(x=x, y=y.iloc[:2], parcellation=None, verbose=False).fit()
+    nsp.colocalize("spearman")
+    with caplog.at_level(logging.WARNING, logger="nispace"):
+        nsp.permute("maps", null_maps=null, n_perm=20)
+    assert "null_maps: an array has no map labels" in caplog.text
+    assert "array" in nsp.get_permutation_result().null_model
+    by_label = NiSpace(x=x, y=y.iloc[:2], parcellation=None, verbose=False).fit()
+    by_label.colocalize("spearman").permute(
+        "maps", null_maps={lab: null[i] for i, lab in enumerate(x.index[::-1][::-1])},
+        n_perm=20)
+    pd.testing.assert_frame_equal(by_label.get_p_values(), nsp.get_p_values())
+
+
+def test_a_workflow_refuses_data_beside_a_nispace_object():
+    from nispace.errors import InputError
+    from nispace.workflows import colocalization
+
+    x, y, _ = subject_data()
+    nsp = NiSpace(x=x, y=y, parcellation=None, verbose=False).fit()
+    with pytest.raises(InputError, match="y: nispace_object already holds its data"):
+        colocalization(y, nispace_object=nsp, n_perm=10)
