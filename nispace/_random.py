@@ -18,18 +18,19 @@ __all__ = ["SeedLike", "as_generator", "as_seed_sequence", "chunk_seeds", "chunk
 SeedLike = "int | np.random.SeedSequence | np.random.Generator | None"
 
 
-def as_seed_sequence(seed) -> np.random.SeedSequence:
-    """A :class:`~numpy.random.SeedSequence` from ``seed`` (None: fresh entropy)."""
+def as_seed_sequence(seed, name: str = "seed") -> np.random.SeedSequence:
+    """A :class:`~numpy.random.SeedSequence` from ``seed`` (None: fresh entropy;
+    ``name``: the argument, for messages)."""
     if isinstance(seed, np.random.SeedSequence):
         return seed
     if isinstance(seed, np.random.Generator):
         return np.random.SeedSequence(int(seed.integers(0, 2**63 - 1)))
     if seed is None or isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         if seed is not None and seed < 0:
-            raise InputError(f"seed: expected a non-negative integer; got {seed}.")
+            raise InputError(f"{name}: expected a non-negative integer; got {seed}.")
         return np.random.SeedSequence(None if seed is None else int(seed))
-    raise InputTypeError(f"seed: expected None, an int, a SeedSequence or a Generator; got "
-                         f"{type(seed).__name__}.")
+    raise InputTypeError(f"{name}: expected None, an int, a SeedSequence or a Generator; "
+                         f"got {type(seed).__name__}.")
 
 
 def as_generator(seed) -> np.random.Generator:

@@ -97,11 +97,7 @@ def check_n_perm(n_perm: object, n_rows: int | None = None, n_cols: int | None =
 
 def check_seed(seed: object, name: str = "seed") -> object:
     """``seed``: None, a non-negative integer, a SeedSequence or a Generator."""
-    try:
-        as_seed_sequence(seed)
-    except (InputError, InputTypeError) as err:
-        text = str(err)
-        raise type(err)(text.replace("seed:", f"{name}:", 1)) from None
+    as_seed_sequence(seed, name)
     return seed
 
 

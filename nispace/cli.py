@@ -20,7 +20,7 @@ import warnings
 from pathlib import Path
 
 from ._errors import check_option
-from .errors import ANALYSIS_EXIT_CODE, USAGE_EXIT_CODE, InputError, NispaceError
+from .errors import ANALYSIS_EXIT_CODE, USAGE_EXIT_CODE, InputError, InputTypeError, NispaceError
 
 __all__ = ["main", "build_parser"]
 
@@ -295,30 +295,27 @@ def _check_args(args) -> None:
     from .stats.correction import canonical_mc_method
     from .stats.transforms import parse_transform
 
-    def usage(option: str, check, *a) -> None:
+    def usage(check, *a, **kw) -> None:
+        """Run a validator given the option's name; its error is a usage error."""
         try:
-            check(*a)
-        except (InputError, TypeError, ValueError) as err:
-            text = str(err)
-            name = text.split(":", 1)[0]
-            if name and " " not in name and not name.startswith("--"):
-                text = text.replace(name, option, 1)
-            raise UsageError(text) from None
+            check(*a, **kw)
+        except (InputError, InputTypeError) as err:
+            raise UsageError(str(err)) from None
 
-    usage("--n-perm", check_n_perm, args.n_perm)
-    usage("--seed", check_seed, args.seed)
-    usage("--n-proc", check_n_proc, args.n_proc)
+    usage(check_n_perm, args.n_perm, name="--n-perm")
+    usage(check_seed, args.seed, "--seed")
+    usage(check_n_proc, args.n_proc, "--n-proc")
     for method in args.method:
-        usage("--method", check_option, "method", method, list(COLOC_METHODS))
+        usage(check_option, "--method", method, list(COLOC_METHODS))
     if str(args.mc_method).lower() != "none":
-        usage("--mc-method", canonical_mc_method, args.mc_method, "mc_method")
+        usage(canonical_mc_method, args.mc_method, "--mc-method")
     if getattr(args, "null_method", None):
-        usage("--null-method", parse_null_method, args.null_method)
+        usage(parse_null_method, args.null_method, "--null-method")
     if not set(str(args.standardize).lower()) <= set("xyz"):
         raise UsageError(f"--standardize: expected a combination of 'x', 'y', 'z' such as "
                          f"'xz'; got {args.standardize!r}.")
     if getattr(args, "comparison", None):
-        usage("--comparison", parse_transform, args.comparison)
+        usage(parse_transform, args.comparison, "--comparison")
     for option in ("design", "parcellation_labels"):
         value = getattr(args, option, None)
         if value and not os.path.isfile(value):

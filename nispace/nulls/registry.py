@@ -31,30 +31,30 @@ _ALIASES = {"spin": "alexander_bloch", "spins": "alexander_bloch",
             "alexanderbloch": "alexander_bloch", "msr": "moran"}
 
 
-def _canonical(name: str) -> str:
+def _canonical(name: str, argname: str = "null_method") -> str:
     if not isinstance(name, str):
-        raise InputTypeError(f"null_method: expected a str; got {type(name).__name__}.")
+        raise InputTypeError(f"{argname}: expected a str; got {type(name).__name__}.")
     key = name.strip().lower().replace("-", "_")
     key = _ALIASES.get(key, key)
-    check_option("null_method", key, list(NULL_METHODS) + list(_ALIASES))
+    check_option(argname, key, list(NULL_METHODS) + list(_ALIASES))
     return key
 
 
-def parse_null_method(null_method) -> tuple[str, str | None]:
+def parse_null_method(null_method, name: str = "null_method") -> tuple[str, str | None]:
     """``(cortex_or_single_method, subcortex_method_or_None)`` from a name, a
-    ``"spin+moran"`` string or a 2-tuple."""
+    ``"spin+moran"`` string or a 2-tuple (``name``: the argument, for messages)."""
     if isinstance(null_method, (tuple, list)):
         if len(null_method) != 2:
-            raise InputError(f"null_method: a split method needs two names (cortex, "
+            raise InputError(f"{name}: a split method needs two names (cortex, "
                              f"subcortex); got {null_method!r}.")
-        return _canonical(null_method[0]), _canonical(null_method[1])
+        return _canonical(null_method[0], name), _canonical(null_method[1], name)
     if isinstance(null_method, str) and "+" in null_method:
         parts = null_method.split("+")
         if len(parts) != 2:
-            raise InputError(f"null_method: expected 'cortex+subcortex' such as 'spin+moran'; "
+            raise InputError(f"{name}: expected 'cortex+subcortex' such as 'spin+moran'; "
                              f"got {null_method!r}.")
-        return _canonical(parts[0]), _canonical(parts[1])
-    return _canonical(null_method), None
+        return _canonical(parts[0], name), _canonical(parts[1], name)
+    return _canonical(null_method, name), None
 
 
 def make_null_model(method: str, **kwargs) -> NullModel:

@@ -223,7 +223,7 @@ def _accepted_message() -> str:
             + ", ".join(ACCEPTED_FORMS) + ".")
 
 
-def parse_transform(formula: str) -> Transform:
+def parse_transform(formula: str, argname: str = "formula") -> Transform:
     """Parse a ``transform_y`` formula into a :class:`Transform`.
 
     Parameters
@@ -254,7 +254,7 @@ def parse_transform(formula: str) -> Transform:
     False
     """
     if not isinstance(formula, str):
-        raise InputTypeError(f"formula: expected a string such as 'hedges(a,b)'; "
+        raise InputTypeError(f"{argname}: expected a string such as 'hedges(a,b)'; "
                              f"got {type(formula).__name__}.")
     try:
         tokens = _tokenize(formula)
@@ -277,7 +277,7 @@ def parse_transform(formula: str) -> Transform:
         raise _FormulaError("the only differences allowed are x-x, x-mean(x) and "
                             "mean(x)-mean(x)")
     except _FormulaError as err:
-        raise InputError(f"formula: could not use {formula!r} ({err}). "
+        raise InputError(f"{argname}: could not use {formula!r} ({err}). "
                          f"{_accepted_message()}") from None
 
 
