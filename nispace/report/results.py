@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import MissingFileError
 from ..results.provenance import jsonable, now, package_versions
 from ..results.tidy import _long
 
@@ -299,8 +300,8 @@ def render_from_folder(folder, figures: bool = True) -> Path:
                        saved)
     for f in (saved, js):
         if not f.exists():
-            raise FileNotFoundError(f"{f} not found: expected a folder written by a nispace "
-                                    f"command (with {SAVE_FOLDER}/ and results.json).")
+            raise MissingFileError(f"{f} not found: expected a folder written by a nispace "
+                                   f"command (with {SAVE_FOLDER}/ and results.json).")
     nsp = NiSpace.load(saved)
     prov = json.loads(js.read_text(encoding="utf-8"))
     keys = list(nsp.colocalizations_)

@@ -35,7 +35,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from ..errors import ExistingPathError, InputError
+from ..errors import DataError, ExistingPathError, InputError, MissingFileError
 from .objects import ColocalizationResult, CorrectionResult, PermutationResult
 from .provenance import jsonable, now
 
@@ -112,7 +112,7 @@ class _Reader:
 
     def read(self, name: str) -> bytes:
         if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
-            raise ValueError(f"{self.path}: manifest.json names an invalid file {name!r}.")
+            raise DataError(f"{self.path}: manifest.json names an invalid file {name!r}.")
         if self.zip is not None:
             return self.zip.read(name)
         return (self.path / name).read_bytes()
@@ -125,8 +125,8 @@ class _Reader:
         values = raw.apply(pd.to_numeric, errors="raise").to_numpy(dtype=np.float64)
         index, columns = _index_from(entry["index"]), _index_from(entry["columns"])
         if values.shape != (len(index), len(columns)):
-            raise ValueError(f"{self.path}: {entry['file']} has shape {values.shape}; "
-                             f"manifest.json says {(len(index), len(columns))}.")
+            raise DataError(f"{self.path}: {entry['file']} has shape {values.shape}; "
+                            f"manifest.json says {(len(index), len(columns))}.")
         return pd.DataFrame(values, index=index, columns=columns).astype(entry["dtype"])
 
     def tables(self, entries: dict) -> dict:
@@ -135,8 +135,8 @@ class _Reader:
     def array(self, entry: dict) -> np.ndarray:
         arr = np.load(io.BytesIO(self.read(entry["file"])), allow_pickle=False)
         if list(arr.shape) != list(entry["shape"]):
-            raise ValueError(f"{self.path}: {entry['file']} has shape {arr.shape}; "
-                             f"manifest.json says {entry['shape']}.")
+            raise DataError(f"{self.path}: {entry['file']} has shape {arr.shape}; "
+                            f"manifest.json says {entry['shape']}.")
         return arr
 
     def close(self):
@@ -280,7 +280,7 @@ def read_manifest(path: str | os.PathLike) -> dict:
     if path.is_file() and zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as z:
             return json.loads(z.read("manifest.json").decode("utf-8"))
-    raise ValueError(f"path: {path} is not a folder or zip saved by NiSpace.save().")
+    raise InputError(f"path: {path} is not a folder or zip saved by NiSpace.save().")
 
 
 def load_state(path: str | os.PathLike, allow_pickle: bool = False,
@@ -292,7 +292,7 @@ def load_state(path: str | os.PathLike, allow_pickle: bool = False,
     """
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"path: {path} does not exist.")
+        raise MissingFileError(f"path: {path} does not exist.")
     if path.is_file() and not zipfile.is_zipfile(path) and _looks_like_pickle(path):
         if not allow_pickle:
             raise PickleRefusedError(
@@ -306,10 +306,10 @@ def load_state(path: str | os.PathLike, allow_pickle: bool = False,
         return unpickle(path)
     manifest = read_manifest(path)
     if manifest.get("format") != FORMAT:
-        raise ValueError(f"path: expected a '{FORMAT}' folder or zip; {path} has format "
+        raise InputError(f"path: expected a '{FORMAT}' folder or zip; {path} has format "
                          f"{manifest.get('format')!r}.")
     if int(manifest.get("format_version", 0)) > FORMAT_VERSION:
-        raise ValueError(f"path: {path} has format version {manifest['format_version']}; "
+        raise InputError(f"path: {path} has format version {manifest['format_version']}; "
                          f"this nispace reads up to {FORMAT_VERSION}; update nispace.")
     r = _Reader(path)
     try:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..errors import InputError
+
 __all__ = ["tidy_frame", "COLUMNS"]
 
 #: the columns of every tidy table, in order (the X level columns follow "y")
@@ -47,7 +49,7 @@ def tidy_frame(coloc, permutation=None, correction=None) -> pd.DataFrame:
     if correction is not None and (permutation is None
                                    or correction.permute_what != permutation.permute_what
                                    or correction.key != permutation.key):
-        raise ValueError("correction: expected a correction of the given permutation; got "
+        raise InputError("correction: expected a correction of the given permutation; got "
                          f"one of {correction.key!r}/{correction.permute_what!r}.")
     frames = permutation.observed if permutation is not None else coloc.stats
     parts = []
