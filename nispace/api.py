@@ -642,6 +642,7 @@ class NiSpace:
 
         self._check_fitted()
         check_option("how", how, ["between", "within", "both"])
+        check_bool(combat, "combat")
         y = self.get_y()
         values = y.to_numpy(copy=True)
         step: dict = {"kind": "clean"}
@@ -1140,6 +1141,8 @@ class NiSpace:
         check_seed(seed)
         check_n_proc(n_proc)
         check_tails(p_tails)
+        check_bool(paired, "paired")
+        check_bool(use_cache, "use_cache")
         pvalues.resolve_pooled_p(pooled_p, 2)  # checks the value only
         if maps_which is not None:
             check_option("maps_which", str(maps_which).upper(), ["X", "Y", "XY"])
