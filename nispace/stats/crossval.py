@@ -149,7 +149,7 @@ def _mlr_predictions(xs, ys, train, test):
     design = np.column_stack([np.ones(xs.shape[1]), xz.T])           # (n, p + 1)
     d_train = design[train]                                          # (s, n_tr, p + 1)
     rcond = max(d_train.shape[-2:]) * np.finfo(np.float64).eps       # as lstsq's default
-    coef = np.linalg.pinv(d_train, rtol=rcond) @ ys.T[train]        # (s, p + 1, n_y)
+    coef = np.linalg.pinv(d_train, rcond) @ ys.T[train]             # (s, p + 1, n_y)
     return d_train @ coef, design[test] @ coef
 
 
