@@ -353,3 +353,15 @@ def test_set_and_pair_nulls_against_exhaustive_enumeration():
     null = null_colocalizations_pairs(colocs, 20000, 2)["within"][:, 0, 0]
     p = (1 + np.sum(np.abs(null) >= abs(within) - 1e-12)) / 20001
     assert p == pytest.approx(p_exact, abs=4 * np.sqrt(p_exact * (1 - p_exact) / 20000) + 1e-4)
+
+
+def test_distance_nulls_on_a_surface_only_parcellation_raise_an_input_error():
+    from types import SimpleNamespace
+
+    from nispace.errors import InputError
+    from nispace.permute.models import _volume_space
+
+    surface_only = SimpleNamespace(name="surf", spaces=["fsLR"], active_space="fsLR",
+                                   is_surface=lambda space: True)
+    with pytest.raises(InputError, match="parcellation_dist_mat"):
+        _volume_space(surface_only, None)

@@ -223,7 +223,7 @@ def _prepare(model, data, labels, n_perm, seed, folder, n_proc, standardize, ver
         keys, dtype = [_key(model, n_perm, seed, n, d) for d in digests], np.float64
     what = f"cached null maps ({model.name})"
     todo = [i for i, (f, k) in enumerate(zip(files, keys))
-            if load_array(f, k, shape=(n_perm, n), dtype=dtype, what=what) is None]
+            if load_array(f, k, shape=(n_perm, n), dtype=dtype, mmap=True, what=what) is None]
     if todo:
         if model.kind == "index":
             model.prepare(data)
