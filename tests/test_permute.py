@@ -365,3 +365,21 @@ def test_distance_nulls_on_a_surface_only_parcellation_raise_an_input_error():
                                    is_surface=lambda space: True)
     with pytest.raises(InputError, match="parcellation_dist_mat"):
         _volume_space(surface_only, None)
+
+
+def test_permuting_a_distance_cross_validated_mlr():
+    """colocalize("mlr", cv="distance", dist_mat=D) then permute: the cv_* statistics
+    describe the observed model only, the model statistics get p-values."""
+    rng = np.random.default_rng(0)
+    n = 60
+    coords = rng.normal(size=(n, 3))
+    dist = np.linalg.norm(coords[:, None] - coords[None], axis=-1)
+    parcels = [f"p{i}" for i in range(n)]
+    x = pd.DataFrame(rng.normal(size=(3, n)), index=["a", "b", "c"], columns=parcels)
+    y = pd.DataFrame(rng.normal(size=(2, n)), index=["y1", "y2"], columns=parcels)
+    nsp = NiSpace(x=x, y=y, parcellation=None, parcellation_dist_mat=dist, verbose=False).fit()
+    nsp.colocalize("mlr", cv="distance", dist_mat=dist)
+    nsp.permute("maps", method="mlr", null_method="moran", n_perm=20, seed=1)
+    frame = nsp.to_frame()
+    assert {"r2", "beta"} <= set(frame["stat"])
+    assert not frame["stat"].str.startswith("cv_").any()

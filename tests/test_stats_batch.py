@@ -280,6 +280,27 @@ def test_shapes_and_stats_selection(maps):
                                colocalize(X, Y, "pearson")["rho"])
 
 
+@pytest.mark.parametrize("method", ["mlr", "dominance"])
+def test_distance_cv_options_are_accepted_and_not_permuted(maps, method):
+    """The options of colocalize(..., cv="distance") reach the permutations (the
+    facade replays them): accepted, and the cv_* statistics are not permuted."""
+    X, Y, _ = maps
+    coords = np.random.default_rng(3).normal(size=(N_PARCELS, 3))
+    dist = np.linalg.norm(coords[:, None] - coords[None], axis=-1)
+    observed = colocalize(X, Y, method, cv="distance", dist_mat=dist, cv_test_fraction=0.3,
+                          cv_seed_set="train")
+    assert "cv_test_r_mean" in observed
+    nulls = spin_like(X, B, np.random.default_rng(4))
+    got = colocalize_batch(nulls, Y, method, cv="distance", dist_mat=dist,
+                           cv_test_fraction=0.3, cv_seed_set="train")
+    expected = loop_reference(nulls, Y, method)
+    assert sorted(got) == sorted(expected) and not any(k.startswith("cv_") for k in got)
+    for name, exp in expected.items():
+        np.testing.assert_allclose(got[name], exp, rtol=1e-9, atol=1e-12, err_msg=name)
+    with pytest.raises(ValueError, match="stats"):
+        colocalize_batch(nulls, Y, method, stats=["cv_test_r_mean"], dist_mat=dist)
+
+
 @pytest.mark.parametrize("args, kwargs, match", [
     ((np.zeros((3, 2, 10)), np.zeros((4, 1, 10)), "pearson"), {}, "batch sizes must match"),
     ((np.zeros((2, 10)), np.zeros((1, 11)), "pearson"), {}, "same number of parcels"),

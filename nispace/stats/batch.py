@@ -309,14 +309,20 @@ class _Options:
         return self.method in _RANKED
 
 
+#: options of ``colocalize(..., cv="distance")``: its ``cv_*`` statistics describe the
+#: observed model only and are not permuted, so the batched path accepts and drops them
+_DISTANCE_CV_OPTIONS = ("dist_mat", "cv_test_fraction", "cv_seed_set")
+
+
 def _check_kwargs(method: str, kwargs: dict[str, Any]) -> None:
     """Reject keyword arguments that ``colocalize`` would reject for ``method``."""
     generic = ("X", "Y", "Z", "zy_matched", "fisher_z", "r2_adjusted", "cv", "seed")
     accepted = [p for p in inspect.signature(_FUNCTIONS[method]).parameters if p not in generic]
-    unknown = sorted(set(kwargs) - set(accepted) - {"cv", "seed"})
+    unknown = sorted(set(kwargs) - set(accepted) - {"cv", "seed", *_DISTANCE_CV_OPTIONS})
     if unknown:
         raise InputError(f"kwargs: method {method!r} accepts {accepted or 'none'} (and cv, "
-                         f"seed); got unexpected {unknown}.")
+                         f"seed, {', '.join(_DISTANCE_CV_OPTIONS)}); got unexpected "
+                         f"{unknown}.")
 
 
 # --------------------------------------------------------------------------------------
