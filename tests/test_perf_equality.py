@@ -149,10 +149,12 @@ def test_index_spearman_with_nan_and_repeated_parcels_equals_ranking_every_null(
     """Counting ranks from source multiplicities = ranking each gathered null."""
     rng = np.random.default_rng(6)
     n = 45
-    X, Y = _maps(rng, 7, n, ties), _maps(rng, 2, n, ties)
+    # the permuted side has the more maps (else the shortcut declines, see below)
+    P, O = _maps(rng, 7, n, ties), _maps(rng, 2, n, ties)
+    X, Y = (P, O) if permuted == "X" else (O, P)
     X[:, [2, 9]] = np.nan
     Y[:, [30]] = np.nan
-    X[5] = np.where(np.isnan(X[5]), np.nan, 0.5)                 # constant: NaN rho
+    P[5] = np.where(np.isnan(P[5]), np.nan, 0.5)                 # constant: NaN rho
     idx = _spins(rng, 250, n, n_broken=120)
     idx[7, :40] = -1                                               # too few parcels left
     fast = colocalize_index_nulls(X, Y, idx, "spearman", permuted=permuted)["rho"]
@@ -166,3 +168,27 @@ def test_index_spearman_with_nan_and_repeated_parcels_equals_ranking_every_null(
     for tail in ("two", "upper", "lower"):
         np.testing.assert_array_equal(null_to_p(observed, fast, tail=tail),
                                       null_to_p(observed, plain, tail=tail))
+
+
+def test_y_nulls_with_nan_against_many_x_maps_take_the_general_path(tmp_path):
+    """Index nulls of one target with NaN parcels against many X maps: the masked
+    shortcut declines (it would re-rank every X map per null) and the engine's result
+    equals colocalizing the gathered null maps."""
+    rng = np.random.default_rng(7)
+    n, n_perm = 40, 120
+    X, Y = _maps(rng, 12, n), _maps(rng, 1, n)
+    X[:, [4]] = np.nan
+    Y[:, [1, 20]] = np.nan
+    idx = _spins(rng, n_perm, n, n_broken=20).astype(np.int32)
+    assert colocalize_index_nulls(X, Y, idx, "spearman", permuted="Y") is None
+    # the permuted side with at least as many maps keeps the shortcut
+    assert colocalize_index_nulls(Y, X[:1], idx, "spearman", permuted="X") is not None
+    np.save(tmp_path / "idx.npy", idx)
+    nulls = NullMaps(labels=[0], n_perm=n_perm, kind="index", files=[tmp_path / "idx.npy"],
+                     data=Y, standardize=True)
+    spec = ColocSpec("spearman")
+    fast = null_colocalizations_maps(spec, X, Y, None, nulls, verbose=False)["rho"]
+    plain = colocalize_batch(X, _gathered(Y, idx), "spearman")["rho"]
+    np.testing.assert_allclose(fast, plain, rtol=0, atol=1e-10)
+    observed = spec(X, Y)["rho"][0]
+    np.testing.assert_array_equal(null_to_p(observed, fast), null_to_p(observed, plain))
