@@ -244,6 +244,26 @@ def test_small_chunks_give_the_same_result(maps, monkeypatch):
     assert_matches_loop(spin_like(X, B, rng), Y, "dominance")
 
 
+def test_dominance_targets_chunked_under_the_memory_budget(maps, monkeypatch):
+    """A budget of one target map per chunk (as for many predictors) changes nothing."""
+    X, _, _ = maps
+    rng = np.random.default_rng(9)
+    Y = rng.normal(size=(5, N_PARCELS))
+    Y[1, 3] = np.nan                                   # its own list-wise mask
+    nulls = spin_like(X, B, rng)
+    full = colocalize_batch(nulls, Y, "dominance")
+    monkeypatch.setattr(batch, "_MEMORY_BUDGET", 1)
+    small = assert_matches_loop(nulls, Y, "dominance")
+    for name in full:
+        np.testing.assert_allclose(small[name], full[name], rtol=1e-12, atol=1e-14)
+    assert_matches_loop(nulls, Y, "dominance", r2_adjusted=False)
+
+
+def test_dominance_cost_message_is_per_permutation():
+    with pytest.raises(ValueError, match=r"per fit, i\.e\. per permutation \(4 fits: about"):
+        colocalize_batch(np.zeros((4, 23, 40)), np.zeros((1, 40)), "dominance")
+
+
 # --------------------------------------------------------------------------------------
 # fallback methods: a loop over colocalize
 

@@ -109,10 +109,12 @@ from .coloc import (
     colocalize,
 )
 from .dominance import (
+    _BYTES_PER_SUBSET_TARGET,
+    _MEMORY_BUDGET,
     _check_n_predictors,
     _dominance_from_subsets,
+    _popcount,
     _row_groups,
-    _subset_bits,
     _subsets_r2_from_gram,
     adjusted_r2,
 )
@@ -737,6 +739,37 @@ def _dominance_kernel(xc, yc) -> np.ndarray:
     return np.clip(r2, 0.0, 1.0, out=r2, where=~np.isnan(r2))
 
 
+def _dominance_block(xc, yc, n_obs, adjusted: bool) -> dict[str, np.ndarray]:
+    """Dominance statistics ``(K, n_y[, p])`` of centred ``xc`` (Kx, p, n), ``yc``.
+
+    The ``(K, 2**p, n_targets)`` subset R² are computed for a few target maps at a
+    time, as many as keep them under the memory budget of
+    :func:`~nispace.stats.dominance.dominance_analysis_batch`, and adjusted in place.
+    """
+    p, n_y = xc.shape[1], yc.shape[1]
+    k = max(xc.shape[0], yc.shape[0])
+    res = {"sum": np.empty((k, n_y))}
+    res |= {key: np.empty((k, n_y, p)) for key in ("total", "individual", "relative")}
+    if adjusted:        # 1 - (1 - R²) (n - 1) / (n - size - 1); NaN where dof <= 0
+        dof = n_obs[:, None] - 1.0 - _popcount(p)[None, :]            # (Kw, 2**p)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(dof > 0, (n_obs[:, None] - 1.0) / dof, np.nan)[:, :, None]
+    step = max(1, _MEMORY_BUDGET // (2**p * _BYTES_PER_SUBSET_TARGET * k))
+    for t0 in range(0, n_y, step):
+        ts = slice(t0, min(t0 + step, n_y))
+        r2 = _dominance_kernel(xc, yc[:, ts])                         # (K, 2**p, t)
+        if adjusted:
+            r2 -= 1.0
+            r2 *= factor
+            r2 += 1.0
+        t = r2.shape[2]
+        flat = _dominance_from_subsets(r2.transpose(1, 0, 2).reshape(2**p, k * t), p)
+        del r2
+        for key in res:
+            res[key][:, ts] = flat[key].reshape((k, t) + flat[key].shape[1:])
+    return res
+
+
 def _multi_block(out: dict, X, Y, W, yr, o: _Options) -> np.ndarray:
     """Vectorised mlr/dominance of a block; returns batch rows to delegate (mlr only).
 
@@ -771,14 +804,7 @@ def _multi_block(out: dict, X, Y, W, yr, o: _Options) -> np.ndarray:
             bad = np.broadcast_to(bad & ~few, (sl.stop - sl.start,))
             to_delegate.extend(np.flatnonzero(bad) + sl.start)
         else:
-            r2 = _dominance_kernel(xc, yc)
-            if o.r2_adjusted:
-                r2 = adjusted_r2(r2, n_obs[:, None, None],
-                                 _subset_bits(p).sum(axis=1)[None, :, None])
-            k = r2.shape[0]
-            flat = _dominance_from_subsets(r2.transpose(1, 0, 2).reshape(2**p, k * n_y), p)
-            res = {key: flat[key].reshape((k, n_y) + flat[key].shape[1:])
-                   for key in ("sum", "total", "individual", "relative")}
+            res = _dominance_block(xc, yc, n_obs, o.r2_adjusted)
         for key, arr in res.items():
             arr = np.array(np.broadcast_to(arr, (sl.stop - sl.start,) + arr.shape[1:]))
             arr[np.broadcast_to(few, (arr.shape[0],))] = np.nan
@@ -926,7 +952,7 @@ def colocalize_batch(X, Y, method: str, Z=None, *, zy_matched: bool = False,
         _pair_fill(out, X, Y, Z, xr, yr, o)
     else:
         if method == "dominance":
-            _check_n_predictors(n_x, n_y)
+            _check_n_predictors(n_x, n_y, n_fits=n_batch)
         if method == "mlr":
             out = {"r2_raw": np.full((n_batch, n_y), np.nan),
                    "r2_adj": np.full((n_batch, n_y), np.nan),
