@@ -244,6 +244,31 @@ def test_small_chunks_give_the_same_result(maps, monkeypatch):
     assert_matches_loop(spin_like(X, B, rng), Y, "dominance")
 
 
+def test_shared_nan_masks_ranked_in_chunks(maps, monkeypatch):
+    """Nulls whose maps share one NaN mask per permutation rank the other side once
+    per distinct mask, chunk by chunk of masks: the same as one colocalize per null."""
+    X, Y, _ = maps
+    rng = np.random.default_rng(10)
+    nulls = spin_like(X, 24, rng)
+    patterns = [rng.choice(N_PARCELS, size, replace=False) for size in (1, 2, 3)]
+    for k in range(nulls.shape[0]):                    # 3 masks, shared by all maps
+        nulls[k][:, patterns[k % 3]] = np.nan
+    used = []
+    original = batch._rank_sums_unique_masks
+
+    def spy(*args):
+        result = original(*args)
+        used.append(result is not None)
+        return result
+
+    monkeypatch.setattr(batch, "_rank_sums_unique_masks", spy)
+    full = assert_matches_loop(nulls, Y, "spearman")
+    monkeypatch.setattr(batch, "CHUNK_BYTES", 8 * N_PARCELS * 2)   # one mask per chunk
+    small = assert_matches_loop(nulls, Y, "spearman")
+    assert used and all(used)
+    np.testing.assert_allclose(small["rho"], full["rho"], rtol=1e-12, atol=1e-14)
+
+
 def test_dominance_targets_chunked_under_the_memory_budget(maps, monkeypatch):
     """A budget of one target map per chunk (as for many predictors) changes nothing."""
     X, _, _ = maps

@@ -566,18 +566,23 @@ def _rank_sums_unique_masks(W: np.ndarray, vc: np.ndarray, S: np.ndarray,
     inverse = inverse.reshape(-1)
     if 4 * uniq.shape[0] > n_rows:
         return None
+    n_u = uniq.shape[0]
     masks = np.unpackbits(uniq, axis=1, count=n).astype(bool)          # (U, n)
-    ranks = np.empty((uniq.shape[0], n_s, n))
+    # masks in chunks of CHUNK_BYTES of ranks; each chunk serves the rows that use it
     step = max(1, CHUNK_BYTES // 8 // (n_s * n))
-    for u0 in range(0, uniq.shape[0], step):
+    by_mask = np.argsort(inverse, kind="stable")
+    edges = np.searchsorted(inverse[by_mask], np.arange(0, n_u + step, step))
+    sum_sq = np.empty((n_u, n_s))
+    svs = np.empty((n_rows, n_s))
+    for c, u0 in enumerate(range(0, n_u, step)):
         sl = slice(u0, u0 + step)
         masked = np.where(masks[sl, None, :], S[None, :, :], np.nan)
-        ranks[sl] = np.nan_to_num(rank_rows(masked), copy=False)     # 0 outside the mask
-    sum_sq = np.einsum("usp,usp->us", ranks, ranks)                    # exact (quarters)
-    svs = np.empty((n_rows, n_s))
-    for r0 in range(0, n_rows, step):
-        sl = slice(r0, r0 + step)
-        svs[sl] = np.einsum("rsp,rp->rs", ranks[inverse[sl]], vc[sl])
+        ranks = np.nan_to_num(rank_rows(masked), copy=False)          # 0 outside the mask
+        sum_sq[sl] = np.einsum("usp,usp->us", ranks, ranks)            # exact (quarters)
+        rows = by_mask[edges[c]:edges[c + 1]]
+        for r0 in range(0, rows.size, step):
+            rs = rows[r0:r0 + step]
+            svs[rs] = np.einsum("rsp,rp->rs", ranks[inverse[rs] - u0], vc[rs])
     return svs, sum_sq[inverse] - mean_sq[:, None]
 
 
