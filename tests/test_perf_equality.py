@@ -192,3 +192,27 @@ def test_y_nulls_with_nan_against_many_x_maps_take_the_general_path(tmp_path):
     np.testing.assert_allclose(fast, plain, rtol=0, atol=1e-10)
     observed = spec(X, Y)["rho"][0]
     np.testing.assert_array_equal(null_to_p(observed, fast), null_to_p(observed, plain))
+
+
+@pytest.mark.parametrize("later_row", [
+    [0.0, np.inf, 1.0, 2.0, 1.0],            # inf: not a key
+    [0.0, 1e300, 1.0, 2.0, 1.0],             # too large to be a key
+    [0.0, 2.5, 1.0, 2.0, 1.0],               # not an integer
+    [0.0, -1.0, 1.0, 2.0, np.nan],           # negative
+])
+def test_rank_rows_falls_back_to_sorting_when_a_later_row_is_not_keys(later_row):
+    """Counting applies to rows of small non-negative integers only; a later row that
+    is not such (the first row passes the cheap check) falls back to sorting, exactly
+    and without a cast warning."""
+    import warnings
+
+    from nispace.stats.batch import _rank_by_counting
+
+    values = np.array([[0.0, 3.0, 1.0, 1.0, 2.0], later_row])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _rank_by_counting(values) is None
+        ranks = rank_rows(values)
+    np.testing.assert_array_equal(ranks, rankdata(values, axis=1, nan_policy="omit"))
+    # rows of keys alone are counted, with scipy's ranks
+    np.testing.assert_array_equal(_rank_by_counting(values[:1]), rankdata(values[:1], axis=1))

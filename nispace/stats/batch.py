@@ -224,9 +224,11 @@ def _rank_by_counting(flat: np.ndarray) -> np.ndarray | None:
         rows = flat[start:start + step]
         valid = ~np.isnan(rows)
         vals = np.where(valid, rows, 0.0)
-        keys = vals.astype(np.intp)
-        if keys.min() < 0 or keys.max() >= n_keys or not np.array_equal(keys, vals):
+        # range and integrality on the floats first: casting inf or huge values to
+        # integers is undefined (and warns)
+        if vals.min() < 0 or vals.max() >= n_keys or not np.array_equal(vals, np.floor(vals)):
             return None
+        keys = vals.astype(np.intp)
         keys += (np.arange(rows.shape[0]) * n_keys)[:, None]
         counts = np.bincount(keys[valid], minlength=rows.shape[0] * n_keys).astype(np.float64)
         counts = counts.reshape(rows.shape[0], n_keys)
