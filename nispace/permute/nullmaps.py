@@ -45,7 +45,7 @@ __all__ = ["NullMaps", "ArrayNulls", "prepare_null_maps", "map_digest"]
 
 logger = logging.getLogger("nispace.permute")
 
-_CACHE_VERSION = "2"
+_CACHE_VERSION = "3"
 
 
 def map_digest(values: np.ndarray) -> str:
