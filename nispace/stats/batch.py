@@ -1025,7 +1025,8 @@ def _unit_rows(a: np.ndarray, rank: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 def colocalize_index_nulls(X, Y, idx, method: str, *, permuted: str = "X",
-                           fisher_z: bool = False) -> dict[str, np.ndarray] | None:
+                           fisher_z: bool = False, perm_rows=None
+                           ) -> dict[str, np.ndarray] | None:
     """Correlations of index nulls of one side with the other, without re-ranking nulls.
 
     Null ``k`` of every map on the ``permuted`` side is ``map[idx[k]]``. When ``idx[k]``
@@ -1053,6 +1054,8 @@ def colocalize_index_nulls(X, Y, idx, method: str, *, permuted: str = "X",
         Which side ``idx`` permutes.
     fisher_z : bool, default False
         ``arctanh`` of ``rho``.
+    perm_rows : array_like of bool, shape (B,), optional
+        :func:`permutation_rows` of ``idx``, if the caller has computed it already.
 
     Returns
     -------
@@ -1088,7 +1091,11 @@ def colocalize_index_nulls(X, Y, idx, method: str, *, permuted: str = "X",
             or X.shape[1] != Y.shape[1] or idx.ndim != 2 or idx.shape[1] != X.shape[1]
             or X.shape[1] < _MIN_PAIR_PARCELS):
         return None
-    if np.isnan(X).any() or np.isnan(Y).any() or not permutation_rows(idx).all():
+    if perm_rows is not None and np.shape(perm_rows) != (idx.shape[0],):
+        raise InputError(f"perm_rows: expected permutation_rows(idx), shape "
+                         f"({idx.shape[0]},); got shape {np.shape(perm_rows)}.")
+    if (np.isnan(X).any() or np.isnan(Y).any()
+            or not (permutation_rows(idx) if perm_rows is None else perm_rows).all()):
         if method != "spearman":
             return None
         P, O = (X, Y) if permuted == "X" else (Y, X)
