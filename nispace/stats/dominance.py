@@ -156,6 +156,15 @@ def adjusted_r2(r2, n_obs: int, n_predictors) -> np.ndarray:
     return np.where(dof > 0, out, np.nan)
 
 
+def _check_components(n_components, n_x: int) -> int:
+    """``n_components`` of PLS/PCR as an int in ``[1, n_x]``."""
+    if not isinstance(n_components, (int, np.integer)) or isinstance(n_components, bool) \
+            or not 1 <= n_components <= n_x:
+        raise InputError(f"n_components: expected an int between 1 and n_x = {n_x}; got "
+                         f"{n_components!r}.")
+    return int(n_components)
+
+
 def _standardize_rows(a: np.ndarray) -> np.ndarray:
     """Centre rows and scale them to unit norm; (numerically) constant rows become 0."""
     c = a - a.mean(axis=1, keepdims=True)
