@@ -36,8 +36,8 @@ of the predictors before it with a rank-1 update of their residual correlations,
 the cost is ``O(2**p (p + n_y))`` after one matrix product, whatever the number of
 parcels. Collinear predictors: when adding predictor ``j`` to a subset leaves it a
 residual variance below ``_COLLINEAR_TOL = 1e-10`` (as a fraction of its variance,
-i.e. it is a linear combination of the subset up to about 1e-5 in correlation
-terms), ``j`` adds nothing to that subset's R² (pseudo-inverse semantics). So a
+i.e. a residual standard deviation below 1e-5 of its own: a linear combination of
+the subset up to that), ``j`` adds nothing to that subset's R² (pseudo-inverse semantics). So a
 near-duplicate predictor is dropped from such subsets here where a least-squares
 fit (``numpy.linalg.lstsq``, whose cutoff is relative to machine precision) would
 still fit it and could gain a little R². The dominance statistics follow from
