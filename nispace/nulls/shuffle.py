@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import _validate
 from .._random import as_generator
-from ..errors import DataError, InputError, StateError
+from ..errors import DataError, InputError, InputTypeError, StateError
 
 __all__ = ["RandomSampler", "random", "apply_on_valid"]
 
@@ -76,8 +76,13 @@ def check_dist_mat(dist_mat, n_parcels: int, name: str = "dist_mat") -> np.ndarr
 
 
 def check_n_perm(n_perm, name: str = "n_perm") -> int:
-    """``n_perm`` as a positive int, at most :data:`nispace._validate.MAX_N_PERM`."""
-    return _validate.check_n_perm(n_perm, name=name)
+    """``n_perm`` as a positive int, at most :data:`nispace._validate.MAX_N_PERM`
+    (:func:`nispace._validate.check_n_perm`; the null functions raise its message as
+    an InputError, a ValueError, for every bad value, non-numbers included)."""
+    try:
+        return _validate.check_n_perm(n_perm, name=name)
+    except InputTypeError as err:
+        raise InputError(str(err)) from None
 
 
 def check_map_values(data: np.ndarray, min_parcels: int = 3) -> None:
