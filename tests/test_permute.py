@@ -383,3 +383,8 @@ def test_permuting_a_distance_cross_validated_mlr():
     frame = nsp.to_frame()
     assert {"r2", "beta"} <= set(frame["stat"])
     assert not frame["stat"].str.startswith("cv_").any()
+    assert "cv_test_r_mean" in nsp.colocalizations_["mlr"].stats
+    permuted = [r.stat_names for by_what in nsp.permutations_.values()
+                for r in by_what.values()]
+    assert permuted and all("r2" in names and not any(s.startswith("cv_") for s in names)
+                            for names in permuted)
