@@ -32,14 +32,22 @@ def interleaved(fns: dict[str, Callable[[], object]], repeats: int = 3,
     return {k: statistics.median(v) for k, v in times.items()}
 
 
-def traced_peak_mb(fn: Callable[[], object]) -> float:
-    """Peak traced allocation (MB, numpy included) of one call of ``fn``."""
+def traced(fn: Callable[[], object]) -> tuple[float, float, object]:
+    """Wall time (s), peak traced allocation (MB, numpy included) and result of one
+    call of ``fn``."""
     tracemalloc.start()
     try:
-        fn()
-        return tracemalloc.get_traced_memory()[1] / 2**20
+        t0 = time.perf_counter()
+        result = fn()
+        seconds = time.perf_counter() - t0
+        return seconds, tracemalloc.get_traced_memory()[1] / 2**20, result
     finally:
         tracemalloc.stop()
+
+
+def traced_peak_mb(fn: Callable[[], object]) -> float:
+    """Peak traced allocation (MB, numpy included) of one call of ``fn``."""
+    return traced(fn)[1]
 
 
 def load() -> str:

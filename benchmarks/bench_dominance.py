@@ -15,9 +15,11 @@ Two implementations, in one process, on the same arrays:
    ``G_SS w = c_S`` for all 13 targets with ``numpy.linalg.solve`` (chunked), then
    the dominance statistics by explicit gains per predictor.
 
-Each is run once to warm up, then ``--repeats`` times; the script prints the median
-times, their ratio, the largest difference between the two tables, and PASS/FAIL
-against the targets of issue 13 (nispace <= 2 s and <= 1.5x the reference).
+Both are warmed up, then run in turns ``--repeats`` times (at least 3,
+:func:`_common.interleaved`); the script prints the median times, their ratio, the
+largest difference between the two tables, and a PASS/FAIL row
+(:func:`_common.record`) against the targets of issue 13 (nispace <= 2 s and <= 1.5x
+the reference, tables equal to 1e-10).
 
 Run::
 
@@ -27,11 +29,15 @@ Run::
 from __future__ import annotations
 
 import argparse
-import time
+import sys
 from math import comb
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import interleaved, load, record  # noqa: E402
 
 MIRROR = Path(__file__).resolve().parents[2] / "shared" / "nispace-data" / "reference"
 PET = MIRROR / "pet" / "tab" / "dset-pet_parc-DesikanKilliany.csv.gz"
@@ -88,16 +94,6 @@ def numpy_reference(X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
             "relative": total / adj[-1][:, None], "conditional": conditional}
 
 
-def median_time(func, repeats: int) -> tuple[float, object]:
-    result = func()                                   # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = func()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)), result
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
@@ -109,20 +105,28 @@ def main() -> None:
     from nispace.stats.dominance import dominance_analysis_batch
 
     X, Y, source = load_maps(args.n_x, args.n_y, args.random)
-    print(f"data: {source}; {2**args.n_x:,} subsets, {args.repeats} repeats after a warm-up")
-    t_nispace, ours = median_time(lambda: dominance_analysis_batch(X, Y, adjusted=True),
-                                  args.repeats)
-    t_numpy, ref = median_time(lambda: numpy_reference(X, Y), args.repeats)
+    print(f"data: {source}; {2**args.n_x:,} subsets, {args.repeats} repeats after a "
+          f"warm-up; {load()}")
+    out = {}
+
+    def run_nispace():
+        out["nispace"] = dominance_analysis_batch(X, Y, adjusted=True)
+
+    def run_numpy():
+        out["numpy"] = numpy_reference(X, Y)
+
+    times = interleaved({"nispace": run_nispace, "numpy": run_numpy}, args.repeats)
+    t_nispace, t_numpy = times["nispace"], times["numpy"]
+    ours, ref = out["nispace"], out["numpy"]
     diff = max(float(np.max(np.abs(ours[k] - ref[k]))) for k in ref)
     ratio = t_nispace / t_numpy
     print(f"nispace dominance_analysis_batch: median {t_nispace:.3f} s")
     print(f"plain numpy all-subsets reference: median {t_numpy:.3f} s")
     print(f"ratio nispace / numpy: {ratio:.3f}; largest difference of the tables: {diff:.2e}")
-    checks = {"nispace <= 2 s": t_nispace <= 2.0, "nispace <= 1.5x numpy": ratio <= 1.5,
-              "tables agree (<= 1e-10)": diff <= 1e-10}
-    for name, ok in checks.items():
-        print(f"{'PASS' if ok else 'FAIL'}: {name}")
-
+    record(f"dominance, {args.n_x} predictors x {args.n_y} targets x 68 regions",
+           f"{t_nispace:.3f} s vs plain numpy {t_numpy:.3f} s (ratio {ratio:.2f}), max "
+           f"table difference {diff:.1e}", "<= 2 s, <= 1.5x numpy, tables equal to 1e-10",
+           t_nispace <= 2.0 and ratio <= 1.5 and diff <= 1e-10)
 
 if __name__ == "__main__":
     main()

@@ -25,24 +25,17 @@ import logging
 import os
 import resource
 import shutil
+import sys
 import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("NISPACE_DATA_URL", str(REPO.parent / "shared" / "nispace-data"))
 
-
-def _timed(fn):
-    tracemalloc.start()
-    t0 = time.perf_counter()
-    result = fn()
-    seconds = time.perf_counter() - t0
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return seconds, peak / 2**20, result
+from _common import traced  # noqa: E402
 
 
 def _neuromaps(path) -> str:
@@ -75,8 +68,8 @@ def main() -> None:
     print(f"data source: {os.environ['NISPACE_DATA_URL']}")
     print(f"{len(paths)} PET maps, parcellation {parc.name} ({parc.n_parcels} parcels)\n")
 
-    cold = _timed(lambda: read_input(paths, parc, name="x", space="fsLR", verbose=False))
-    warm = _timed(lambda: read_input(paths, parc, name="x", space="fsLR", verbose=False))
+    cold = traced(lambda: read_input(paths, parc, name="x", space="fsLR", verbose=False))
+    warm = traced(lambda: read_input(paths, parc, name="x", space="fsLR", verbose=False))
     volume = read_input(paths, parc, name="x", verbose=False).to_numpy()
     surface = warm[2].to_numpy()
     r = []

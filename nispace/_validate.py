@@ -27,7 +27,7 @@ from .errors import InputError, InputTypeError, MissingFileError
 
 __all__ = ["MAX_N_PERM", "TAILS", "check_n_perm", "check_seed", "check_n_proc",
            "check_tails", "check_bool", "check_out_dir", "check_input_path",
-           "check_str_or_list", "null_memory"]
+           "check_str_or_list", "check_dist_mat", "null_memory"]
 
 #: Largest ``n_perm`` accepted unless ``NISPACE_MAX_N_PERM`` says otherwise.
 MAX_N_PERM = 1_000_000
@@ -93,6 +93,34 @@ def check_n_perm(n_perm: object, n_rows: int | None = None, n_cols: int | None =
             f"colocalizations alone would need {need}. To go beyond, set the environment "
             f"variable NISPACE_MAX_N_PERM.")
     return n_perm
+
+
+def check_dist_mat(dist_mat, n_parcels: int | None = None, name: str = "dist_mat"
+                   ) -> np.ndarray:
+    """``dist_mat`` as a square, symmetric, non-negative float array matching the data.
+
+    ``inf`` is allowed (no path between parcels, e.g. between hemispheres of a
+    surface parcellation); NaN is not. ``n_parcels`` (if given) is the size the data
+    need. Returns the input as a float array (not a copy when it already is one).
+    """
+    dist = np.asarray(dist_mat, dtype=float)
+    if dist.ndim != 2 or dist.shape[0] != dist.shape[1]:
+        raise InputError(f"{name}: expected a square 2-D array (n_parcels, n_parcels); got "
+                         f"shape {dist.shape}.")
+    if n_parcels is not None and dist.shape[0] != n_parcels:
+        raise InputError(f"{name}: expected shape ({n_parcels}, {n_parcels}) to match data with "
+                         f"{n_parcels} parcels; got shape {dist.shape}.")
+    if np.isnan(dist).any():
+        i, j = np.argwhere(np.isnan(dist))[0]
+        raise InputError(f"{name}: expected no NaN (use inf for unconnected parcels, e.g. "
+                         f"across hemispheres); got NaN at {name}[{i}, {j}] "
+                         f"({int(np.isnan(dist).sum())} NaN value(s) in total).")
+    if (dist < 0).any():
+        raise InputError(f"{name}: expected non-negative distances; got minimum {dist.min()}.")
+    if not np.allclose(dist, dist.T, rtol=1e-5, atol=1e-8, equal_nan=False):
+        raise InputError(f"{name}: expected a symmetric matrix; the largest difference to its "
+                         f"transpose is {np.nanmax(np.abs(np.nan_to_num(dist - dist.T))):.3g}.")
+    return dist
 
 
 def check_seed(seed: object, name: str = "seed") -> object:

@@ -39,6 +39,53 @@ def test_subset_model_treats_missing_parcels_as_nan():
                                   nulls.gather(ref, full.indices(30, seed))[:, keep])
 
 
+def test_model_digest_is_stable_json_and_array_hash():
+    """The cache key of a model: the same for equal geometry and parameters (in any
+    order, numpy or Python scalars), different when either changes, no pickle."""
+    import inspect
+
+    from nispace.errors import InputTypeError
+    from nispace.nulls import _base
+
+    rng = np.random.default_rng(0)
+    coords = rng.normal(size=(20, 3))
+    dist = np.linalg.norm(coords[:, None] - coords[None], axis=-1)
+    a = nulls.make_null_model("moran", dist_mat=dist)
+    b = nulls.make_null_model("moran", dist_mat=dist.copy())
+    assert a.digest() == b.digest() and a.digest().startswith("moran-")
+    assert nulls.make_null_model("moran", dist_mat=dist + 1.0).digest() != a.digest()
+    a.options = {"procedure": "singleton", "joint": np.bool_(False)}
+    b.options = {"joint": False, "procedure": "singleton"}
+    assert a.digest() == b.digest()
+    b.options = {"joint": True, "procedure": "singleton"}
+    assert a.digest() != b.digest()
+
+
+    class WithArrays(_base.NullModel):
+        name = "toy"
+
+        def __init__(self, geometry, params):
+            self.geometry, self.params = geometry, params
+
+        def _geometry(self):
+            return [self.geometry]
+
+        def _params(self):
+            return self.params
+
+    # arrays: dtype and shape count, not only the bytes
+    flat = np.arange(6.0)
+    assert (WithArrays(flat, {}).digest() != WithArrays(flat.reshape(2, 3), {}).digest())
+    assert (WithArrays(flat, {"w": np.arange(3)}).digest()
+            != WithArrays(flat, {"w": np.arange(3).astype(np.int32)}).digest())
+    assert (WithArrays(flat, {"w": np.arange(3)}).digest()
+            == WithArrays(flat.copy(), {"w": np.arange(3)}).digest())
+    b.options = {"bad": object()}
+    with pytest.raises(InputTypeError, match="null_kwargs"):
+        b.digest()
+    assert "import pickle" not in inspect.getsource(_base)
+
+
 def test_defaults_follow_the_parcellation(data_url):
     assert default_null_method(fetch_parcellation("Schaefer100", verbose=False)) \
         == "alexander_bloch"

@@ -92,13 +92,16 @@ def test_rank_rows_counts_dense_keys_exactly():
                                   rankdata(gathered, axis=1, nan_policy="omit"))
 
 
+@pytest.mark.parametrize("method", ["spearman", "pearson"])
 @pytest.mark.parametrize("side", ["X", "Y"])
 @pytest.mark.parametrize("options,sets,nan", [({}, None, False), ({"fisher_z": True}, None,
                                                                   False),
                                               ({}, "sets", False), ({}, None, True)])
-def test_engine_index_shortcut_equals_null_maps_path(tmp_path, side, options, sets, nan):
+def test_engine_index_shortcut_equals_null_maps_path(tmp_path, side, options, sets, nan,
+                                                     method, monkeypatch):
     """The engine with index nulls (shortcut for permutation rows, general path for
-    rows with repeated or NaN parcels) equals colocalizing the gathered null maps."""
+    rows with repeated or NaN parcels) equals colocalizing the gathered null maps.
+    Pearson without NaN stitches both: only the broken rows are gathered."""
     rng = np.random.default_rng(3)
     n, n_perm = 50, 600
     X, Y = _maps(rng, 8, n), _maps(rng, 2, n)
@@ -111,10 +114,16 @@ def test_engine_index_shortcut_equals_null_maps_path(tmp_path, side, options, se
                      files=[tmp_path / "idx.npy"], data=data, standardize=True)
     plain_nulls = ArrayNulls(nulls.to_array())
     set_spec = None if sets is None else SetSpec(np.array(list("aabbbccc")))
-    spec = ColocSpec("spearman", options=options, sets=set_spec)
+    spec = ColocSpec(method, options=options, sets=set_spec)
+    gathered_rows = []
+    resolve = NullMaps.resolve
+    monkeypatch.setattr(NullMaps, "resolve",
+                        lambda self, rows: gathered_rows.append(len(rows)) or resolve(self, rows))
     args = (nulls, None) if side == "X" else (None, nulls)
     plain_args = (plain_nulls, None) if side == "X" else (None, plain_nulls)
     fast = null_colocalizations_maps(spec, X, Y, *args, verbose=False)["rho"]
+    if method == "pearson" and not nan:              # mixed: 40 broken rows gathered
+        assert sum(gathered_rows) == 40
     plain = null_colocalizations_maps(spec, X, Y, *plain_args, verbose=False)["rho"]
     np.testing.assert_allclose(fast, plain, rtol=0, atol=1e-10)
     observed = spec(X, Y)["rho"][0]
@@ -149,10 +158,12 @@ def test_index_spearman_with_nan_and_repeated_parcels_equals_ranking_every_null(
     """Counting ranks from source multiplicities = ranking each gathered null."""
     rng = np.random.default_rng(6)
     n = 45
-    X, Y = _maps(rng, 7, n, ties), _maps(rng, 2, n, ties)
+    # the permuted side has the more maps (else the shortcut declines, see below)
+    P, O = _maps(rng, 7, n, ties), _maps(rng, 2, n, ties)
+    X, Y = (P, O) if permuted == "X" else (O, P)
     X[:, [2, 9]] = np.nan
     Y[:, [30]] = np.nan
-    X[5] = np.where(np.isnan(X[5]), np.nan, 0.5)                 # constant: NaN rho
+    P[5] = np.where(np.isnan(P[5]), np.nan, 0.5)                 # constant: NaN rho
     idx = _spins(rng, 250, n, n_broken=120)
     idx[7, :40] = -1                                               # too few parcels left
     fast = colocalize_index_nulls(X, Y, idx, "spearman", permuted=permuted)["rho"]
@@ -166,3 +177,51 @@ def test_index_spearman_with_nan_and_repeated_parcels_equals_ranking_every_null(
     for tail in ("two", "upper", "lower"):
         np.testing.assert_array_equal(null_to_p(observed, fast, tail=tail),
                                       null_to_p(observed, plain, tail=tail))
+
+
+def test_y_nulls_with_nan_against_many_x_maps_take_the_general_path(tmp_path):
+    """Index nulls of one target with NaN parcels against many X maps: the masked
+    shortcut declines (it would re-rank every X map per null) and the engine's result
+    equals colocalizing the gathered null maps."""
+    rng = np.random.default_rng(7)
+    n, n_perm = 40, 120
+    X, Y = _maps(rng, 12, n), _maps(rng, 1, n)
+    X[:, [4]] = np.nan
+    Y[:, [1, 20]] = np.nan
+    idx = _spins(rng, n_perm, n, n_broken=20).astype(np.int32)
+    assert colocalize_index_nulls(X, Y, idx, "spearman", permuted="Y") is None
+    # the permuted side with at least as many maps keeps the shortcut
+    assert colocalize_index_nulls(Y, X[:1], idx, "spearman", permuted="X") is not None
+    np.save(tmp_path / "idx.npy", idx)
+    nulls = NullMaps(labels=[0], n_perm=n_perm, kind="index", files=[tmp_path / "idx.npy"],
+                     data=Y, standardize=True)
+    spec = ColocSpec("spearman")
+    fast = null_colocalizations_maps(spec, X, Y, None, nulls, verbose=False)["rho"]
+    plain = colocalize_batch(X, _gathered(Y, idx), "spearman")["rho"]
+    np.testing.assert_allclose(fast, plain, rtol=0, atol=1e-10)
+    observed = spec(X, Y)["rho"][0]
+    np.testing.assert_array_equal(null_to_p(observed, fast), null_to_p(observed, plain))
+
+
+@pytest.mark.parametrize("later_row", [
+    [0.0, np.inf, 1.0, 2.0, 1.0],            # inf: not a key
+    [0.0, 1e300, 1.0, 2.0, 1.0],             # too large to be a key
+    [0.0, 2.5, 1.0, 2.0, 1.0],               # not an integer
+    [0.0, -1.0, 1.0, 2.0, np.nan],           # negative
+])
+def test_rank_rows_falls_back_to_sorting_when_a_later_row_is_not_keys(later_row):
+    """Counting applies to rows of small non-negative integers only; a later row that
+    is not such (the first row passes the cheap check) falls back to sorting, exactly
+    and without a cast warning."""
+    import warnings
+
+    from nispace.stats.batch import _rank_by_counting
+
+    values = np.array([[0.0, 3.0, 1.0, 1.0, 2.0], later_row])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _rank_by_counting(values) is None
+        ranks = rank_rows(values)
+    np.testing.assert_array_equal(ranks, rankdata(values, axis=1, nan_policy="omit"))
+    # rows of keys alone are counted, with scipy's ranks
+    np.testing.assert_array_equal(_rank_by_counting(values[:1]), rankdata(values[:1], axis=1))

@@ -353,3 +353,38 @@ def test_set_and_pair_nulls_against_exhaustive_enumeration():
     null = null_colocalizations_pairs(colocs, 20000, 2)["within"][:, 0, 0]
     p = (1 + np.sum(np.abs(null) >= abs(within) - 1e-12)) / 20001
     assert p == pytest.approx(p_exact, abs=4 * np.sqrt(p_exact * (1 - p_exact) / 20000) + 1e-4)
+
+
+def test_distance_nulls_on_a_surface_only_parcellation_raise_an_input_error():
+    from types import SimpleNamespace
+
+    from nispace.errors import InputError
+    from nispace.permute.models import _volume_space
+
+    surface_only = SimpleNamespace(name="surf", spaces=["fsLR"], active_space="fsLR",
+                                   is_surface=lambda space: True)
+    with pytest.raises(InputError, match="parcellation_dist_mat"):
+        _volume_space(surface_only, None)
+
+
+def test_permuting_a_distance_cross_validated_mlr():
+    """colocalize("mlr", cv="distance", dist_mat=D) then permute: the cv_* statistics
+    describe the observed model only, the model statistics get p-values."""
+    rng = np.random.default_rng(0)
+    n = 60
+    coords = rng.normal(size=(n, 3))
+    dist = np.linalg.norm(coords[:, None] - coords[None], axis=-1)
+    parcels = [f"p{i}" for i in range(n)]
+    x = pd.DataFrame(rng.normal(size=(3, n)), index=["a", "b", "c"], columns=parcels)
+    y = pd.DataFrame(rng.normal(size=(2, n)), index=["y1", "y2"], columns=parcels)
+    nsp = NiSpace(x=x, y=y, parcellation=None, parcellation_dist_mat=dist, verbose=False).fit()
+    nsp.colocalize("mlr", cv="distance", dist_mat=dist)
+    nsp.permute("maps", method="mlr", null_method="moran", n_perm=20, seed=1)
+    frame = nsp.to_frame()
+    assert {"r2", "beta"} <= set(frame["stat"])
+    assert not frame["stat"].str.startswith("cv_").any()
+    assert "cv_test_r_mean" in nsp.colocalizations_["mlr"].stats
+    permuted = [r.stat_names for by_what in nsp.permutations_.values()
+                for r in by_what.values()]
+    assert permuted and all("r2" in names and not any(s.startswith("cv_") for s in names)
+                            for names in permuted)

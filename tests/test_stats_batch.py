@@ -244,6 +244,51 @@ def test_small_chunks_give_the_same_result(maps, monkeypatch):
     assert_matches_loop(spin_like(X, B, rng), Y, "dominance")
 
 
+def test_shared_nan_masks_ranked_in_chunks(maps, monkeypatch):
+    """Nulls whose maps share one NaN mask per permutation rank the other side once
+    per distinct mask, chunk by chunk of masks: the same as one colocalize per null."""
+    X, Y, _ = maps
+    rng = np.random.default_rng(10)
+    nulls = spin_like(X, 24, rng)
+    patterns = [rng.choice(N_PARCELS, size, replace=False) for size in (1, 2, 3)]
+    for k in range(nulls.shape[0]):                    # 3 masks, shared by all maps
+        nulls[k][:, patterns[k % 3]] = np.nan
+    used = []
+    original = batch._rank_sums_unique_masks
+
+    def spy(*args):
+        result = original(*args)
+        used.append(result is not None)
+        return result
+
+    monkeypatch.setattr(batch, "_rank_sums_unique_masks", spy)
+    full = assert_matches_loop(nulls, Y, "spearman")
+    monkeypatch.setattr(batch, "CHUNK_BYTES", 8 * N_PARCELS * 2)   # one mask per chunk
+    small = assert_matches_loop(nulls, Y, "spearman")
+    assert used and all(used)
+    np.testing.assert_allclose(small["rho"], full["rho"], rtol=1e-12, atol=1e-14)
+
+
+def test_dominance_targets_chunked_under_the_memory_budget(maps, monkeypatch):
+    """A budget of one target map per chunk (as for many predictors) changes nothing."""
+    X, _, _ = maps
+    rng = np.random.default_rng(9)
+    Y = rng.normal(size=(5, N_PARCELS))
+    Y[1, 3] = np.nan                                   # its own list-wise mask
+    nulls = spin_like(X, B, rng)
+    full = colocalize_batch(nulls, Y, "dominance")
+    monkeypatch.setattr(batch, "_MEMORY_BUDGET", 1)
+    small = assert_matches_loop(nulls, Y, "dominance")
+    for name in full:
+        np.testing.assert_allclose(small[name], full[name], rtol=1e-12, atol=1e-14)
+    assert_matches_loop(nulls, Y, "dominance", r2_adjusted=False)
+
+
+def test_dominance_cost_message_is_per_permutation():
+    with pytest.raises(ValueError, match=r"per fit, i\.e\. per permutation \(4 fits: about"):
+        colocalize_batch(np.zeros((4, 23, 40)), np.zeros((1, 40)), "dominance")
+
+
 # --------------------------------------------------------------------------------------
 # fallback methods: a loop over colocalize
 
@@ -278,6 +323,27 @@ def test_shapes_and_stats_selection(maps):
     # neither batched: a batch of one
     np.testing.assert_allclose(colocalize_batch(X, Y, "pearson")["rho"][0],
                                colocalize(X, Y, "pearson")["rho"])
+
+
+@pytest.mark.parametrize("method", ["mlr", "dominance"])
+def test_distance_cv_options_are_accepted_and_not_permuted(maps, method):
+    """The options of colocalize(..., cv="distance") reach the permutations (the
+    facade replays them): accepted, and the cv_* statistics are not permuted."""
+    X, Y, _ = maps
+    coords = np.random.default_rng(3).normal(size=(N_PARCELS, 3))
+    dist = np.linalg.norm(coords[:, None] - coords[None], axis=-1)
+    observed = colocalize(X, Y, method, cv="distance", dist_mat=dist, cv_test_fraction=0.3,
+                          cv_seed_set="train")
+    assert "cv_test_r_mean" in observed
+    nulls = spin_like(X, B, np.random.default_rng(4))
+    got = colocalize_batch(nulls, Y, method, cv="distance", dist_mat=dist,
+                           cv_test_fraction=0.3, cv_seed_set="train")
+    expected = loop_reference(nulls, Y, method)
+    assert sorted(got) == sorted(expected) and not any(k.startswith("cv_") for k in got)
+    for name, exp in expected.items():
+        np.testing.assert_allclose(got[name], exp, rtol=1e-9, atol=1e-12, err_msg=name)
+    with pytest.raises(ValueError, match="stats"):
+        colocalize_batch(nulls, Y, method, stats=["cv_test_r_mean"], dist_mat=dist)
 
 
 @pytest.mark.parametrize("args, kwargs, match", [

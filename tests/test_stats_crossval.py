@@ -7,7 +7,9 @@ import pytest
 from scipy.spatial.distance import cdist
 from scipy.stats import pearsonr
 from sklearn.cross_decomposition import PLSRegression
+from sklearn.decomposition import PCA
 from sklearn.linear_model import LinearRegression
+from sklearn.pipeline import make_pipeline
 
 from nispace.stats.coloc import colocalize
 from nispace.stats.crossval import distance_cv, distance_cv_splits
@@ -27,13 +29,13 @@ def smooth_maps(rng, coords, n_maps, scale=40.0):
     return (bumps @ rng.normal(size=(6, n_maps))).T + 0.3 * rng.normal(size=(n_maps, len(coords)))
 
 
-def loop_reference(X, Y, dist, test_fraction, seed_set, model=LinearRegression):
-    """One scikit-learn fit per split and map, sets chosen by sorting each distance row."""
+def loop_reference_all(X, Y, dist, test_fraction, seed_set, model=LinearRegression):
+    """One scikit-learn fit per split and map, sets chosen by sorting each distance row;
+    Pearson r (scipy) and R² (around each set's own mean) in both sets."""
     n = X.shape[1]
     n_train = int(np.floor((1 - test_fraction) * n))
-    train_r = np.zeros((Y.shape[0], n))
-    test_r = np.zeros((Y.shape[0], n))
-    test_r2 = np.zeros((Y.shape[0], n))
+    out = {key: np.zeros((Y.shape[0], n)) for key in ("train_r", "test_r", "train_r2",
+                                                       "test_r2")}
     for i in range(n):
         d = dist[i].copy()
         d[i] = -1.0                                   # the seed first
@@ -44,13 +46,18 @@ def loop_reference(X, Y, dist, test_fraction, seed_set, model=LinearRegression):
             train_idx, test_idx = near[:n_train], near[n_train:]
         for t, y in enumerate(Y):
             fit = model().fit(X[:, train_idx].T, y[train_idx])
-            pred_tr = np.ravel(fit.predict(X[:, train_idx].T))
-            pred_te = np.ravel(fit.predict(X[:, test_idx].T))
-            train_r[t, i] = pearsonr(pred_tr, y[train_idx])[0]
-            test_r[t, i] = pearsonr(pred_te, y[test_idx])[0]
-            ss_res = np.sum((y[test_idx] - pred_te) ** 2)
-            test_r2[t, i] = 1 - ss_res / np.sum((y[test_idx] - y[test_idx].mean()) ** 2)
-    return train_r, test_r, test_r2
+            for part, idx in (("train", train_idx), ("test", test_idx)):
+                pred = np.ravel(fit.predict(X[:, idx].T))
+                out[f"{part}_r"][t, i] = pearsonr(pred, y[idx])[0]
+                ss_res = np.sum((y[idx] - pred) ** 2)
+                out[f"{part}_r2"][t, i] = 1 - ss_res / np.sum((y[idx] - y[idx].mean()) ** 2)
+    return out
+
+
+def loop_reference(X, Y, dist, test_fraction, seed_set, model=LinearRegression):
+    """``(train_r, test_r, test_r2)`` of :func:`loop_reference_all`."""
+    ref = loop_reference_all(X, Y, dist, test_fraction, seed_set, model)
+    return ref["train_r"], ref["test_r"], ref["test_r2"]
 
 
 @pytest.mark.parametrize("seed_set", ["test", "train"])
@@ -68,6 +75,9 @@ def test_distance_cv_of_mlr_matches_a_loop_of_linear_regressions(seed_set):
     np.testing.assert_allclose(res["test_r_mean"], test_r.mean(axis=1), atol=1e-10)
     np.testing.assert_allclose(res["test_r_median"], np.median(test_r, axis=1), atol=1e-10)
     np.testing.assert_allclose(res["train_r_median"], np.median(train_r, axis=1), atol=1e-10)
+    ref = loop_reference_all(X, Y, dist, 0.25, seed_set)
+    for key in ("train_r", "test_r", "train_r2", "test_r2"):
+        np.testing.assert_allclose(res[key], ref[key], rtol=0, atol=1e-9, err_msg=key)
 
 
 def test_splits_hold_the_nearest_quarter_of_regions_around_each_seed():
@@ -101,6 +111,16 @@ def test_pls_and_pcr_match_loops_and_nans_drop_parcels_per_map():
     np.testing.assert_allclose(res["test_r"], test_r, atol=1e-8)
     np.testing.assert_allclose(res["train_r"], train_r, atol=1e-8)
     assert np.isfinite(distance_cv(X, Y, dist, method="pcr", n_components=2)["test_r"]).all()
+    pcr = distance_cv(X, Y, dist, method="pcr", n_components=2)
+    ref = loop_reference_all(X, Y, dist, 0.25, "test",
+                             model=lambda: make_pipeline(PCA(2), LinearRegression()))
+    for key in ("train_r", "test_r", "train_r2", "test_r2"):
+        np.testing.assert_allclose(pcr[key], ref[key], rtol=0, atol=1e-8, err_msg=key)
+    pls = distance_cv(X, Y, dist, method="pls", n_components=2)
+    ref = loop_reference_all(X, Y, dist, 0.25, "test",
+                             model=lambda: PLSRegression(n_components=2))
+    for key in ("train_r2", "test_r2"):
+        np.testing.assert_allclose(pls[key], ref[key], rtol=0, atol=1e-8, err_msg=key)
     # a NaN parcel in Y[1] is dropped for Y[1] only, and its split is NaN
     Y_nan = Y.copy()
     Y_nan[1, 7] = np.nan
@@ -152,3 +172,40 @@ def test_errors_name_the_argument():
         colocalize(X, Y, "pearson", cv="distance", dist_mat=dist)
     with pytest.raises(ValueError, match=r"dist_mat: .*only used with cv='distance'"):
         colocalize(X, Y, "mlr", dist_mat=dist)
+    # the cv='distance' options are refused without it, and checked before any fit
+    with pytest.raises(ValueError, match=r"cv_test_fraction: only used with cv='distance'"):
+        colocalize(X, Y, "mlr", cv_test_fraction=0.3)
+    with pytest.raises(ValueError, match=r"cv_seed_set: only used with cv='distance'"):
+        colocalize(X, Y, "pls", cv_seed_set="train")
+    with pytest.raises(ValueError, match=r"dist_mat: expected shape \(30, 30\)"):
+        colocalize(X, Y, "mlr", cv="distance", dist_mat=dist[:20, :20])
+    with pytest.raises(ValueError, match=r"cv_test_fraction: expected a number"):
+        colocalize(X, Y, "mlr", cv="distance", dist_mat=dist, cv_test_fraction=0)
+    with pytest.raises(ValueError, match=r"cv_seed_set: expected one of \['test', 'train'\]"):
+        colocalize(X, Y, "mlr", cv="distance", dist_mat=dist, cv_seed_set="seed")
+    # distances are distances: non-negative and symmetric (inf allowed, see the splits)
+    with pytest.raises(ValueError, match=r"dist_mat: expected non-negative"):
+        distance_cv(X, Y, -dist)
+    skew = dist.copy()
+    skew[0, 1] += 5.0
+    with pytest.raises(ValueError, match=r"dist_mat: expected a symmetric matrix"):
+        distance_cv(X, Y, skew)
+    with pytest.raises(ValueError, match=r"n_components: expected an int between 1 and n_x"):
+        distance_cv(X, Y, dist, method="pcr", n_components=4)
+
+
+def test_maps_with_too_few_parcels_are_named_in_a_warning(caplog):
+    rng = np.random.default_rng(2)
+    coords, dist = parcels_on_a_sphere(rng, 30)
+    X, Y = smooth_maps(rng, coords, 3), smooth_maps(rng, coords, 3)
+    Y[1, 6:] = np.nan                                  # 6 parcels: too few for 3 + 1
+    given = dist.copy()
+    with caplog.at_level("WARNING", logger="nispace"):
+        res = distance_cv(X, Y, dist, y_names=["a", "b", "c"])
+    assert np.isnan(res["test_r"][1]).all() and np.isfinite(res["test_r"][0]).all()
+    assert "['b']" in caplog.text and "too few usable parcels" in caplog.text
+    np.testing.assert_array_equal(dist, given)         # the user's matrix is not modified
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="nispace"):
+        colocalize(X, Y, "mlr", cv="distance", dist_mat=dist)
+    assert "[1]" in caplog.text

@@ -9,9 +9,11 @@ sits below every null family, so families and the registry can both import it.
 from __future__ import annotations
 
 import hashlib
-import pickle
+import json
 
 import numpy as np
+
+from ..errors import InputTypeError
 
 __all__ = ["NullModel", "SplitNullModel", "SubsetNullModel", "gather"]
 
@@ -27,6 +29,25 @@ def gather(data: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return out
 
 
+def _array_key(arr) -> str:
+    arr = np.asarray(arr)
+    return f"{arr.dtype.str}{list(arr.shape)}"
+
+
+def _json_value(value):
+    """JSON form of a parameter value json cannot write itself (for the cache key)."""
+    if isinstance(value, np.ndarray):
+        return {"array": _array_key(value),
+                "sha256": hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise InputTypeError(f"null_kwargs: parameter values must be numbers, strings, booleans, "
+                         f"None, sequences or arrays (they key the null-map cache); got "
+                         f"{value!r} (a {type(value).__name__}).")
+
+
 class NullModel:
     """Base class: a null model prepared for one geometry."""
 
@@ -34,11 +55,17 @@ class NullModel:
     kind = "values"
 
     def digest(self) -> str:
-        """Hash of the prepared geometry and parameters (for the null-map cache)."""
+        """Hash of the prepared geometry and parameters (for the null-map cache).
+
+        Arrays enter by dtype, shape and bytes, parameters as sorted-key JSON (arrays
+        among them likewise by dtype, shape and SHA-256): stable across processes and
+        versions, and nothing is ever unpickled.
+        """
         h = hashlib.sha256(self.name.encode())
         for arr in self._geometry():
+            h.update(_array_key(arr).encode())
             h.update(np.ascontiguousarray(arr).tobytes())
-        h.update(pickle.dumps(sorted(self._params().items()), protocol=4))
+        h.update(json.dumps(self._params(), sort_keys=True, default=_json_value).encode())
         return f"{self.name}-{h.hexdigest()[:24]}"
 
     def _geometry(self) -> list[np.ndarray]:

@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import _validate
 from .._random import as_generator
-from ..errors import DataError, InputError, StateError
+from ..errors import DataError, InputError, InputTypeError, StateError
 
 __all__ = ["RandomSampler", "random", "apply_on_valid"]
 
@@ -70,34 +70,19 @@ def check_data(data, name: str = "data") -> np.ndarray:
 
 
 def check_dist_mat(dist_mat, n_parcels: int, name: str = "dist_mat") -> np.ndarray:
-    """``dist_mat`` as a square, symmetric, non-negative float array matching the data.
-
-    ``inf`` is allowed (no path between parcels, e.g. between hemispheres of a
-    surface parcellation); NaN is not.
-    """
-    dist = np.asarray(dist_mat, dtype=float)
-    if dist.ndim != 2 or dist.shape[0] != dist.shape[1]:
-        raise InputError(f"{name}: expected a square 2-D array (n_parcels, n_parcels); got "
-                         f"shape {dist.shape}.")
-    if dist.shape[0] != n_parcels:
-        raise InputError(f"{name}: expected shape ({n_parcels}, {n_parcels}) to match data with "
-                         f"{n_parcels} parcels; got shape {dist.shape}.")
-    if np.isnan(dist).any():
-        raise InputError(f"{name}: expected no NaN (use inf for unconnected parcels); got "
-                         f"{int(np.isnan(dist).sum())} NaN value(s).")
-    if (dist < 0).any():
-        raise InputError(f"{name}: expected non-negative distances; got minimum {dist.min()}.")
-    if not np.allclose(dist, dist.T, rtol=1e-5, atol=1e-8, equal_nan=False):
-        raise InputError(f"{name}: expected a symmetric matrix; the largest difference to its "
-                         f"transpose is {np.nanmax(np.abs(np.nan_to_num(dist - dist.T))):.3g}.")
-    return dist
+    """``dist_mat`` as a square, symmetric, non-negative float array matching the data
+    (:func:`nispace._validate.check_dist_mat`; ``inf`` allowed, NaN not)."""
+    return _validate.check_dist_mat(dist_mat, n_parcels, name=name)
 
 
 def check_n_perm(n_perm, name: str = "n_perm") -> int:
-    """``n_perm`` as a positive int, at most :data:`nispace._validate.MAX_N_PERM`."""
-    if isinstance(n_perm, bool) or not isinstance(n_perm, (int, np.integer)) or n_perm < 1:
-        raise InputError(f"{name}: expected a positive integer; got {n_perm!r}.")
-    return _validate.check_n_perm(n_perm, name=name)  # the documented upper bound
+    """``n_perm`` as a positive int, at most :data:`nispace._validate.MAX_N_PERM`
+    (:func:`nispace._validate.check_n_perm`; the null functions raise its message as
+    an InputError, a ValueError, for every bad value, non-numbers included)."""
+    try:
+        return _validate.check_n_perm(n_perm, name=name)
+    except InputTypeError as err:
+        raise InputError(str(err)) from None
 
 
 def check_map_values(data: np.ndarray, min_parcels: int = 3) -> None:

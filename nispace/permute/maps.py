@@ -35,14 +35,14 @@ def _index_chunk(start, stop, spec: ColocSpec, X, Y, nulls, side: str):
     if idx is None or nulls.data is None or not np.array_equal(nulls.data, data,
                                                                equal_nan=True):
         return None
-    whole = spec.index_nulls(X, Y, idx, side)
-    if whole is not None:
-        return whole
     ok = permutation_rows(idx)
-    fast = spec.index_nulls(X, Y, idx[ok], side) if ok.any() else None
-    if fast is None or ok.all():
-        return fast
-    rest = nulls.chunk(start, stop)[:, ~ok].transpose(1, 0, 2)
+    whole = spec.index_nulls(X, Y, idx, side, perm_rows=ok)
+    if whole is not None or ok.all() or not ok.any():
+        return whole
+    fast = spec.index_nulls(X, Y, idx[ok], side, perm_rows=ok[ok])
+    if fast is None:
+        return None
+    rest = nulls.resolve(idx[~ok]).transpose(1, 0, 2)          # gather the other rows only
     slow = spec(rest, Y) if side == "X" else spec(X, rest)
     out = {}
     for stat, arr in fast.items():

@@ -45,7 +45,7 @@ def _volume_space(parc: Parcellation, space: str | None) -> str:
     volume, else the active space if volumetric, else the first volumetric one."""
     volumetric = [s for s in parc.spaces if not parc.is_surface(s)]
     if not volumetric:
-        raise ValueError(f"null_method: distance-based nulls need a volumetric space or a "
+        raise InputError(f"null_method: distance-based nulls need a volumetric space or a "
                          f"distance matrix; parcellation {parc.name!r} has only "
                          f"{parc.spaces}. Pass parcellation_dist_mat= or use a spin method.")
     for candidate in (space, parc.active_space):

@@ -45,7 +45,7 @@ __all__ = ["NullMaps", "ArrayNulls", "prepare_null_maps", "map_digest"]
 
 logger = logging.getLogger("nispace.permute")
 
-_CACHE_VERSION = "2"
+_CACHE_VERSION = "3"
 
 
 def map_digest(values: np.ndarray) -> str:
@@ -89,12 +89,17 @@ class NullMaps:
     def chunk(self, start: int, stop: int) -> np.ndarray:
         """Null maps ``start:stop`` of every map, shape ``(n_maps, stop - start, n_parcels)``."""
         if self.kind == "index":
-            idx = np.load(self.files[0], mmap_mode="r", allow_pickle=False)[start:stop]
-            out = gather(self.data, idx)
-        else:
-            out = np.stack([np.load(f, mmap_mode="r", allow_pickle=False)[start:stop]
-                            for f in self.files])
+            return self.resolve(np.load(self.files[0], mmap_mode="r",
+                                        allow_pickle=False)[start:stop])
+        out = np.stack([np.load(f, mmap_mode="r", allow_pickle=False)[start:stop]
+                        for f in self.files])
         out = np.asarray(out, dtype=np.float64)
+        return zscore_nulls(out) if self.standardize else out
+
+    def resolve(self, idx: np.ndarray) -> np.ndarray:
+        """Null maps of the index rows ``idx`` (b, n_parcels) of every map, shape
+        ``(n_maps, b, n_parcels)``, z-scored if ``standardize`` (index kind only)."""
+        out = np.asarray(gather(self.data, idx), dtype=np.float64)
         return zscore_nulls(out) if self.standardize else out
 
     def indices(self, start: int, stop: int) -> np.ndarray | None:
@@ -223,7 +228,7 @@ def _prepare(model, data, labels, n_perm, seed, folder, n_proc, standardize, ver
         keys, dtype = [_key(model, n_perm, seed, n, d) for d in digests], np.float64
     what = f"cached null maps ({model.name})"
     todo = [i for i, (f, k) in enumerate(zip(files, keys))
-            if load_array(f, k, shape=(n_perm, n), dtype=dtype, what=what) is None]
+            if load_array(f, k, shape=(n_perm, n), dtype=dtype, mmap=True, what=what) is None]
     if todo:
         if model.kind == "index":
             model.prepare(data)

@@ -80,12 +80,15 @@ class ColocSpec:
         return self._finish(out, Y.shape[-2])
 
     def index_nulls(self, X: np.ndarray, Y: np.ndarray, idx: np.ndarray,
-                    permuted: str) -> dict[str, np.ndarray] | None:
+                    permuted: str, perm_rows: np.ndarray | None = None
+                    ) -> dict[str, np.ndarray] | None:
         """Null statistics of index nulls ``idx`` (b, n) of the ``permuted`` side.
 
         The shortcut of :func:`nispace.stats.batch.colocalize_index_nulls` (no null map
         is gathered or ranked); None when it does not apply (then call the spec on the
         gathered null maps). Same result as that call, up to floating-point rounding.
+        ``perm_rows``: :func:`~nispace.stats.batch.permutation_rows` of ``idx`` if
+        the caller has it.
         """
         from ..stats.batch import colocalize_index_nulls
 
@@ -96,7 +99,7 @@ class ColocSpec:
                 or (self.stats is not None and list(self.stats) != ["rho"])):
             return None
         out = colocalize_index_nulls(X, Y, idx, self.method, permuted=permuted,
-                                     fisher_z=fisher_z)
+                                     fisher_z=fisher_z, perm_rows=perm_rows)
         return None if out is None else self._finish(out, Y.shape[-2])
 
     def _finish(self, out: dict[str, np.ndarray], n_y: int) -> dict[str, np.ndarray]:

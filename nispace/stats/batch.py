@@ -109,10 +109,12 @@ from .coloc import (
     colocalize,
 )
 from .dominance import (
+    _BYTES_PER_SUBSET_TARGET,
+    _MEMORY_BUDGET,
     _check_n_predictors,
     _dominance_from_subsets,
+    _popcount,
     _row_groups,
-    _subset_bits,
     _subsets_r2_from_gram,
     adjusted_r2,
 )
@@ -222,9 +224,11 @@ def _rank_by_counting(flat: np.ndarray) -> np.ndarray | None:
         rows = flat[start:start + step]
         valid = ~np.isnan(rows)
         vals = np.where(valid, rows, 0.0)
-        keys = vals.astype(np.intp)
-        if keys.min() < 0 or keys.max() >= n_keys or not np.array_equal(keys, vals):
+        # range and integrality on the floats first: casting inf or huge values to
+        # integers is undefined (and warns)
+        if vals.min() < 0 or vals.max() >= n_keys or not np.array_equal(vals, np.floor(vals)):
             return None
+        keys = vals.astype(np.intp)
         keys += (np.arange(rows.shape[0]) * n_keys)[:, None]
         counts = np.bincount(keys[valid], minlength=rows.shape[0] * n_keys).astype(np.float64)
         counts = counts.reshape(rows.shape[0], n_keys)
@@ -309,14 +313,20 @@ class _Options:
         return self.method in _RANKED
 
 
+#: options of ``colocalize(..., cv="distance")``: its ``cv_*`` statistics describe the
+#: observed model only and are not permuted, so the batched path accepts and drops them
+_DISTANCE_CV_OPTIONS = ("dist_mat", "cv_test_fraction", "cv_seed_set")
+
+
 def _check_kwargs(method: str, kwargs: dict[str, Any]) -> None:
     """Reject keyword arguments that ``colocalize`` would reject for ``method``."""
     generic = ("X", "Y", "Z", "zy_matched", "fisher_z", "r2_adjusted", "cv", "seed")
     accepted = [p for p in inspect.signature(_FUNCTIONS[method]).parameters if p not in generic]
-    unknown = sorted(set(kwargs) - set(accepted) - {"cv", "seed"})
+    unknown = sorted(set(kwargs) - set(accepted) - {"cv", "seed", *_DISTANCE_CV_OPTIONS})
     if unknown:
         raise InputError(f"kwargs: method {method!r} accepts {accepted or 'none'} (and cv, "
-                         f"seed); got unexpected {unknown}.")
+                         f"seed, {', '.join(_DISTANCE_CV_OPTIONS)}); got unexpected "
+                         f"{unknown}.")
 
 
 # --------------------------------------------------------------------------------------
@@ -558,18 +568,23 @@ def _rank_sums_unique_masks(W: np.ndarray, vc: np.ndarray, S: np.ndarray,
     inverse = inverse.reshape(-1)
     if 4 * uniq.shape[0] > n_rows:
         return None
+    n_u = uniq.shape[0]
     masks = np.unpackbits(uniq, axis=1, count=n).astype(bool)          # (U, n)
-    ranks = np.empty((uniq.shape[0], n_s, n))
+    # masks in chunks of CHUNK_BYTES of ranks; each chunk serves the rows that use it
     step = max(1, CHUNK_BYTES // 8 // (n_s * n))
-    for u0 in range(0, uniq.shape[0], step):
+    by_mask = np.argsort(inverse, kind="stable")
+    edges = np.searchsorted(inverse[by_mask], np.arange(0, n_u + step, step))
+    sum_sq = np.empty((n_u, n_s))
+    svs = np.empty((n_rows, n_s))
+    for c, u0 in enumerate(range(0, n_u, step)):
         sl = slice(u0, u0 + step)
         masked = np.where(masks[sl, None, :], S[None, :, :], np.nan)
-        ranks[sl] = np.nan_to_num(rank_rows(masked), copy=False)     # 0 outside the mask
-    sum_sq = np.einsum("usp,usp->us", ranks, ranks)                    # exact (quarters)
-    svs = np.empty((n_rows, n_s))
-    for r0 in range(0, n_rows, step):
-        sl = slice(r0, r0 + step)
-        svs[sl] = np.einsum("rsp,rp->rs", ranks[inverse[sl]], vc[sl])
+        ranks = np.nan_to_num(rank_rows(masked), copy=False)          # 0 outside the mask
+        sum_sq[sl] = np.einsum("usp,usp->us", ranks, ranks)            # exact (quarters)
+        rows = by_mask[edges[c]:edges[c + 1]]
+        for r0 in range(0, rows.size, step):
+            rs = rows[r0:r0 + step]
+            svs[rs] = np.einsum("rsp,rp->rs", ranks[inverse[rs] - u0], vc[rs])
     return svs, sum_sq[inverse] - mean_sq[:, None]
 
 
@@ -731,6 +746,37 @@ def _dominance_kernel(xc, yc) -> np.ndarray:
     return np.clip(r2, 0.0, 1.0, out=r2, where=~np.isnan(r2))
 
 
+def _dominance_block(xc, yc, n_obs, adjusted: bool) -> dict[str, np.ndarray]:
+    """Dominance statistics ``(K, n_y[, p])`` of centred ``xc`` (Kx, p, n), ``yc``.
+
+    The ``(K, 2**p, n_targets)`` subset R² are computed for a few target maps at a
+    time, as many as keep them under the memory budget of
+    :func:`~nispace.stats.dominance.dominance_analysis_batch`, and adjusted in place.
+    """
+    p, n_y = xc.shape[1], yc.shape[1]
+    k = max(xc.shape[0], yc.shape[0])
+    res = {"sum": np.empty((k, n_y))}
+    res |= {key: np.empty((k, n_y, p)) for key in ("total", "individual", "relative")}
+    if adjusted:        # 1 - (1 - R²) (n - 1) / (n - size - 1); NaN where dof <= 0
+        dof = n_obs[:, None] - 1.0 - _popcount(p)[None, :]            # (Kw, 2**p)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(dof > 0, (n_obs[:, None] - 1.0) / dof, np.nan)[:, :, None]
+    step = max(1, _MEMORY_BUDGET // (2**p * _BYTES_PER_SUBSET_TARGET * k))
+    for t0 in range(0, n_y, step):
+        ts = slice(t0, min(t0 + step, n_y))
+        r2 = _dominance_kernel(xc, yc[:, ts])                         # (K, 2**p, t)
+        if adjusted:
+            r2 -= 1.0
+            r2 *= factor
+            r2 += 1.0
+        t = r2.shape[2]
+        flat = _dominance_from_subsets(r2.transpose(1, 0, 2).reshape(2**p, k * t), p)
+        del r2
+        for key in res:
+            res[key][:, ts] = flat[key].reshape((k, t) + flat[key].shape[1:])
+    return res
+
+
 def _multi_block(out: dict, X, Y, W, yr, o: _Options) -> np.ndarray:
     """Vectorised mlr/dominance of a block; returns batch rows to delegate (mlr only).
 
@@ -765,14 +811,7 @@ def _multi_block(out: dict, X, Y, W, yr, o: _Options) -> np.ndarray:
             bad = np.broadcast_to(bad & ~few, (sl.stop - sl.start,))
             to_delegate.extend(np.flatnonzero(bad) + sl.start)
         else:
-            r2 = _dominance_kernel(xc, yc)
-            if o.r2_adjusted:
-                r2 = adjusted_r2(r2, n_obs[:, None, None],
-                                 _subset_bits(p).sum(axis=1)[None, :, None])
-            k = r2.shape[0]
-            flat = _dominance_from_subsets(r2.transpose(1, 0, 2).reshape(2**p, k * n_y), p)
-            res = {key: flat[key].reshape((k, n_y) + flat[key].shape[1:])
-                   for key in ("sum", "total", "individual", "relative")}
+            res = _dominance_block(xc, yc, n_obs, o.r2_adjusted)
         for key, arr in res.items():
             arr = np.array(np.broadcast_to(arr, (sl.stop - sl.start,) + arr.shape[1:]))
             arr[np.broadcast_to(few, (arr.shape[0],))] = np.nan
@@ -920,7 +959,7 @@ def colocalize_batch(X, Y, method: str, Z=None, *, zy_matched: bool = False,
         _pair_fill(out, X, Y, Z, xr, yr, o)
     else:
         if method == "dominance":
-            _check_n_predictors(n_x, n_y)
+            _check_n_predictors(n_x, n_y, n_fits=n_batch)
         if method == "mlr":
             out = {"r2_raw": np.full((n_batch, n_y), np.nan),
                    "r2_adj": np.full((n_batch, n_y), np.nan),
@@ -986,7 +1025,8 @@ def _unit_rows(a: np.ndarray, rank: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 def colocalize_index_nulls(X, Y, idx, method: str, *, permuted: str = "X",
-                           fisher_z: bool = False) -> dict[str, np.ndarray] | None:
+                           fisher_z: bool = False, perm_rows=None
+                           ) -> dict[str, np.ndarray] | None:
     """Correlations of index nulls of one side with the other, without re-ranking nulls.
 
     Null ``k`` of every map on the ``permuted`` side is ``map[idx[k]]``. When ``idx[k]``
@@ -1014,6 +1054,8 @@ def colocalize_index_nulls(X, Y, idx, method: str, *, permuted: str = "X",
         Which side ``idx`` permutes.
     fisher_z : bool, default False
         ``arctanh`` of ``rho``.
+    perm_rows : array_like of bool, shape (B,), optional
+        :func:`permutation_rows` of ``idx``, if the caller has computed it already.
 
     Returns
     -------
@@ -1034,9 +1076,10 @@ def colocalize_index_nulls(X, Y, idx, method: str, *, permuted: str = "X",
     (20, 1, 3)
 
     Spearman also takes index nulls with repeated parcels (nearest-centroid spins)
-    and NaN parcels (-1 in ``idx``, NaN in the maps, one NaN pattern per side): the
-    ranks of every null are counted from the multiplicities of the source parcels,
-    see :func:`_index_spearman_masked`.
+    and NaN parcels (-1 in ``idx``, NaN in the maps, one NaN pattern per side) when
+    the permuted side has at least as many maps as the other: the ranks of every null
+    are counted from the multiplicities of the source parcels, see
+    :func:`_index_spearman_masked`.
     """
     check = {"X": "X", "Y": "Y"}
     if permuted not in check:
@@ -1048,7 +1091,11 @@ def colocalize_index_nulls(X, Y, idx, method: str, *, permuted: str = "X",
             or X.shape[1] != Y.shape[1] or idx.ndim != 2 or idx.shape[1] != X.shape[1]
             or X.shape[1] < _MIN_PAIR_PARCELS):
         return None
-    if np.isnan(X).any() or np.isnan(Y).any() or not permutation_rows(idx).all():
+    if perm_rows is not None and np.shape(perm_rows) != (idx.shape[0],):
+        raise InputError(f"perm_rows: expected permutation_rows(idx), shape "
+                         f"({idx.shape[0]},); got shape {np.shape(perm_rows)}.")
+    if (np.isnan(X).any() or np.isnan(Y).any()
+            or not (permutation_rows(idx) if perm_rows is None else perm_rows).all()):
         if method != "spearman":
             return None
         P, O = (X, Y) if permuted == "X" else (Y, X)
@@ -1095,8 +1142,19 @@ def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
     ``a_k[q] = sum_{p in W_k, idx_k[p] = q} o_c[p]``, so ``S_ro = sum_q R[q] a_k[q]``
     and ``S_rr = sum_q m_k[q] R[q]^2 - n_W ((n_W + 1) / 2)^2`` (exact: quarters).
 
-    Returns ``rho`` (B, n_o, n_p), or None when a side has several NaN patterns.
+    The other side ``O`` is re-ranked for every null that drops parcels and the
+    scattered sums ``a_k`` cost one pass per ``O`` map, so the shortcut only pays when
+    the permuted side has at least as many maps as the other (index nulls of X maps
+    against few targets). With more ``O`` maps than ``P`` maps (e.g. Y-side nulls of
+    one target against hundreds of genes) gathering and ranking the few null maps of
+    ``P`` is far cheaper (seconds instead of hundredths, ~16x the memory), so None is
+    returned and the caller takes the general path.
+
+    Returns ``rho`` (B, n_o, n_p), or None when a side has several NaN patterns or
+    ``O`` has more maps than ``P``.
     """
+    if O.shape[0] > P.shape[0]:
+        return None
     pvalid, ovalid = ~np.isnan(P), ~np.isnan(O)
     if not ((pvalid == pvalid[0]).all() and (ovalid == ovalid[0]).all()):
         return None

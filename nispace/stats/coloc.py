@@ -108,9 +108,17 @@ from scipy.stats import rankdata
 
 from .._errors import suggest
 from ..errors import DataError, InputError
-from .crossval import _SPLIT_KEYS, _SUMMARY_KEYS, _check_dist_mat, _n_test, distance_cv
+from .crossval import (
+    _SEED_SETS,
+    _SPLIT_KEYS,
+    _SUMMARY_KEYS,
+    _check_dist_mat,
+    _n_test,
+    distance_cv,
+)
 from .dominance import (
     _as_maps,
+    _check_components,
     _check_n_predictors,
     _row_groups,
     adjusted_r2,
@@ -791,14 +799,6 @@ def _signed_score_r(scores: np.ndarray, xs: np.ndarray, y: np.ndarray) -> tuple[
     return r * flip, flip
 
 
-def _check_components(n_components, n_x: int) -> int:
-    if not isinstance(n_components, (int, np.integer)) or isinstance(n_components, bool) \
-            or not 1 <= n_components <= n_x:
-        raise InputError(f"n_components: expected an int between 1 and n_x = {n_x}; got "
-                         f"{n_components!r}.")
-    return int(n_components)
-
-
 # --------------------------------------------------------------------------------------
 # latent-variable and regularised regression
 
@@ -1143,8 +1143,9 @@ def _distance_cv_stats(X, Y, Z, zy_matched: bool, dist_mat, test_fraction, seed_
                        ) -> dict[str, np.ndarray]:
     """``cv_*`` statistics of :func:`~nispace.stats.crossval.distance_cv` for each Y map.
 
-    Z is regressed out as for the model itself; NaN parcels are dropped list-wise per
-    Y map, and the distances restricted to the parcels that are left.
+    Z is regressed out as for the model itself, over all parcels before the splits
+    are drawn; NaN parcels are dropped list-wise per Y map, and the distances
+    restricted to the parcels that are left.
     """
     X, Y, Z = _validate(X, Y, Z, zy_matched)
     n_y, n = Y.shape
@@ -1153,7 +1154,7 @@ def _distance_cv_stats(X, Y, Z, zy_matched: bool, dist_mat, test_fraction, seed_
     out |= {f"cv_{key}": np.full(n_y, np.nan) for key in _SUMMARY_KEYS}
     for y_rows, mask, xs, ys in _model_blocks(X, Y, Z, zy_matched):
         res = distance_cv(xs, ys, dist[np.ix_(mask, mask)], test_fraction=test_fraction,
-                          seed_set=seed_set)
+                          seed_set=seed_set, y_names=[int(i) for i in np.atleast_1d(y_rows)])
         for key in _SPLIT_KEYS:
             out[f"cv_{key}"][np.ix_(y_rows, np.flatnonzero(mask))] = res[key]
         for key in _SUMMARY_KEYS:
@@ -1215,7 +1216,9 @@ def colocalize(X, Y, method: str, Z=None, *, fisher_z: bool = False, zy_matched:
         ``"distance"``: distance-dependent cross-validation (Hansen et al., 2022) of
         the multiple regression of ``mlr`` and ``dominance`` (the full model), see
         :func:`~nispace.stats.crossval.distance_cv`; needs ``dist_mat`` and adds the
-        ``cv_*`` statistics listed under Returns.
+        ``cv_*`` statistics listed under Returns. Z (if given) is regressed out over
+        all parcels before the splits are drawn. The ``cv_*`` statistics describe
+        the observed model only; permutations do not recompute them.
     seed : int, numpy.random.Generator or None
         Randomness of ``mi``, k-means CV folds and scikit-learn estimators; ignored by
         deterministic methods.
@@ -1277,12 +1280,25 @@ def colocalize(X, Y, method: str, Z=None, *, fisher_z: bool = False, zy_matched:
         if dist_mat is None:
             raise InputError("dist_mat: cv='distance' needs the parcel distance matrix of "
                              "shape (n_parcels, n_parcels); got None.")
-        _n_test(2, cv_test_fraction)                   # validate before the model runs
-        if cv_seed_set not in ("test", "train"):
-            raise InputError(f"cv_seed_set: expected 'test' or 'train'; got {cv_seed_set!r}.")
-    elif dist_mat is not None:
-        raise InputError(f"dist_mat: the distance matrix is only used with cv='distance'; "
-                         f"got cv={cv!r}.")
+        # validate before the model runs
+        _check_dist_mat(dist_mat, np.shape(X)[-1] if np.ndim(X) else None)
+        try:
+            _n_test(2, cv_test_fraction)
+        except InputError as err:
+            raise InputError(f"cv_{err}") from None
+        if cv_seed_set not in _SEED_SETS:
+            raise InputError(f"cv_seed_set: expected one of {list(_SEED_SETS)}; got "
+                             f"{cv_seed_set!r}.")
+    else:
+        if dist_mat is not None:
+            raise InputError(f"dist_mat: the distance matrix is only used with "
+                             f"cv='distance'; got cv={cv!r}.")
+        for name, value, default in (("cv_test_fraction", cv_test_fraction, 0.25),
+                                     ("cv_seed_set", cv_seed_set, "test")):
+            if not (isinstance(value, type(default)) and value == default):
+                raise InputError(f"{name}: only used with cv='distance'; got {name}="
+                                 f"{value!r} with cv={cv!r}. Pass cv='distance' (with "
+                                 f"dist_mat=) or leave {name} at its default.")
     kwargs: dict[str, Any] = dict(Z=Z, zy_matched=zy_matched)
     if method in _RHO_METHODS:
         kwargs["fisher_z"] = fisher_z

@@ -32,12 +32,18 @@ Neuroscience, 25, 1569-1581. https://doi.org/10.1038/s41593-022-01186-3
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+
 import numpy as np
 
+from .._validate import check_dist_mat
 from ..errors import InputError
-from .dominance import _as_maps, _row_groups
+from .dominance import _as_maps, _check_components, _row_groups
 
 __all__ = ["DISTANCE_CV_METHODS", "distance_cv", "distance_cv_splits"]
+
+logger = logging.getLogger("nispace.stats")
 
 #: Regression models :func:`distance_cv` can cross-validate.
 DISTANCE_CV_METHODS: tuple[str, ...] = ("mlr", "pls", "pcr")
@@ -51,18 +57,11 @@ _DEGENERATE_TOL = 1e-10
 
 
 def _check_dist_mat(dist_mat, n_parcels: int | None = None) -> np.ndarray:
-    dist = np.array(dist_mat, dtype=np.float64)
-    if dist.ndim != 2 or dist.shape[0] != dist.shape[1] or dist.shape[0] < 2:
-        raise InputError(f"dist_mat: expected a square (n_parcels, n_parcels) distance "
-                         f"matrix; got shape {np.shape(dist_mat)}.")
-    if n_parcels is not None and dist.shape[0] != n_parcels:
-        raise InputError(f"dist_mat: expected shape ({n_parcels}, {n_parcels}) to match the "
-                         f"{n_parcels} parcels of X and Y; got {dist.shape}.")
-    if np.isnan(dist).any():
-        i, j = np.argwhere(np.isnan(dist))[0]
-        raise InputError(f"dist_mat: expected distances without NaN (use inf for parcels "
-                         f"that are not connected, e.g. across hemispheres); got NaN at "
-                         f"dist_mat[{i}, {j}].")
+    """A copy of ``dist_mat`` checked by :func:`nispace._validate.check_dist_mat`
+    (square, symmetric, non-negative, ``inf`` allowed, NaN not), at least 2 x 2."""
+    dist = check_dist_mat(dist_mat, n_parcels).copy()
+    if dist.shape[0] < 2:
+        raise InputError(f"dist_mat: expected at least 2 parcels; got shape {dist.shape}.")
     return dist
 
 
@@ -149,7 +148,7 @@ def _mlr_predictions(xs, ys, train, test):
     design = np.column_stack([np.ones(xs.shape[1]), xz.T])           # (n, p + 1)
     d_train = design[train]                                          # (s, n_tr, p + 1)
     rcond = max(d_train.shape[-2:]) * np.finfo(np.float64).eps       # as lstsq's default
-    coef = np.linalg.pinv(d_train, rtol=rcond) @ ys.T[train]        # (s, p + 1, n_y)
+    coef = np.linalg.pinv(d_train, rcond) @ ys.T[train]             # (s, p + 1, n_y)
     return d_train @ coef, design[test] @ coef
 
 
@@ -177,7 +176,8 @@ def _sklearn_predictions(method, xs, ys, train, test, n_components):
 
 
 def distance_cv(X, Y, dist_mat, *, test_fraction: float = 0.25, method: str = "mlr",
-                seed_set: str = "test", n_components: int = 1) -> dict[str, np.ndarray]:
+                seed_set: str = "test", n_components: int = 1,
+                y_names: Sequence | None = None) -> dict[str, np.ndarray]:
     """Distance-dependent cross-validation of a regression of Y maps on X maps.
 
     Each parcel in turn seeds a split (:func:`distance_cv_splits`): the model is
@@ -206,6 +206,9 @@ def distance_cv(X, Y, dist_mat, *, test_fraction: float = 0.25, method: str = "m
         set (the published code of Hansen et al., 2022); see the module docstring.
     n_components : int, default 1
         Components of ``pls`` and ``pcr``; ignored by ``mlr``.
+    y_names : sequence, optional
+        Names of the Y maps in the WARNING about maps with too few parcels (default:
+        their row indices).
 
     Returns
     -------
@@ -224,7 +227,13 @@ def distance_cv(X, Y, dist_mat, *, test_fraction: float = 0.25, method: str = "m
     splits are drawn (list-wise, as the other multivariate methods), so its splits
     use the distances among its usable parcels only; Y maps sharing a NaN pattern
     are computed together. A Y map needs more than ``n_x + 1`` training parcels per
-    split for ``mlr`` (``n_components + 1`` for ``pls``/``pcr``), else NaN.
+    split for ``mlr`` (``n_components + 1`` for ``pls``/``pcr``) and a test set of at
+    least 2 parcels, else NaN (with a WARNING naming those maps).
+
+    Covariates are not handled here. Through ``colocalize(..., Z=..., cv="distance")``
+    Z is regressed out of X and Y over **all** parcels before the splits are drawn
+    (as for the model itself), so the test parcels take part in that regression and
+    the test correlations can be slightly optimistic.
 
     References
     ----------
@@ -243,19 +252,18 @@ def distance_cv(X, Y, dist_mat, *, test_fraction: float = 0.25, method: str = "m
     if seed_set not in _SEED_SETS:
         raise InputError(f"seed_set: expected one of {list(_SEED_SETS)}; got {seed_set!r}.")
     n_x = X.shape[0]
-    if method != "mlr" and (isinstance(n_components, bool)
-                            or not isinstance(n_components, (int, np.integer))
-                            or not 1 <= n_components <= n_x):
-        raise InputError(f"n_components: expected an int between 1 and n_x = {n_x}; got "
-                         f"{n_components!r}.")
+    if method != "mlr":
+        n_components = _check_components(n_components, n_x)
     _n_test(n, test_fraction)                          # validate before any work
     n_params = n_x + 1 if method == "mlr" else int(n_components) + 1
     out = {key: np.full((Y.shape[0], n), np.nan) for key in _SPLIT_KEYS}
     valid = ~np.isnan(Y) & ~np.isnan(X).any(axis=0)
+    too_few = []
     for mask, rows in _row_groups(valid):
         m = int(mask.sum())
         n_test = _n_test(m, test_fraction) if m >= 2 else m
         if m - n_test <= n_params or n_test < 2:
+            too_few.extend((int(r), m) for r in rows)
             continue
         train, test = distance_cv_splits(dist[np.ix_(mask, mask)], test_fraction,
                                          seed_set=seed_set)
@@ -272,6 +280,14 @@ def distance_cv(X, Y, dist_mat, *, test_fraction: float = 0.25, method: str = "m
                            ("train_r2", _r2_along(pred_train, obs_train)),
                            ("test_r2", _r2_along(pred_test, obs_test))):
             out[key][np.ix_(rows, cols)] = value.T
+    if too_few:
+        names = list(range(Y.shape[0])) if y_names is None else list(y_names)
+        logger.warning(
+            "distance_cv: Y map(s) %s have too few usable parcels (%s; NaN in Y or any X "
+            "map dropped) for splits with more than %d training and at least 2 test "
+            "parcels (test_fraction = %s); their cross-validation statistics are NaN.",
+            [names[r] for r, _ in too_few], sorted({m for _, m in too_few}), n_params,
+            test_fraction)
     for key in ("train_r", "test_r"):
         finite = np.isfinite(out[key])
         some = finite.any(axis=1)
