@@ -32,6 +32,7 @@ from .errors import DataError, InputError, InputTypeError, MissingFileError, Sta
 from .parcellation import Parcellation
 from .results.objects import (ColocalizationResult, CorrectionResult, MissingResultError,
                               PermutationResult, StaleResultError)
+from .results.provenance import flat_label
 
 logger = logging.getLogger("nispace.api")
 
@@ -65,9 +66,6 @@ def _stat_label(key: str, stat: str, method_label) -> str:
         return f"{key} {stat}"
 
 
-def _name(label) -> str:
-    """A map label as text (``"set · map"`` for tuples)."""
-    return " · ".join(map(str, label)) if isinstance(label, tuple) else str(label)
 
 
 def _fetch_annotations(data, verbose) -> dict:
@@ -340,6 +338,8 @@ class NiSpace:
         from .datasets import fetch_parcellation
 
         parc = self.parcellation
+        if parc is not None and self.parcellation_hemi is not None:  # before any download
+            check_option("parcellation_hemi", self.parcellation_hemi, ["L", "R"])
         if parc is None:
             if self.parcellation_hemi is not None:
                 raise InputError("parcellation_hemi: selecting a hemisphere needs a "
@@ -354,8 +354,6 @@ class NiSpace:
             parc = parc.with_space(self.parcellation_space)  # the user's object stays as is
         else:
             parc = parc.copy()
-        if self.parcellation_hemi is not None:
-            check_option("parcellation_hemi", self.parcellation_hemi, ["L", "R"])
         return parc
 
     def _read(self, name: str, data, labels, data_space: str | None = None) -> pd.DataFrame:
@@ -538,6 +536,11 @@ class NiSpace:
         """X (maps x parcels); ``raw=True``: before ``reduce_x``."""
         self._check_fitted()
         return (self.x_raw_ if raw else self.x_).copy()
+
+    def _y(self) -> pd.DataFrame:
+        """Y as stored (X when y=None), without the copy a getter makes: read-only use
+        inside this class (sizes, hashes)."""
+        return self.x_ if self.y_ is None else self.y_
 
     def get_y(self, raw: bool = False) -> pd.DataFrame:
         """Y (maps x parcels) after any transform/cleaning; ``raw=True``: as fitted.
@@ -976,7 +979,7 @@ class NiSpace:
         from .results.provenance import content_hash
 
         data = result.provenance.get("data", {})
-        now = {"x": self.x_, "y": self.get_y(), "z": self.z_}
+        now = {"x": self.x_, "y": self._y(), "z": self.z_}
         changed = [k.upper() for k, frame in now.items()
                    if (data.get(k) or {}).get("sha256") != content_hash(frame)]
         if not changed:
@@ -1155,7 +1158,7 @@ class NiSpace:
                 and self.y_ is None:
             raise InputError(f"maps_which: {maps_which!r} permutes Y, but this object has no "
                              f"Y maps (X is colocalized with itself); use maps_which='X'.")
-        n_y = len(self.get_y())
+        n_y = len(self._y())
         check_n_perm(n_perm, n_y, len(self.x_))
         seed = self.seed if seed is None else seed
         n_proc = engine.resolve_n_proc(self.n_proc if n_proc is None else n_proc)
@@ -1187,7 +1190,7 @@ class NiSpace:
                 raise InputError(f"what={what!r}: the nulls of {key!r} match none of its "
                                  f"statistics ({list(observed)}); nothing to test.")
             tails = pvalues.resolve_tails(p_tails, stats, pvalues.DEFAULT_TAILS)
-            pooled = pvalues.resolve_pooled_p(pooled_p, len(self.get_y()))
+            pooled = pvalues.resolve_pooled_p(pooled_p, len(self._y()))
             logger.info("Calculating exact p-values (tails = %s%s).", tails,
                         f", pooled: {pooled}" if pooled else "")
             p_frames, z_frames, null_store, obs_store = {}, {}, {}, {}
@@ -1722,14 +1725,14 @@ class NiSpace:
             if ranks is None:
                 ranks = key.startswith("spearman")
         names = self._x_display_names()
-        x_text = _name(x_name)
+        x_text = flat_label(x_name)
         if isinstance(x_name, tuple) and str(x_name[-1]) in names:
             x_text = " · ".join([*map(str, x_name[:-1]), names[str(x_name[-1])]])
         elif str(x_name) in names:
             x_text = names[str(x_name)]
         return plot_scatter(y_frame.iloc[y_row].to_numpy(dtype=float),
                             x_frame.iloc[x_row].to_numpy(dtype=float),
-                            y_label=_name(y_name), x_label=x_text, coloc=coloc,
+                            y_label=flat_label(y_name), x_label=x_text, coloc=coloc,
                             coloc_label=coloc_label, p=p, p_label=p_label,
                             ranks=bool(ranks), **kwargs)
 
@@ -1753,8 +1756,7 @@ class NiSpace:
                              "to NiSpace.")
         values = np.full((len(frame), self.parcellation_.n_parcels), np.nan)
         values[:, self._parcel_positions()] = frame.to_numpy(dtype=float)
-        titles = [" · ".join(map(str, t)) if isinstance(t, tuple) else str(t)
-                  for t in frame.index]
+        titles = [flat_label(t) for t in frame.index]
         return plot_brain(values, self.parcellation_, titles=titles,
                           symmetric_cmap=symmetric_cmap, **kwargs)
 
@@ -1917,7 +1919,7 @@ class NiSpace:
                  else type(self.parcellation).__name__)])
         parc = (self.parcellation_.name if self.parcellation_ is not None
                 else getattr(self, "parcellation_info_", {}).get("name")) or "none"
-        rows = [("X", f"{self.x_.shape[0]} maps"), ("Y", f"{len(self.get_y())} maps"),
+        rows = [("X", f"{self.x_.shape[0]} maps"), ("Y", f"{len(self._y())} maps"),
                 ("parcellation", f"{parc} ({self.x_.shape[1]} parcels)")]
         rows += [("step", self._step_call(t)) for t in self.transforms_]
         rows += [("colocalization", f"{k}: {c.method}") for k, c in
@@ -1931,7 +1933,7 @@ class NiSpace:
     def __repr__(self) -> str:
         if not getattr(self, "_fitted", False):
             return "<NiSpace (not fitted)>"
-        y = self.get_y()
+        y = self._y()
         parc = (self.parcellation_.name if self.parcellation_ is not None
                 else getattr(self, "parcellation_info_", {}).get("name")) or "no parcellation"
         perms = [f"{k}/{w}" for k, d in self.permutations_.items() for w in d]

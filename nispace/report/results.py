@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MissingFileError
-from ..results.provenance import jsonable, now, package_versions
+from ..results.provenance import flat_label, jsonable, now, package_versions
 from ..results.tidy import _long
 
 __all__ = ["nulls_summary", "provenance", "export_results", "render_from_folder",
@@ -240,12 +240,8 @@ def _scatter_figure(nsp, keys: list[str], save) -> None:
     except Exception as err:  # noqa: BLE001 - a figure must not cost the results
         logger.warning("Could not draw the Y-vs-X scatter plot: %s", err)
         return
-    save(fig, f"scatter_{key}", f"{_label(table.index[0])} against {_label(best)}, one point "
+    save(fig, f"scatter_{key}", f"{flat_label(table.index[0])} against {flat_label(best)}, one point "
          f"per parcel, with the least-squares line ({key})")
-
-
-def _label(name) -> str:
-    return " · ".join(map(str, name)) if isinstance(name, tuple) else str(name)
 
 
 def export_results(nsp, out_dir, *, command: str | None = None, figures: bool = True,

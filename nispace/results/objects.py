@@ -52,8 +52,15 @@ class FrozenMap(Mapping):
             return copy.deepcopy(value)
         return value
 
+    def __contains__(self, key) -> bool:  # no copy just to test membership
+        return key in self._items
+
     def __iter__(self) -> Iterator:
         return iter(self._items)
+
+    def stored(self, key):
+        """The stored value itself (read-only use inside nispace: no copy)."""
+        return self._items[key]
 
     def __len__(self) -> int:
         return len(self._items)
@@ -89,20 +96,23 @@ def pick(frames: Mapping[str, Any], stat: str | None, what: str = "stat"):
     Always one type: a method with several statistics (``mlr``: ``r2``, ``beta``, ...)
     needs ``stat=``; :func:`pick_all` returns all of them as a dict.
     """
+    def get(key):  # one copy, not a copy of a copy
+        return (frames.stored(key) if isinstance(frames, FrozenMap) else frames[key]).copy()
+
     if stat is None:
         if len(frames) == 1:
-            return next(iter(frames.values())).copy()
+            return get(next(iter(frames)))
         raise InputError(f"{what}: this result has several statistics ({list(frames)}); "
                          f"name one, e.g. {what}={next(iter(frames))!r} (all of them: the "
                          f"result object's tables, e.g. "
                          f"nsp.get_colocalization_result(method).stats).")
     check_option(what, stat, list(frames))
-    return frames[stat].copy()
+    return get(stat)
 
 
 def pick_all(frames: Mapping[str, Any]) -> dict[str, Any]:
     """Copies of every statistic's table or array, as ``{stat: value}``."""
-    return {k: v.copy() for k, v in frames.items()}
+    return {k: pick(frames, k) for k in frames}
 
 
 def html_summary(title: str, rows: list[tuple[str, object]]) -> str:

@@ -76,11 +76,16 @@ def array_hash(values) -> str:
     return h.hexdigest()
 
 
+def flat_label(label) -> str:
+    """A map label as text: ``"set · map"`` for the tuples of a ``(set, map)`` index."""
+    return " · ".join(map(str, label)) if isinstance(label, tuple) else str(label)
+
+
 def data_record(frame: pd.DataFrame | None) -> dict | None:
     """Labels, shape and content hash of one table (X, Y or Z)."""
     if frame is None:
         return None
-    rows = [" · ".join(map(str, r)) if isinstance(r, tuple) else str(r) for r in frame.index]
+    rows = [flat_label(r) for r in frame.index]
     return {"shape": list(frame.shape), "labels": rows, "sha256": content_hash(frame)}
 
 

@@ -37,7 +37,7 @@ import pandas as pd
 
 from ..errors import DataError, ExistingPathError, InputError, MissingFileError
 from .objects import ColocalizationResult, CorrectionResult, PermutationResult
-from .provenance import jsonable, now
+from .provenance import flat_label, jsonable, now
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "save_nispace", "read_manifest", "load_state",
            "is_saved_analysis", "PickleRefusedError"]
@@ -71,7 +71,7 @@ def _index_from(record: dict) -> pd.Index:
 
 
 def _flat(index: pd.Index) -> list[str]:
-    return [" · ".join(map(str, v)) if isinstance(v, tuple) else str(v) for v in index]
+    return [flat_label(v) for v in index]
 
 
 def _table_bytes(frame: pd.DataFrame) -> bytes:

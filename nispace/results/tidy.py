@@ -12,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import InputError
+from .provenance import flat_label
 
 __all__ = ["tidy_frame", "COLUMNS"]
 
@@ -28,8 +29,7 @@ def _long(frame: pd.DataFrame, name: str) -> pd.DataFrame:
         out.columns = pd.Index(cols, name="x" if cols.name in (None, "map", "x") else cols.name)
     else:
         out.columns = cols.set_names(["x" if n in (None, "map") else n for n in cols.names])
-    out.index = pd.Index([" · ".join(map(str, i)) if isinstance(i, tuple) else str(i)
-                          for i in out.index], name="y")
+    out.index = pd.Index([flat_label(i) for i in out.index], name="y")
     long = out.stack(list(range(out.columns.nlevels)), future_stack=True).rename(name)
     return long.to_frame()
 
