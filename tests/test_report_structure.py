@@ -203,3 +203,15 @@ def test_bibtex_records_parse_citations_and_deduplicate():
     keys = list(bib_entries(bib))
     assert keys == ["dukart2021", "holm1979"]  # one entry per DOI
     assert "journal = {Scandinavian Journal of Statistics, 6(2), 65-70}" in bib
+
+
+def test_every_part_of_a_split_null_model_is_cited():
+    from types import SimpleNamespace
+
+    from nispace.report.context import _null_keys
+
+    split = SimpleNamespace(kind="maps", null_model="alexander_bloch (fsLR) (cortex) + "
+                            "moran (Euclidean centroid distances, MNI152NLin6Asym) (subcortex)")
+    assert _null_keys(split) == ["alexander_bloch", "moran"]
+    assert _null_keys(SimpleNamespace(kind="pairs", null_model=None)) == ["spice"]
+    assert _null_keys(SimpleNamespace(kind="groups", null_model=None)) == ["permutation"]

@@ -83,12 +83,12 @@ def _method_entries(nsp, keys: list[str]) -> list[dict]:
         for perm in nsp.permutations_.get(key, {}).values():
             null = str(perm.null_model or "")
             what = perm.kind
-            null_key = null.split(" ")[0].split("+")[0] if what == "maps" else \
-                {"pairs": "spice"}.get(what, "permutation")
-            add("null model", null_key, null or _PERMUTED[what],
-                f"{perm.n_perm} permutations: {_PERMUTED[what]}"
-                + (f" ({null}, permuted: {perm.maps_which})" if what == "maps" else "")
-                + f"; seed {perm.seed}.")
+            for i, null_key in enumerate(_null_keys(perm)):
+                add("null model", null_key, null or _PERMUTED[what],
+                    f"{perm.n_perm} permutations: {_PERMUTED[what]}"
+                    + (f" ({null}, permuted: {perm.maps_which})" if what == "maps" else "")
+                    + f"; seed {perm.seed}." + (" (second part of a split model)" if i
+                                                else ""))
             add("p-values", "permutation", "Exact permutation p-values",
                 "p = (1 + number of null values at least as extreme) / (1 + n_perm); "
                 "tails: " + ", ".join(f"{k}: {v}" for k, v in perm.tails.items())
@@ -234,6 +234,16 @@ def key_results(table: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     return t[keep].head(n).reset_index(drop=True)
 
 
+def _null_keys(perm) -> list[str]:
+    """Citation keys of the null model(s) of a permutation: every method of a split
+    model (``"alexander_bloch (fsLR) (cortex) + moran (...) (subcortex)"``), or the
+    kind of label permutation."""
+    if perm.kind != "maps":
+        return [{"pairs": "spice"}.get(perm.kind, "permutation")]
+    null = str(perm.null_model or "")
+    return [part.strip().split(" ")[0] for part in null.split(" + ") if part.strip()]
+
+
 def _short_cite(key: str) -> str:
     recs = method_bibtex(key)
     if not recs:
@@ -293,9 +303,8 @@ def methods_paragraph(nsp, keys: list[str], prov: dict) -> str:
         parts.append(text + ".")
         for perm in nsp.permutations_.get(key, {}).values():
             null = str(perm.null_model or _PERMUTED[perm.kind])
-            null_key = null.split(" ")[0].split("+")[0] if perm.kind == "maps" else \
-                {"pairs": "spice"}.get(perm.kind, "permutation")
-            ref = _short_cite(null_key).strip()[1:-1]
+            ref = "; ".join(c for c in (_short_cite(k).strip()[1:-1]
+                                        for k in _null_keys(perm)) if c)
             parts.append(f"Significance was assessed against {perm.n_perm} "
                          f"{_PERMUTED[perm.kind]} ({null}{'; ' + ref if ref else ''}; "
                          f"seed {perm.seed}) with exact permutation p-values"
@@ -365,10 +374,8 @@ def references_bibtex(nsp, keys: list[str]) -> str:
         if coloc.xsea:
             recs += method_bibtex("xsea")
         for perm in nsp.permutations_.get(key, {}).values():
-            null = str(perm.null_model or "")
-            for part in null.split(" ")[0].split("+") if perm.kind == "maps" else \
-                    [{"pairs": "spice"}.get(perm.kind, "")]:
-                recs += method_bibtex(part) if part else []
+            for part in _null_keys(perm):
+                recs += method_bibtex(part)
             recs += method_bibtex("permutation")
             for corr in nsp.corrections_:
                 if (corr.key, corr.permute_what) == (perm.key, perm.permute_what):
