@@ -31,7 +31,7 @@ from ._validate import check_bool, check_n_perm, check_n_proc, check_seed, check
 from .errors import DataError, InputError, InputTypeError, MissingFileError, StateError
 from .parcellation import Parcellation
 from .results.objects import (ColocalizationResult, CorrectionResult, MissingResultError,
-                              PermutationResult, StaleResultError)
+                              PermutationResult, StaleResultError, main_stat)
 from .results.provenance import flat_label
 
 logger = logging.getLogger("nispace.api")
@@ -1544,13 +1544,12 @@ class NiSpace:
     # ----------------------------------------------------------------------------------
     # figures
 
-    _MAIN_STATS = ("rho", "r2", "total", "beta", "mi", "within")
 
     def _main_stat(self, frames, stat: str | None) -> str:
         if stat is not None:
             check_option("stat", stat, list(frames))
             return stat
-        return next((s for s in self._MAIN_STATS if s in frames), next(iter(frames)))
+        return main_stat(frames)
 
     @staticmethod
     def _select(frame: pd.DataFrame, which, axis: int, name: str) -> np.ndarray:

@@ -215,3 +215,14 @@ def test_every_part_of_a_split_null_model_is_cited():
     assert _null_keys(split) == ["alexander_bloch", "moran"]
     assert _null_keys(SimpleNamespace(kind="pairs", null_model=None)) == ["spice"]
     assert _null_keys(SimpleNamespace(kind="groups", null_model=None)) == ["permutation"]
+
+
+def test_key_results_show_the_main_statistic():
+    import pandas as pd
+
+    from nispace.report.context import key_results
+
+    table = pd.DataFrame({"stat": ["beta", "beta", "r2"], "y": ["pain"] * 3,
+                          "x": ["a", "b", "r2"], "value": [0.9, -0.8, 0.4],
+                          "p": [0.01, 0.02, 0.03]})
+    assert key_results(table)["x"].tolist() == ["r2"]  # mlr: the model's R², not a beta

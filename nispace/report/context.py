@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from ..results.objects import main_stat
 from .citations import bibtex_records, cite, method_bibtex, to_bibtex
 from .html import Figure, ReportContext
 
@@ -223,7 +224,7 @@ def key_results(table: pd.DataFrame, n: int = 10) -> pd.DataFrame:
         return table
     t = table
     if "stat" in t and t["stat"].nunique() > 1:
-        t = t[t["stat"] == t["stat"].iloc[0]]
+        t = t[t["stat"] == main_stat(t["stat"].unique())]
     order = [c for c in ("q", "p") if c in t and t[c].notna().any()]
     t = t.assign(_abs=t["value"].abs() if "value" in t else 0.0)
     t = t.sort_values(order[:1] + ["_abs"], ascending=[True] * len(order[:1]) + [False],

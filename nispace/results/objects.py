@@ -90,6 +90,16 @@ def _frozen_arrays(arrays: Mapping[str, np.ndarray]) -> FrozenMap:
     return FrozenMap(out)
 
 
+#: the statistic shown first (figures, key results) when a method gives several
+MAIN_STATS = ("rho", "r2", "total", "beta", "mi", "within")
+
+
+def main_stat(stats) -> str:
+    """The main statistic among ``stats`` (see :data:`MAIN_STATS`), else the first."""
+    stats = list(stats)
+    return next((s for s in MAIN_STATS if s in stats), stats[0])
+
+
 def pick(frames: Mapping[str, Any], stat: str | None, what: str = "stat"):
     """A copy of one statistic's table or array: ``stat``, or the only one.
 
