@@ -16,7 +16,7 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 
-from ..datasets import fetch_file
+from ..datasets.download import fetch_library_file
 from ..errors import InputError, InputTypeError
 from ..parcellation.formats import MESH_DENSITIES, arrays_to_gifti, gifti_columns
 from ._sphere import adaptive_area_weights, apply_weights, label_mode
@@ -52,7 +52,7 @@ def _check_mesh(space: str, density: str, argument: str) -> tuple[str, str]:
 def _mesh_files(space: str, density: str, hemi: str):
     """Verified local copies of a mesh's sphere and vertex areas (recorded in
     :func:`nispace.datasets.files_used` on every call, for provenance)."""
-    return tuple(fetch_file(_ROOT + n.format(h=hemi)) for n in _MESHES[(space, density)])
+    return tuple(fetch_library_file(_ROOT + n.format(h=hemi)) for n in _MESHES[(space, density)])
 
 
 @lru_cache(maxsize=8)
