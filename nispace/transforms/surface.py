@@ -2,7 +2,8 @@
 
 The spheres and vertex-area maps come from the nispace data repository
 (``transform/fsLR-fsaverage/``, fetched and hash-verified by
-:func:`nispace.datasets.fetch_file`): the fsLR 32k sphere deformed to fsaverage and
+:func:`nispace.datasets.fetch_file`; a sphere the manifest lacks is a data problem,
+:class:`~nispace.datasets.DataFetchError`): the fsLR 32k sphere deformed to fsaverage and
 the fsaverage standard spheres (164k, and fsaverage5 = 10k), so all meshes share
 fsaverage's spherical coordinates.
 """

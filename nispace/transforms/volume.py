@@ -5,8 +5,8 @@ package (PyPI; ``pip install "nispace[transforms]"``): for every fsaverage (164k
 vertex, the MNI152 coordinate it maps from. Only the mapping files are read (the
 package is not imported), and the volume is sampled at those coordinates exactly as
 ``regfusion.vol_to_fsaverage`` does (linear or nearest interpolation on the voxel
-grid, as ``scipy.interpolate.interpn``; outside the volume: NaN). The mappings were built for FSL's MNI152 template
-(``MNI152NLin6Asym``).
+grid, as ``scipy.interpolate.interpn``; outside the volume: NaN). The mappings were
+built for FSL's MNI152 template (``MNI152NLin6Asym``).
 
 References
 ----------
