@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CACHE_VERSION", "ArrayWriter", "cache_folder", "load_array", "remove_stale_parts",
-           "save_array", "write_error"]
+__all__ = ["CACHE_VERSION", "ArrayWriter", "cache_folder", "load_array", "remove",
+           "remove_stale_parts", "remove_tree", "save_array", "write_error"]
 
 logger = logging.getLogger("nispace.cache")
 
@@ -144,7 +144,12 @@ def remove_stale_parts(folder: Path) -> None:
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` may still be running (True when it cannot be told)."""
     if pid == os.getpid():
+        return True
+    if os.name == "nt":
+        # os.kill(pid, 0) sends CTRL_C on Windows: never probe, never remove another
+        # process's parts there
         return True
     try:
         os.kill(pid, 0)

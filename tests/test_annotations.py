@@ -467,3 +467,14 @@ def test_full_urls_under_the_configured_source_are_accepted(osf_site):
     rewrite_entry(osf_site, name, url=f"{osf_site.url}osf/{project}/{file_id}")
     path = fetch_annotation(source="neurosynth")
     assert path.read_bytes() == osf_site.data[name] and osf_site.hits(name) == 1
+
+
+def test_an_upper_case_md5_checksum_is_accepted(osf_site, isolated_env):
+    """MD5 hex digits in upper case are the same checksum: the file is downloaded and
+    verified (and a second call uses the cached copy)."""
+    name = fname_of(NEUROSYNTH)
+    rewrite_entry(osf_site, name, checksum=osf_site.entries[name]["checksum"].upper())
+    path = fetch_annotation(source="neurosynth")
+    assert path.read_bytes() == osf_site.data[name]
+    assert fetch_annotation(source="neurosynth") == path
+    assert osf_site.hits(name) == 1

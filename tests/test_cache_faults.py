@@ -360,3 +360,21 @@ def test_a_killed_download_leaves_nothing_for_long(data_url, isolated_env):
     stale.write_bytes(b"half a file")
     assert fetch_file(rel) == isolated_env / rel
     assert leftovers(isolated_env) == []
+
+
+def test_windows_never_probes_other_processes(monkeypatch):
+    """os.kill(pid, 0) would send CTRL_C on Windows: another pid counts as alive there."""
+    from nispace import _cache
+
+    def refuse(*args):
+        raise AssertionError("os.kill must not be called on Windows")
+
+    monkeypatch.setattr(os, "name", "nt")
+    monkeypatch.setattr(os, "kill", refuse)
+    assert _cache._alive(os.getpid() + 1) is True
+
+
+def test_cache_exports_its_removal_helpers():
+    from nispace import _cache
+
+    assert {"remove", "remove_tree"} <= set(_cache.__all__)

@@ -257,3 +257,28 @@ def test_fetch_file_rejects_paths_outside_the_repository(data_url):
         fetch_file("../secrets.txt")
     with pytest.raises(KeyError, match="not listed in the data manifest"):
         fetch_file("reference/pet/does-not-exist.csv")
+
+
+def test_files_nispace_names_itself_missing_from_the_manifest_are_a_data_problem(data_url):
+    """A user's file name missing from the manifest is a wrong argument (exit 2); a file that
+    nispace itself needs (a transform sphere, a parcellation image) is a data problem."""
+    from nispace.datasets.download import NotInManifestError, fetch_library_file
+    from nispace.errors import InputError
+
+    rel = "transform/fsLR-fsaverage/not-a-sphere.surf.gii"
+    with pytest.raises(NotInManifestError) as user:
+        fetch_file(rel)
+    assert isinstance(user.value, InputError)
+    with pytest.raises(DataFetchError, match=f"lacks '{rel}'.*NISPACE_DATA_URL") as library:
+        fetch_library_file(rel)
+    assert not isinstance(library.value, InputError)
+
+
+def test_a_missing_annot_pair_is_a_missing_file_not_an_unknown_name(data_url, tmp_path):
+    from nispace.errors import MissingFileError
+
+    pair = (str(tmp_path / "lh.aparc.annot"), str(tmp_path / "rh.aparc.annot"))
+    with pytest.raises(MissingFileError, match="file not found: .*lh.aparc.annot"):
+        fetch_parcellation(pair)
+    with pytest.raises(MissingFileError, match="file not found: .*x.dlabel.nii"):
+        fetch_parcellation(str(tmp_path / "x.dlabel.nii"))

@@ -706,3 +706,10 @@ def test_neurovault_downloads_have_the_size_limit(proxy, cache, monkeypatch):
     with pytest.raises(DataFetchError, match=r"larger than the limit of 0\.1 MB"):
         neurovault._retrieve_file(proxy.url + urllib.parse.quote(PET_MAP), target)
     assert not target.exists() and part_files(cache) == []
+
+
+def test_refused_neurovault_urls_are_data_fetch_errors():
+    from nispace.datasets import neurovault
+
+    with pytest.raises(DataFetchError, match="was not downloaded"):
+        neurovault._check_download_url("https://evil.example/a.nii.gz", [None])

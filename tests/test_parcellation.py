@@ -92,3 +92,10 @@ def test_library_labels_agree_across_spaces(data_url):
         assert set(values[values > 0]) == set(range(1, 69))
     with pytest.raises(ValueError, match="labels: library parcellations carry"):
         fetch_parcellation("Schaefer200", labels=["a"])
+
+
+def test_data_url_is_still_accepted_and_not_kept():
+    img = nib.Nifti1Image(np.arange(8, dtype=np.int16).reshape(2, 2, 2) % 3, np.eye(4))
+    parc = Parcellation.from_image(img, data_url="http://127.0.0.1:1/unused")
+    assert parc.n_parcels == 2
+    assert not hasattr(parc, "_data_url")

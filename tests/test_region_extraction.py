@@ -133,3 +133,27 @@ def test_public_mesh_and_template_accessors(data_url):
     with pytest.raises(ValueError, match="space: 'MNI152NLin6Asym' is a volume space"):
         parc.get_mesh("MNI152NLin6Asym")
     assert nib.load(parc.get_template("MNI152NLin6Asym", "T1w", "2mm")).shape[:3] == (91, 109, 91)
+
+
+def test_parcellate_with_your_own_label_image_and_names():
+    """Your own label volume and parcel names: the table is labelled with them."""
+    labels = np.zeros((6, 6, 6), dtype=np.int16)
+    labels[:3], labels[3:] = 1, 2
+    parc_img = nib.Nifti1Image(labels, np.eye(4))
+    data = np.arange(216, dtype=np.float32).reshape(6, 6, 6) + 1
+    table = nispace.parcellate({"m": nib.Nifti1Image(data, np.eye(4))}, parc_img,
+                               parcellation_labels=["front", "back"], background=None)
+    assert list(table.columns) == ["front", "back"]
+    np.testing.assert_allclose(table.to_numpy()[0], [data[:3].mean(), data[3:].mean()])
+
+
+def test_images_that_do_not_overlap_the_parcellation_raise_a_data_error():
+    from nispace.errors import DataError
+
+    labels = np.ones((4, 4, 4), dtype=np.int16)
+    parc_img = nib.Nifti1Image(labels, np.eye(4))
+    far = np.eye(4)
+    far[:3, 3] = 1000.0  # the grid lies 1 m away
+    image = nib.Nifti1Image(np.arange(64, dtype=np.float32).reshape(4, 4, 4), far)
+    with pytest.raises(DataError, match="do not overlap"):
+        nispace.parcellate(image, parc_img, background=None, resampling_target="data")

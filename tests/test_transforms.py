@@ -190,3 +190,72 @@ def test_space_chosen_for_surfaces_does_not_leak_to_volumes(data_url):
                     space="fsLR")
     assert df.shape == (2, 360) and df.notna().all().all()
     assert "registration fusion" in record["transforms"]
+
+
+def test_projected_images_can_be_saved_with_the_documented_call(tmp_path):
+    """The GIfTI images keep float64 data; ``to_filename(path, mode="compat")`` writes them
+    (as float32), as the Returns sections say."""
+    lh, rh = mni152_to_fsaverage(smooth_volume())
+    assert lh.darrays[0].data.dtype == np.float64
+    path = tmp_path / "lh.func.gii"
+    lh.to_filename(path, mode="compat")
+    back = nib.load(path).agg_data()
+    assert back.dtype == np.float32
+    np.testing.assert_allclose(back, lh.agg_data().astype(np.float32), equal_nan=True)
+
+
+def test_4d_projection_equals_one_projection_per_volume():
+    """One interpolator over all maps gives what one ``interpn`` per map gives."""
+    from scipy.interpolate import interpn
+
+    from nispace.transforms.volume import _mapping, project_volume
+
+    vol = smooth_volume().get_fdata()
+    data = np.stack([vol, vol ** 2, -vol], axis=-1)
+    inv = np.linalg.inv(MNI_AFFINE)
+    for method in ("linear", "nearest"):
+        lh, rh = project_volume(data, MNI_AFFINE, method)
+        assert lh.shape == (163842, 3) and rh.shape == (163842, 3)
+        for hemi, ours in zip("LR", (lh, rh)):
+            vox = (inv[:3, :3] @ _mapping(hemi) + inv[:3, [3]]).T
+            grid = tuple(np.arange(n) for n in vol.shape)
+            for i in range(3):
+                ref = interpn(grid, data[..., i], vox, method=method, bounds_error=False,
+                              fill_value=np.nan)
+                np.testing.assert_array_equal(ours[:, i], ref)
+
+
+def test_transform_record_names_the_real_source_space():
+    from nispace.transforms.volume import describe
+
+    assert describe("fsLR", "32k").startswith("MNI152NLin6Asym -> fsLR 32k (")
+    assert describe("fsLR", "32k", "MNI152NLin6Asym").startswith("MNI152NLin6Asym -> fsLR")
+    assert describe("fsLR", "32k", "MNI152NLin2009cAsym").startswith(
+        "MNI152NLin2009cAsym (as MNI152NLin6Asym) -> fsLR 32k (registration fusion")
+
+
+def test_volume_in_another_mni_space_is_recorded_as_such(data_url, tmp_path):
+    glasser = fetch_parcellation("Glasser", verbose=False)
+    record = {}
+    read_input([smooth_volume()], glasser, name="x", record=record,
+               data_space="MNI152NLin2009cAsym")
+    assert record["transforms"].startswith("MNI152NLin2009cAsym (as MNI152NLin6Asym) -> fsLR")
+
+
+def test_surface_data_with_a_volumetric_space_are_refused_before_resampling(data_url, caplog):
+    """space= names a volumetric space but the data are surfaces: the clear error, and no
+    resampling first."""
+    schaefer = fetch_parcellation("Schaefer200", verbose=False)
+    vol_space = next(s for s in schaefer.spaces if not schaefer.is_surface(s))
+    pair = tuple(nib.GiftiImage(darrays=[nib.gifti.GiftiDataArray(a.astype(np.float32))])
+                 for a in smooth_surface("fsaverage", "164k"))
+    with caplog.at_level(logging.WARNING, logger="nispace"), \
+            pytest.raises(InputError, match="volumetric space"):
+        read_input([pair], schaefer, name="x", space=vol_space)
+    assert "resampled" not in caplog.text
+
+
+def test_mixed_array_and_gifti_pairs_are_refused():
+    with pytest.raises(TypeError, match="two arrays or two GIfTI"):
+        resample_surface((np.zeros(10242), nib.GiftiImage()), ("fsaverage", "10k"),
+                         ("fsLR", "32k"))

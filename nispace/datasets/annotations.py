@@ -366,8 +366,15 @@ def _allow_unverified(allow_unverified: bool | None) -> bool:
     return allow_unverified
 
 
-def _check_checksum(entry: dict[str, Any], allowed: bool) -> None:
+def _checksum(entry: dict[str, Any]) -> Any:
+    """The entry's MD5 checksum, lower-cased (catalogues may write hex digits in upper
+    case)."""
     checksum = entry.get("checksum")
+    return checksum.strip().lower() if isinstance(checksum, str) else checksum
+
+
+def _check_checksum(entry: dict[str, Any], allowed: bool) -> None:
+    checksum = _checksum(entry)
     if checksum is None and allowed:
         logger.warning("The catalogue has no checksum for %s; it is used unverified "
                        "(allow_unverified).", entry["fname"])
@@ -432,7 +439,7 @@ def _fetch_entry(entry: dict[str, Any], root: Path, template: str) -> Path:
 
     The entry's checksum and URL have been checked by the caller (:func:`_check_checksum`).
     """
-    (rel, target), checksum = _entry_path(entry, root), entry.get("checksum")
+    (rel, target), checksum = _entry_path(entry, root), _checksum(entry)
     if _is_valid(target, checksum):
         return target
     if _is_restricted(entry):
@@ -569,7 +576,7 @@ def fetch_annotation(*, source: str | list[str] | None = None,
         if not matched:
             raise _no_match_error(catalogue.entries, filters)
         missing = [e for e in matched if _is_restricted(e)
-                   and not _is_valid(_entry_path(e, root)[1], e.get("checksum"))]
+                   and not _is_valid(_entry_path(e, root)[1], _checksum(e))]
         if missing:  # before any download
             raise _restricted_error(missing, root, True)
         template = _url_template(url_template)

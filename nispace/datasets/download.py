@@ -85,10 +85,12 @@ class DataFetchError(OSError):
 
 
 class NotInManifestError(InputError, KeyError):
-    """A file the data manifest does not list: a KeyError and an
+    """A file the user named that the data manifest does not list: a KeyError and an
     :class:`~nispace.errors.InputError` (command line: exit 2)."""
 
     __str__ = Exception.__str__  # the message, not KeyError's quoted repr
+
+
 def _positive_env(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -115,8 +117,8 @@ def download_deadline() -> float:
 class _Limits:
     """The size limit and the deadline of one file's download (all attempts)."""
 
-    def __init__(self, max_bytes: int | None = None):
-        self.max_bytes = max_bytes if max_bytes is not None else max_download_bytes()
+    def __init__(self):
+        self.max_bytes = max_download_bytes()
         self.seconds = download_deadline()
         self.until = time.monotonic() + self.seconds
 
@@ -214,12 +216,11 @@ def _open(location: str, timeout: float = TIMEOUT) -> tuple[BinaryIO, int | None
 
 
 def _download_to(location: str, target_dir: Path, name: str,
-                 limits: _Limits | None = None) -> tuple[Path, str]:
+                 limits: _Limits) -> tuple[Path, str]:
     """Stream ``location`` into a temporary file in ``target_dir``; return (tmp path, sha256).
 
     The temporary file is removed on any failure, including a size or time limit.
     """
-    limits = limits or _Limits()
     limits.check_time(location)
     stream, size = _open(location, timeout=max(0.1, min(TIMEOUT, limits.left())))
     if size is not None:
@@ -269,18 +270,17 @@ def _download_to(location: str, target_dir: Path, name: str,
     return tmp, digest.hexdigest()
 
 
-def _retrieve(location: str, target: Path, expected: str | None,
-              check=None, max_bytes: int | None = None) -> None:
+def _retrieve(location: str, target: Path, expected: str | None, check=None) -> None:
     """Download ``location`` to ``target`` atomically, retrying transient failures.
 
     ``expected`` is the SHA-256 the bytes must have; ``check`` an optional callable
-    that validates the temporary file (raising ``ValueError``) when no hash exists;
-    ``max_bytes`` the file's known size limit (default: :func:`max_download_bytes`).
-    The deadline (:func:`download_deadline`) covers all attempts.
+    that validates the temporary file (raising ``ValueError``) when no hash exists.
+    The size limit (:func:`max_download_bytes`) holds per attempt and the deadline
+    (:func:`download_deadline`) covers all attempts.
     """
     _make_dir(target.parent)
     remove_stale_parts(target.parent)
-    limits = _Limits(max_bytes)
+    limits = _Limits()
     last = None
     for attempt in range(RETRIES + 1):
         if attempt:
@@ -459,6 +459,27 @@ def fetch_file(relpath: str, data_dir: str | os.PathLike | None = None,
     # the manifest's hash, which the file was just verified against (memoised)
     _USED[rel] = fetch_manifest(data_dir, data_url).get(rel) or sha256_file(target)
     return target
+
+
+def fetch_library_file(relpath: str, data_dir: str | os.PathLike | None = None,
+                       data_url: str | None = None,
+                       verbose: bool | str | int | None = None) -> Path:
+    """:func:`fetch_file` for a file that nispace itself names (a registry entry, a
+    parcellation's image, a transform sphere), not the user.
+
+    Raises
+    ------
+    DataFetchError
+        The manifest does not list ``relpath``: the data source is incomplete, a data
+        problem rather than a wrong argument (:class:`NotInManifestError`).
+    """
+    try:
+        return fetch_file(relpath, data_dir, data_url, verbose)
+    except NotInManifestError as exc:
+        raise DataFetchError(f"The data source lacks '{_check_relpath(relpath)}', which nispace "
+                             f"needs: {exc} The data source is incomplete or older than this "
+                             f"nispace version; update it or point NISPACE_DATA_URL to a "
+                             f"complete copy.") from None
 
 
 def files_used() -> dict[str, str]:

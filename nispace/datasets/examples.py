@@ -10,7 +10,7 @@ import pandas as pd
 from .._errors import check_option
 from .._logging import verbose_context
 from ..errors import InputError
-from .download import fetch_file, fetch_manifest
+from .download import fetch_file, fetch_library_file, fetch_manifest
 from .registry import list_names, load_manifest, parse_parcellation_name
 from .tables import merge_tables, read_table
 
@@ -73,7 +73,7 @@ def fetch_example(example: str, parcellation=None, space: str | None = None,
                                  f"{meta.get('tabs')}.")
             space = space or spaces[0]
             check_option("space", space, spaces)
-            data = fetch_file(f"example/{example}/example-{example}_space-{space}.nii.gz",
+            data = fetch_library_file(f"example/{example}/example-{example}_space-{space}.nii.gz",
                               data_dir, data_url)
         if not return_info:
             return data

@@ -60,8 +60,15 @@ from .._errors import check_option
 from .._logging import _to_level, verbose_context
 from ..errors import InputError, InputTypeError
 from .config import get_data_dir
+from .download import DataFetchError
 
 logger = logging.getLogger(__name__)
+
+
+class _RefusedURLError(DataFetchError, ValueError):
+    """A file URL of a Neurovault listing that is not downloaded: a
+    :class:`~nispace.datasets.DataFetchError` like every refused source, and a ValueError
+    as before."""
 
 ENV_NEUROVAULT_URL = "NISPACE_NEUROVAULT_URL"
 ENV_NEUROSYNTH_URL = "NISPACE_NEUROSYNTH_URL"
@@ -169,14 +176,14 @@ def _check_download_url(location: str, bases: list[str | None]) -> None:
             (parts.hostname or "").lower() in _NEUROVAULT_HOSTS
             or any(b and location.startswith(b) for b in bases)):
         return
-    raise ValueError(f"Neurovault listing: the file URL {location!r} is neither on "
-                     f"{list(_NEUROVAULT_HOSTS)} nor under the configured servers "
-                     f"{[b for b in bases if b]}; it was not downloaded.")
+    raise _RefusedURLError(f"Neurovault listing: the file URL {location!r} is neither on "
+                           f"{list(_NEUROVAULT_HOSTS)} nor under the configured servers "
+                           f"{[b for b in bases if b]}; it was not downloaded.")
 
 
 def _retrieve_file(location: str, target: Path) -> None:
     """Download with the limits of :mod:`nispace.datasets.download` (atomic, retried)."""
-    from .download import DataFetchError, _NotFound, _retrieve, _Transient
+    from .download import _NotFound, _retrieve, _Transient
 
     try:
         _retrieve(location, target, None)

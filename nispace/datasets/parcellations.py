@@ -8,8 +8,9 @@ import os
 
 from .._logging import verbose_context
 from ..errors import DataError, InputError
+from ..parcellation.formats import is_annot_pair, is_cifti
 from ..parcellation.parcellation import SURFACE_SPACES, Parcellation, _Space
-from .download import fetch_file, fetch_manifest
+from .download import fetch_library_file, fetch_manifest
 from .registry import list_names, load_manifest, parse_parcellation_name
 from .templates import template_source
 
@@ -79,7 +80,11 @@ def fetch_parcellation(parcellation, space: str | None = None,
 
 
 def _is_image(obj) -> bool:
-    """True for a label image given as a file path, a nibabel image or an (L, R) pair."""
+    """True for a label image given as a file path, a nibabel image or an (L, R) pair
+    (also of FreeSurfer ``.annot`` files, and CIFTI ``dlabel`` files), whether the files
+    exist or not (a missing file is then reported as such)."""
+    if is_annot_pair(obj) or is_cifti(obj):
+        return True
     if isinstance(obj, (tuple, list)):
         return len(obj) == 2 and all(_is_image(o) for o in obj)
     if isinstance(obj, (str, os.PathLike)):
@@ -119,7 +124,7 @@ def _find(manifest, stem: str, ext: str) -> str:
 
 
 def _labels(relpath: str, data_dir, data_url) -> list[str]:
-    text = fetch_file(relpath, data_dir, data_url).read_text(encoding="utf-8")
+    text = fetch_library_file(relpath, data_dir, data_url).read_text(encoding="utf-8")
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
@@ -130,5 +135,5 @@ def _lazy(relpaths, data_dir, data_url):
 
 def _fetch_paths(relpaths, data_dir, data_url):
     if isinstance(relpaths, str):
-        return fetch_file(relpaths, data_dir, data_url)
-    return tuple(fetch_file(r, data_dir, data_url) for r in relpaths)
+        return fetch_library_file(relpaths, data_dir, data_url)
+    return tuple(fetch_library_file(r, data_dir, data_url) for r in relpaths)

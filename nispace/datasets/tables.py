@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .download import fetch_file
+from .download import fetch_library_file
 
 
 def read_table(relpath: str, data_dir=None, data_url=None) -> pd.DataFrame:
     """Read a ``.csv(.gz)`` table whose first column is the index; columns are parcels."""
-    path = fetch_file(relpath, data_dir, data_url)
+    path = fetch_library_file(relpath, data_dir, data_url)
     table = pd.read_csv(path, index_col=0)
     return table.astype(np.float64) if len(table.columns) else table
 

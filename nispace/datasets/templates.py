@@ -11,7 +11,7 @@ from pathlib import Path
 from .._errors import check_option
 from .._logging import verbose_context
 from ..errors import DataError, InputError
-from .download import fetch_file
+from .download import fetch_library_file
 from .registry import load_manifest
 
 logger = logging.getLogger(__name__)
@@ -97,4 +97,4 @@ def _fetch_entry(entry: dict, data_dir, data_url) -> Path:
     if host != "github-nispace":
         raise DataError(f"Template files hosted on {host!r} are not supported; only files of "
                         f"the nispace data repository ('github-nispace') are.")
-    return fetch_file(entry["remote"], data_dir, data_url)
+    return fetch_library_file(entry["remote"], data_dir, data_url)

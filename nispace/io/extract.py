@@ -39,17 +39,16 @@ def parcellate(images, parcellation, strategy: str = "mean", *, labels=None,
     DataFrame
         One row per map, one column per parcel (parcel names).
     """
-    from ..datasets import fetch_parcellation, template_source
+    from ..datasets import fetch_parcellation
     from ..parcellation import Parcellation
     from .inputs import read_input
 
     parc = parcellation
     if not isinstance(parc, Parcellation):
-        if isinstance(parc, str) and not os.path.exists(parc):
-            parc = fetch_parcellation(parc, space=space, verbose=verbose)
-        else:
-            parc = Parcellation.from_image(parc, labels=parcellation_labels,
-                                           templates=template_source())
+        # a library name or your own image (fetch_parcellation tells them apart)
+        own = not isinstance(parc, str) or os.path.exists(parc)
+        parc = fetch_parcellation(parc, space=None if own else space,
+                                  labels=parcellation_labels, verbose=verbose)
     return read_input(images, parc, labels=labels, name="images", space=space,
                       strategy=strategy, background=background, min_valid=min_valid,
                       resampling_target=resampling_target, verbose=verbose)

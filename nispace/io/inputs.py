@@ -168,8 +168,11 @@ def _blocks(data, where: str, parc_labels, parc_name, top: bool = True) -> list[
         return [_Block("image", item=data, where=where)]
     if is_path(data):
         raise InputError(f"{where}: {os.fspath(data)!r} is neither an image (.nii, .nii.gz, "
-                         f".gii, .gii.gz) nor a table (.csv, .tsv) path. Reference datasets "
-                         f"such as 'pet' are loaded with nispace.datasets.fetch_reference.")
+                         f".gii, .gii.gz) nor a table (.csv, .tsv) path. Images are also "
+                         f"CIFTI .dscalar.nii / .dtseries.nii files and (L, R) pairs of GIfTI, "
+                         f"FreeSurfer .mgh / .mgz or morphometry files (lh.thickness, ...). "
+                         f"Reference datasets such as 'pet' are loaded with "
+                         f"nispace.datasets.fetch_reference.")
     if is_gifti_like(data):
         raise InputError(f"{where}: got a single GIfTI hemisphere; surface data must be given "
                          f"as an (L, R) pair (a tuple) of files or images.")

@@ -31,6 +31,7 @@ import numpy as np
 from .._errors import check_option
 from .._logging import verbose_context
 from ..errors import DataError, InputError, InputTypeError
+from ..parcellation.formats import gifti_columns
 from .images import (
     is_gifti_like,
     is_image_like,
@@ -421,21 +422,6 @@ def _strip_hemi(name: str) -> str:
     return _HEMI_TAG.sub("", name, count=1) or name
 
 
-def _hemi_arrays(gii: nib.GiftiImage) -> np.ndarray:
-    """(n_vertices, n_maps) array of a GIfTI image; each data array gives 1 column or more."""
-    cols = []
-    n = None
-    for d in gii.darrays:
-        a = np.asarray(d.data)
-        a = a.reshape(a.shape[0], -1) if a.ndim else a.reshape(1, 1)
-        if n is not None and a.shape[0] != n:
-            raise DataError(f"images: the data arrays of a GIfTI image have different "
-                            f"numbers of vertices ({n} and {a.shape[0]}).")
-        n = a.shape[0]
-        cols.append(a)
-    return np.concatenate(cols, axis=1)
-
-
 def _surface_n_maps(pair: tuple, where: str) -> int:
     n = [sum(int(np.prod(np.asarray(d.data).shape[1:], dtype=int)) for d in g.darrays)
          for g in pair]
@@ -531,6 +517,7 @@ def _resample(img, target_affine, target_shape, interpolation: str):
     kept); ``force_resample`` / ``copy_header`` are passed where nilearn has them.
     """
     from nilearn.image import resample_img
+    from nilearn.image.resampling import BoundingBoxError
 
     kwargs = {}
     params = inspect.signature(resample_img).parameters
@@ -545,9 +532,7 @@ def _resample(img, target_affine, target_shape, interpolation: str):
             return resample_img(img, target_affine=np.asarray(target_affine),
                                 target_shape=tuple(int(v) for v in target_shape),
                                 interpolation=interpolation, clip=False, **kwargs)
-        except Exception as exc:  # nilearn's BoundingBoxError: the grids do not overlap
-            if type(exc).__name__ != "BoundingBoxError":
-                raise
+        except BoundingBoxError as exc:  # the grids do not overlap
             raise DataError(f"images: the image and the parcellation do not overlap "
                             f"({exc}); are they in the same space (data_space= / space=)?"
                             ) from exc
@@ -616,7 +601,7 @@ def _check_empty_maps(out: np.ndarray, sources: list[_Source], offsets, space: s
         i = int(np.searchsorted(offsets, row, side="right") - 1)
         src, t = sources[i], int(row - offsets[i])
         if src.kind == "surface":
-            vals = np.concatenate([_hemi_arrays(h) for h in src.img], axis=0)[:, t]
+            vals = np.concatenate([gifti_columns(h) for h in src.img], axis=0)[:, t]
         else:
             arr = _volume_array(src.img, np.float64)
             vals = arr if arr.ndim == 3 else arr[..., t]
@@ -931,7 +916,7 @@ def _parcellate_surfaces(sources, offsets, out, parcellation, space, label_value
     sel = np.flatnonzero(pos >= 0)
     p = pos[sel]
     for i, s in enumerate(sources):
-        lh, rh = (_hemi_arrays(g) for g in s.img)
+        lh, rh = (gifti_columns(g) for g in s.img)
         data = np.concatenate([lh, rh], axis=0).T.astype(dtype, copy=False)  # (n_maps, n_vert)
         x = data[:, sel]
         ok = _background_mask(x, rule, None, surface=True)

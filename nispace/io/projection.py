@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from ..errors import InputError
+from ..parcellation.formats import MESH_DENSITIES
 from ..transforms import (SURFACE_DENSITIES, mni152_to_fsaverage, mni152_to_fslr,
                           resample_surface)
 from ..transforms.volume import describe
@@ -24,8 +25,9 @@ __all__ = ["surface_target", "project_volume_sources", "resample_surface_sources
 
 logger = logging.getLogger(__name__)
 
-#: vertices per hemisphere -> density name of the transform meshes
-_DENSITY = {163842: "164k", 10242: "10k", 32492: "32k"}
+#: vertices per hemisphere -> density name of the meshes the transforms support
+_DENSITY = {n: density for n, (space, density) in MESH_DENSITIES.items()
+            if density in SURFACE_DENSITIES.get(space, ())}
 #: surface spaces in order of preference as projection targets
 _TARGET_PREFERENCE = ("fsLR", "fsaverage")
 
@@ -65,7 +67,8 @@ def project_volume_sources(sources: list, spaces: dict, parcellation, where: str
     images are not modified), the new ``spaces`` (kind -> (data space, source,
     parcellation space)) and the description of the transform applied, e.g.
     ``"MNI152NLin6Asym -> fsLR 32k (registration fusion RF-ANTs, Wu et al. 2018,
-    regfusion 0.1.0)"`` (None when none).
+    regfusion 0.1.0)"``, or ``"MNI152NLin2009cAsym (as MNI152NLin6Asym) -> ..."`` for a
+    volume in another MNI152 space (None when none).
     """
     if "volume" not in spaces:
         return sources, spaces, None
@@ -79,7 +82,7 @@ def project_volume_sources(sources: list, spaces: dict, parcellation, where: str
     density = _density(parcellation, pspace, where)
     fslr = pspace.lower().startswith("fslr")
     project = mni152_to_fslr if fslr else mni152_to_fsaverage
-    desc = describe("fsLR" if fslr else "fsaverage", density)
+    desc = describe("fsLR" if fslr else "fsaverage", density, dspace)
     reason = ("has no volumetric space" if not _volumetric_spaces(parcellation)
               else f"is used in its surface space {pspace!r} as requested (space=)")
     logger.warning("'%s': the volumes are projected to the surface because parcellation %r "
@@ -122,7 +125,9 @@ def resample_surface_sources(sources: list, parcellation, data_space: str | None
     nothing was done) and the transform's description (None when none).
     """
     pairs = [s for s in sources if s.kind == "surface"]
-    if not pairs:
+    if not pairs or (parc_space is not None and parc_space in parcellation.spaces
+                     and not parcellation.is_surface(parc_space)):
+        # a volumetric space= for surface data: the space check raises the clear error
         return sources, data_space, None
     surf = [s for s in parcellation.spaces if parcellation.is_surface(s)]
     if parc_space is not None and parc_space in surf:

@@ -19,14 +19,19 @@ import numpy as np
 
 from ..errors import DataError, InputError, InputTypeError, MissingFileError
 
-__all__ = ["CIFTI_EXTENSIONS", "is_cifti", "is_annot_pair", "cifti_hemispheres",
-           "dlabel_hemispheres", "annot_hemispheres", "arrays_to_gifti",
-           "labels_to_gifti_pair"]
+__all__ = ["CIFTI_EXTENSIONS", "MESH_DENSITIES", "is_cifti", "is_annot_pair",
+           "cifti_hemispheres", "dlabel_hemispheres", "annot_hemispheres", "gifti_columns",
+           "arrays_to_gifti", "labels_to_gifti_pair"]
 
 logger = logging.getLogger(__name__)
 
 #: file name endings of the CIFTI-2 dense files read
 CIFTI_EXTENSIONS = (".dscalar.nii", ".dtseries.nii", ".dlabel.nii")
+#: vertices per hemisphere -> (space, density) of the standard meshes (fsLR 164k is
+#: left out: it has as many vertices as fsaverage 164k)
+MESH_DENSITIES = {2562: ("fsaverage", "3k"), 10242: ("fsaverage", "10k"),
+                  40962: ("fsaverage", "41k"), 163842: ("fsaverage", "164k"),
+                  32492: ("fsLR", "32k"), 59412: ("fsLR", "59k")}
 _CORTEX = {"L": "CIFTI_STRUCTURE_CORTEX_LEFT", "R": "CIFTI_STRUCTURE_CORTEX_RIGHT"}
 #: annotation names taken as background (label 0)
 _BACKGROUND_NAMES = {"unknown", "???", "medial_wall", "medialwall", "background"}
@@ -159,6 +164,43 @@ def annot_hemispheres(pair: tuple, argument: str = "parcellation"):
         logger.warning("%s: annotation entries %s taken as background (label 0).", argument,
                        sorted(dropped))
     return _relabel(per)
+
+
+def gifti_columns(gii: Any, argument: str = "images") -> np.ndarray:
+    """``(n_vertices, n_maps)`` array of a GIfTI image or file: each data array gives one
+    column or more (a 2D data array gives one column per map).
+
+    Raises
+    ------
+    MissingFileError
+        The file does not exist.
+    DataError
+        The file cannot be read as GIfTI, or its data arrays differ in length.
+    """
+    if isinstance(gii, (str, os.PathLike)):
+        path = os.fspath(gii)
+        if not os.path.isfile(path):
+            raise MissingFileError(f"{argument}: file not found: {path!r}.")
+        try:
+            gii = nib.load(path)
+        except Exception as exc:  # nibabel raises several types for broken files
+            raise DataError(f"{argument}: could not read {path!r} as a GIfTI file "
+                            f"({type(exc).__name__}: {exc}).") from exc
+    if not isinstance(gii, nib.GiftiImage):
+        raise InputTypeError(f"{argument}: expected a GIfTI image or file; got "
+                             f"{type(gii).__name__}.")
+    cols, n = [], None
+    for d in gii.darrays:
+        a = np.asarray(d.data)
+        a = a.reshape(a.shape[0], -1) if a.ndim else a.reshape(1, 1)
+        if n is not None and a.shape[0] != n:
+            raise DataError(f"{argument}: the data arrays of a GIfTI image have different "
+                            f"numbers of vertices ({n} and {a.shape[0]}).")
+        n = a.shape[0]
+        cols.append(a)
+    if not cols:
+        raise DataError(f"{argument}: the GIfTI image holds no data array.")
+    return np.concatenate(cols, axis=1)
 
 
 def arrays_to_gifti(arr: np.ndarray, hemi: str, labels: bool = False) -> nib.GiftiImage:

@@ -31,24 +31,19 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 
-from .._cache import cache_folder
-from .._cache import load_array, remove_stale_parts, save_array
+from .._cache import cache_folder, load_array, remove_stale_parts, save_array
 from .._errors import check_option
 from ..errors import DataError, InputError
 from . import geometry
 from .combine import merge_label_volumes
-from .formats import (annot_hemispheres, dlabel_hemispheres, is_annot_pair, is_cifti,
-                      labels_to_gifti_pair)
+from .formats import (MESH_DENSITIES, annot_hemispheres, dlabel_hemispheres, is_annot_pair,
+                      is_cifti, labels_to_gifti_pair)
 
 logger = logging.getLogger("nispace.parcellation")
 
 #: spaces in order of preference for the default active space
 SPACES = ["MNI152NLin2009cAsym", "MNI152NLin6Asym", "fsLR", "fsaverage"]
 SURFACE_SPACES = {"fsaverage", "fsLR"}
-#: vertices per hemisphere -> (space, density)
-_DENSITIES = {2562: ("fsaverage", "3k"), 10242: ("fsaverage", "10k"),
-              40962: ("fsaverage", "41k"), 163842: ("fsaverage", "164k"),
-              32492: ("fsLR", "32k"), 59412: ("fsLR", "59k")}  # fsLR 164k is ambiguous
 #: bump when the way distances are computed changes (invalidates the disk cache)
 _DIST_VERSION = "1"
 
@@ -152,7 +147,7 @@ class Parcellation:
         self.library_names = tuple(library_names)
         self.meta = dict(meta or {})
         self.components = tuple(components)
-        self._data_dir, self._data_url = data_dir, data_url
+        self._data_dir = data_dir  # data_url is accepted for compatibility, not needed
         self._templates = templates
         self._cache: dict[tuple, np.ndarray] = {}
         self._active = next((s for s in SPACES if s in spaces), next(iter(spaces)))
@@ -186,7 +181,8 @@ class Parcellation:
         data_dir : optional
             Data directory whose cache holds computed distance matrices.
         data_url : optional
-            Kept for the record; template meshes come from ``templates``.
+            Accepted for compatibility and not used: template meshes come from
+            ``templates``.
         templates : callable, optional
             Source of template meshes for surface centroids and distances, e.g.
             ``nispace.datasets.template_source(data_dir, data_url)``;
@@ -211,7 +207,7 @@ class Parcellation:
             if np.intersect1d(np.unique(lh[lh > 0]), np.unique(rh[rh > 0])).size:
                 rh = np.where(rh > 0, rh + lh.max(), 0)  # numbering restarted per hemisphere
             entry._data, entry._hemi_sizes = np.concatenate([lh, rh]), (lh.size, rh.size)
-            detected, entry.density = _DENSITIES.get(lh.size, (None, None))
+            detected, entry.density = MESH_DENSITIES.get(lh.size, (None, None))
             space = space or detected
             if space is None:
                 raise InputError(f"space: cannot tell the surface space of a mesh with "
@@ -224,8 +220,7 @@ class Parcellation:
             space = space or "MNI152NLin6Asym"
             level = None
         logger.info("Parcellation space: '%s'.", space)
-        return cls(name, {space: entry}, level=level, data_dir=data_dir, data_url=data_url,
-                   templates=templates)
+        return cls(name, {space: entry}, level=level, data_dir=data_dir, templates=templates)
 
     @classmethod
     def combine(cls, cortex: Parcellation, subcortex: Parcellation,
@@ -251,7 +246,7 @@ class Parcellation:
         return cls(name, spaces, level="combined",
                    library_names=cortex.library_names + subcortex.library_names,
                    components=(cortex, subcortex), data_dir=cortex._data_dir,
-                   data_url=cortex._data_url, templates=cortex._templates)
+                   templates=cortex._templates)
 
     # ----------------------------------------------------------------------------------
     # spaces
@@ -434,7 +429,7 @@ class Parcellation:
     def _density(self, space: str) -> str | None:
         entry = self._spaces[space]
         if entry.density is None:
-            entry.density = _DENSITIES.get(entry.hemi_sizes()[0], (None, None))[1]
+            entry.density = MESH_DENSITIES.get(entry.hemi_sizes()[0], (None, None))[1]
         return entry.density
 
     def _mesh(self, space: str, desc: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -648,7 +643,11 @@ class Parcellation:
     # ----------------------------------------------------------------------------------
 
     def _repr_html_(self) -> str:
-        """A short description for notebooks (no image is loaded)."""
+        """A short description for notebooks.
+
+        The number of parcels comes from the parcel names; a parcellation built
+        without names loads its label image of the active space once to count them.
+        """
         import html
 
         facts = {"parcels": self.n_parcels, "level": self.level,

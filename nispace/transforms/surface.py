@@ -2,7 +2,8 @@
 
 The spheres and vertex-area maps come from the nispace data repository
 (``transform/fsLR-fsaverage/``, fetched and hash-verified by
-:func:`nispace.datasets.fetch_file`): the fsLR 32k sphere deformed to fsaverage and
+:func:`nispace.datasets.fetch_file`; a sphere the manifest lacks is a data problem,
+:class:`~nispace.datasets.DataFetchError`): the fsLR 32k sphere deformed to fsaverage and
 the fsaverage standard spheres (164k, and fsaverage5 = 10k), so all meshes share
 fsaverage's spherical coordinates.
 """
@@ -16,9 +17,9 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 
-from ..datasets import fetch_file
+from ..datasets.download import fetch_library_file
 from ..errors import InputError, InputTypeError
-from ..parcellation.formats import arrays_to_gifti
+from ..parcellation.formats import MESH_DENSITIES, arrays_to_gifti, gifti_columns
 from ._sphere import adaptive_area_weights, apply_weights, label_mode
 
 __all__ = ["SURFACE_DENSITIES", "resample_surface", "fsaverage_to_fslr", "fslr_to_fsaverage",
@@ -38,8 +39,7 @@ _MESHES = {
 }
 #: densities available per surface space
 SURFACE_DENSITIES = {"fsaverage": ("164k", "10k"), "fsLR": ("32k",)}
-_N_VERTICES = {("fsaverage", "164k"): 163842, ("fsaverage", "10k"): 10242,
-               ("fsLR", "32k"): 32492}
+_N_VERTICES = {mesh: n for n, mesh in MESH_DENSITIES.items() if mesh in _MESHES}
 _METHODS = ("linear", "nearest")
 
 
@@ -53,7 +53,7 @@ def _check_mesh(space: str, density: str, argument: str) -> tuple[str, str]:
 def _mesh_files(space: str, density: str, hemi: str):
     """Verified local copies of a mesh's sphere and vertex areas (recorded in
     :func:`nispace.datasets.files_used` on every call, for provenance)."""
-    return tuple(fetch_file(_ROOT + n.format(h=hemi)) for n in _MESHES[(space, density)])
+    return tuple(fetch_library_file(_ROOT + n.format(h=hemi)) for n in _MESHES[(space, density)])
 
 
 @lru_cache(maxsize=8)
@@ -73,24 +73,20 @@ def _weights(source: tuple[str, str], target: tuple[str, str], hemi: str):
 
 
 def _hemi_data(data: Any, argument: str) -> tuple[list[np.ndarray], bool]:
-    """(L, R) pair of GIfTI images/paths or arrays -> two (n_vertices, n_maps) arrays."""
+    """(L, R) pair of GIfTI images/paths or arrays -> two (n_vertices, n_maps) arrays, and
+    whether the input arrays were 1D (both must agree)."""
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise InputTypeError(f"{argument}: expected an (L, R) pair of GIfTI files/images or "
                              f"arrays; got {type(data).__name__}.")
-    out, squeeze = [], False
-    for item in data:
-        if isinstance(item, nib.GiftiImage):
-            arr = np.column_stack([np.asarray(d.data).reshape(len(d.data), -1)
-                                   for d in item.darrays])
-        elif isinstance(item, np.ndarray):
-            squeeze = item.ndim == 1
-            arr = item.reshape(item.shape[0], -1)
-        else:
-            img = nib.load(str(item))
-            arr = np.column_stack([np.asarray(d.data).reshape(len(d.data), -1)
-                                   for d in img.darrays])
-        out.append(arr)
-    return out, squeeze
+    if all(isinstance(item, np.ndarray) for item in data):
+        if data[0].ndim != data[1].ndim:
+            raise InputError(f"{argument}: expected arrays of the same shape kind for L and R; "
+                             f"got {data[0].ndim}D and {data[1].ndim}D.")
+        return [item.reshape(item.shape[0], -1) for item in data], data[0].ndim == 1
+    if any(isinstance(item, np.ndarray) for item in data):
+        raise InputTypeError(f"{argument}: expected two arrays or two GIfTI files/images; got "
+                             f"{type(data[0]).__name__} and {type(data[1]).__name__}.")
+    return [gifti_columns(item, argument) for item in data], False
 
 
 def resample_surface(data: Any, source: tuple[str, str], target: tuple[str, str],
@@ -117,7 +113,10 @@ def resample_surface(data: Any, source: tuple[str, str], target: tuple[str, str]
     -------
     tuple of two nibabel.GiftiImage (or arrays)
         Left and right hemisphere on the target mesh, ``(n_target_vertices,
-        n_maps)`` (1D for 1D input arrays).
+        n_maps)`` (1D for 1D input arrays). Data are float64 (int32 for labels in
+        GIfTI images). float64 is not a GIfTI data type ``nib.save`` accepts: write
+        the images with ``img.to_filename(path, mode="compat")``, which stores them
+        as float32.
     """
     source = _check_mesh(*source, "source")
     target = _check_mesh(*target, "target")
@@ -143,7 +142,14 @@ def resample_surface(data: Any, source: tuple[str, str], target: tuple[str, str]
         out.append(res)
     if as_arrays:
         return tuple(o[:, 0] if squeeze else o for o in out)
-    return tuple(arrays_to_gifti(o, h, method == "nearest") for o, h in zip(out, ("L", "R")))
+    return _gifti_pair(out, method == "nearest")
+
+
+def _gifti_pair(arrays, labels: bool = False) -> tuple:
+    """(L, R) GIfTI images of two ``(n_vertices, n_maps)`` arrays, as the public transforms
+    return them: float64 data (saved with ``img.to_filename(path, mode="compat")``) or
+    int32 labels."""
+    return tuple(arrays_to_gifti(a, h, labels) for a, h in zip(arrays, ("L", "R")))
 
 
 def fsaverage_to_fslr(data: Any, target_density: str = "32k", method: str = "linear",

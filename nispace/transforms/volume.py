@@ -4,9 +4,9 @@ The RF-ANTs MNI152 -> fsaverage mappings of Wu et al. (2018) ship in the ``regfu
 package (PyPI; ``pip install "nispace[transforms]"``): for every fsaverage (164k)
 vertex, the MNI152 coordinate it maps from. Only the mapping files are read (the
 package is not imported), and the volume is sampled at those coordinates exactly as
-``regfusion.vol_to_fsaverage`` does (``scipy.interpolate.interpn``; outside the
-volume: NaN). The mappings were built for FSL's MNI152 template
-(``MNI152NLin6Asym``).
+``regfusion.vol_to_fsaverage`` does (linear or nearest interpolation on the voxel
+grid, as ``scipy.interpolate.interpn``; outside the volume: NaN). The mappings were
+built for FSL's MNI152 template (``MNI152NLin6Asym``).
 
 References
 ----------
@@ -26,17 +26,16 @@ from typing import Any
 
 import nibabel as nib
 import numpy as np
-from scipy.interpolate import interpn
+from scipy.interpolate import RegularGridInterpolator
 
 from ..errors import InputError, InputTypeError, StateError
-from ..parcellation.formats import arrays_to_gifti
-from .surface import resample_surface
+from .surface import _gifti_pair, resample_surface
 
 __all__ = ["regfusion_version", "mni152_to_fsaverage", "mni152_to_fslr", "describe"]
 
 logger = logging.getLogger(__name__)
 
-_METHODS = {"linear": "linear", "nearest": "nearest"}
+_METHODS = ("linear", "nearest")
 _MAPPING = "{h}.avgMapping_allSub_RF_ANTs_MNI152_orig_to_fsaverage.txt"
 #: the volumetric space the mappings were made for
 MAPPING_SPACE = "MNI152NLin6Asym"
@@ -52,9 +51,15 @@ def regfusion_version() -> str:
                          "'nispace[transforms]' (or pip install regfusion).") from None
 
 
-def describe(target: str, density: str) -> str:
-    """One-line description of the volume -> surface transform, for provenance."""
-    return (f"{MAPPING_SPACE} -> {target} {density} (registration fusion RF-ANTs, "
+def describe(target: str, density: str, source: str | None = None) -> str:
+    """One-line description of the volume -> surface transform, for provenance.
+
+    ``source``: the volume's space when known; a space other than the mappings'
+    (``MNI152NLin6Asym``) is written ``"<source> (as MNI152NLin6Asym)"``.
+    """
+    space = MAPPING_SPACE if source in (None, MAPPING_SPACE) else \
+        f"{source} (as {MAPPING_SPACE})"
+    return (f"{space} -> {target} {density} (registration fusion RF-ANTs, "
             f"Wu et al. 2018, regfusion {regfusion_version()})")
 
 
@@ -99,13 +104,14 @@ def project_volume(data: np.ndarray, affine: np.ndarray, method: str = "linear"
     vols = data.reshape(data.shape[:3] + (-1,))
     grid = tuple(np.arange(n) for n in vols.shape[:3])
     inv = np.linalg.inv(np.asarray(affine, dtype=np.float64))
+    # one interpolator over all maps (trailing axis), as interpn per map would give
+    sample = RegularGridInterpolator(grid, vols, method=method, bounds_error=False,
+                                     fill_value=np.nan)
     out = []
     for hemi in ("L", "R"):
         ras = _mapping(hemi)
         vox = (inv[:3, :3] @ ras + inv[:3, [3]]).T
-        cols = [interpn(grid, vols[..., i], vox, method=_METHODS[method], bounds_error=False,
-                        fill_value=np.nan) for i in range(vols.shape[3])]
-        out.append(np.column_stack(cols))
+        out.append(np.asarray(sample(vox), dtype=np.float64).reshape(len(vox), -1))
     return out[0], out[1]
 
 
@@ -138,7 +144,10 @@ def mni152_to_fsaverage(img: Any, fsavg_density: str = "164k", method: str = "li
     Returns
     -------
     tuple of two nibabel.GiftiImage (or arrays)
-        Left and right hemisphere.
+        Left and right hemisphere, ``(n_vertices, n_maps)`` float64 arrays, or GIfTI
+        images with one float64 data array per map (int32 for ``method="nearest"``).
+        float64 is not a GIfTI data type ``nib.save`` accepts: write the images with
+        ``img.to_filename(path, mode="compat")``, which stores them as float32.
     """
     vol = _load_volume(img)
     _warn_space(space)
@@ -148,17 +157,14 @@ def mni152_to_fsaverage(img: Any, fsavg_density: str = "164k", method: str = "li
                                 method, as_arrays)
     if as_arrays:
         return lh, rh
-    return (arrays_to_gifti(lh, "L", method == "nearest"),
-            arrays_to_gifti(rh, "R", method == "nearest"))
+    return _gifti_pair((lh, rh), method == "nearest")
 
 
 def mni152_to_fslr(img: Any, fslr_density: str = "32k", method: str = "linear",
                    space: str | None = None, as_arrays: bool = False):
     """Project an MNI152 volume to fsLR: registration fusion to fsaverage 164k, then
     area-weighted adaptive barycentric resampling through the HCP fsLR-to-fsaverage
-    sphere (see :func:`mni152_to_fsaverage`; parameters alike)."""
-    vol = _load_volume(img)
-    _warn_space(space)
-    lh, rh = project_volume(vol.get_fdata(dtype=np.float64), vol.affine, method)
-    return resample_surface((lh, rh), ("fsaverage", "164k"), ("fsLR", fslr_density), method,
+    sphere (see :func:`mni152_to_fsaverage`; parameters and returns alike)."""
+    pair = mni152_to_fsaverage(img, "164k", method, space, as_arrays=True)
+    return resample_surface(pair, ("fsaverage", "164k"), ("fsLR", fslr_density), method,
                             as_arrays)
