@@ -73,7 +73,8 @@ _FLIP_X = np.array([-1.0, 1.0, 1.0])
 #: Entries of one (rotations, parcels, parcels) distance block handled at once, on one
 #: thread and on several (nearest: larger blocks keep threads from contending).
 _BLOCK_NEAREST = (2**18, 2**20)
-_BLOCK_ASSIGN = (2**21, 2**21)
+_BLOCK_VASA = (2**22, 2**22)  # the greedy steps run on all rotations of a block together
+_BLOCK_HUNGARIAN = (2**20, 2**20)  # one assignment problem per rotation
 #: Candidate resamplings held in memory at once (rows x parcels).
 _CANDIDATE_ENTRIES = 2**22
 #: Gap (relative to the largest squared radius) below which the single-precision
@@ -282,14 +283,26 @@ def _pair_distances(coor: np.ndarray, rotated: np.ndarray) -> np.ndarray:
     """``dist[r, i, j] = |rotated[r, j] - coor[i]|``, (k, n, n).
 
     Summed axis by axis in the order ``scipy.spatial.distance_matrix`` uses, so the
-    values (and hence greedy and optimal assignments) are the same bit for bit.
+    values (and hence greedy and optimal assignments) are the same bit for bit. One
+    rotation at a time, on coordinates laid out axis by axis: the (n, n) temporaries
+    stay in the processor cache, which makes this several times faster than one
+    pass over the whole block.
     """
-    out = None
-    for ax in range(3):
-        d = rotated[:, None, :, ax] - coor[None, :, None, ax]
-        d *= d
-        out = d if out is None else np.add(out, d, out=out)
-    return np.sqrt(out, out=out)
+    k, n = rotated.shape[:2]
+    rot_t = np.ascontiguousarray(rotated.transpose(0, 2, 1))           # (k, 3, n)
+    coor_t = np.ascontiguousarray(coor.T)[:, :, None]                   # (3, n, 1)
+    out = np.empty((k, n, n))
+    tmp = np.empty((n, n))
+    for r in range(k):
+        acc = out[r]
+        np.subtract(rot_t[r, 0], coor_t[0], out=acc)
+        np.multiply(acc, acc, out=acc)
+        for ax in (1, 2):
+            np.subtract(rot_t[r, ax], coor_t[ax], out=tmp)
+            np.multiply(tmp, tmp, out=tmp)
+            np.add(acc, tmp, out=acc)
+        np.sqrt(acc, out=acc)
+    return out
 
 
 def _match_vasa(coor: np.ndarray, rots: np.ndarray) -> np.ndarray:
@@ -297,23 +310,28 @@ def _match_vasa(coor: np.ndarray, rots: np.ndarray) -> np.ndarray:
 
     At every step the unassigned parcel whose nearest free rotated centroid is the
     farthest takes that centroid. Row minima are kept up to date instead of being
-    recomputed, and all rotations of the block advance together.
+    recomputed (only rows whose nearest centroid was just taken look again, over
+    the free columns), and all rotations of the block advance together.
     """
     dist = _pair_distances(coor, coor @ rots)
     k, n, _ = dist.shape
     ar = np.arange(k)
     nearest = dist.argmin(axis=-1)                                      # (k, n)
     nearest_d = np.take_along_axis(dist, nearest[..., None], -1)[..., 0]
+    free = np.ones((k, n), dtype=bool)
     col = np.empty((k, n), dtype=np.intp)
     for _ in range(n):
-        row = nearest_d.argmax(axis=-1)
+        row = nearest_d.argmax(axis=-1)  # ties: the first row, as neuromaps' argmax
         taken = nearest[ar, row]
         col[ar, row] = taken
         nearest_d[ar, row] = -np.inf
-        dist[ar, :, taken] = np.inf
-        rk, rr = np.nonzero((nearest == taken[:, None]) & (nearest_d > -np.inf))
+        free[ar, taken] = False
+        # assigned rows hold their own (taken) column, so only free rows can hit
+        hit = nearest == taken[:, None]
+        hit[ar, row] = False
+        rk, rr = np.nonzero(hit)
         if rk.size:
-            sub = dist[rk, rr]
+            sub = np.where(free[rk], dist[rk, rr], np.inf)
             new = sub.argmin(axis=-1)
             nearest[rk, rr] = new
             nearest_d[rk, rr] = sub[np.arange(rk.size), new]
@@ -330,8 +348,8 @@ def _match_hungarian(coor: np.ndarray, rots: np.ndarray) -> np.ndarray:
 
 #: method -> (matcher factory for one hemisphere's centroids, block sizes)
 _MATCHERS = {"original": (_Nearest, _BLOCK_NEAREST),
-             "vasa": (lambda coor: partial(_match_vasa, coor), _BLOCK_ASSIGN),
-             "hungarian": (lambda coor: partial(_match_hungarian, coor), _BLOCK_ASSIGN)}
+             "vasa": (lambda coor: partial(_match_vasa, coor), _BLOCK_VASA),
+             "hungarian": (lambda coor: partial(_match_hungarian, coor), _BLOCK_HUNGARIAN)}
 
 
 def _resample(coords, hemi, left, right, method: str, workers: int) -> np.ndarray:
