@@ -417,3 +417,17 @@ def test_vertex_spin_errors_name_the_argument(mesh):
         cornblath(np.zeros(12), coords, labels, np.arange(12), 2)
     with pytest.raises(ValueError, match="data: expected 12 values"):
         cornblath(np.zeros(11), coords, labels, values, 2)
+
+
+def test_bounded_nearest_vertex_query_is_exact_also_beyond_the_bound():
+    from nispace.nulls.spins import _NearestVertex
+
+    xyz = fibonacci_sphere(300)
+    rng = np.random.default_rng(11)
+    # points near the sphere and a few far off it (no vertex within the bound)
+    points = np.r_[fibonacci_sphere(700) @ rotation_matrices(1, seed=12)[0][0],
+                   300 * rng.standard_normal((20, 3))]
+    nearest = _NearestVertex(xyz)
+    expected = distance_matrix(points, xyz).argmin(axis=1)
+    np.testing.assert_array_equal(nearest(points, 1), expected)
+    assert (distance_matrix(points[-20:], xyz).min(axis=1) > nearest.bound).all()

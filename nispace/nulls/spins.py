@@ -662,13 +662,44 @@ def _check_vertex_inputs(vertex_coords, vertex_labels, label_values, data=None):
     return coords, parcel, values.size, data
 
 
+class _NearestVertex:
+    """Exact nearest vertex of a sphere mesh for many query points (a k-d tree).
+
+    Queries are first answered within a distance bound of 1.5 times the largest
+    distance between a vertex and its nearest neighbour, which lets the tree prune
+    most branches (about twice as fast on fsaverage5); the rare query with no vertex
+    inside the bound is asked again without it, so every answer is the exact
+    nearest vertex.
+    """
+
+    def __init__(self, coords: np.ndarray):
+        self.tree = cKDTree(coords, leafsize=32)
+        self.n = coords.shape[0]
+        if self.n > 1:
+            self.bound = 1.5 * float(self.tree.query(coords, k=2)[0][:, 1].max())
+        else:
+            self.bound = np.inf
+
+    def __call__(self, points: np.ndarray, workers: int) -> np.ndarray:
+        idx = self.tree.query(points, distance_upper_bound=self.bound, workers=workers)[1]
+        missed = np.flatnonzero(idx == self.n)
+        if missed.size:
+            idx[missed] = self.tree.query(points[missed], workers=workers)[1]
+        return idx
+
+
+#: Vertices queried at once (rotations stacked): fewer calls, threads started less often.
+_VERTEX_QUERY_ROWS = 2**17
+
+
 def _vertex_resamplings(coords, n_perm, seed, rotations, compat, workers):
     """Yield, per rotation, the index of the vertex spun onto every vertex (lh then rh).
 
     Vertex ``i`` receives the vertex whose rotated position is nearest to it. The
     default queries one k-d tree of the unrotated sphere with the inversely rotated
-    vertices (``|a - bR| = |aR^T - b|``); ``compat`` builds the tree on the rotated
-    vertices as neuromaps does, so that ties fall the same way.
+    vertices (``|a - bR| = |aR^T - b|``), several rotations in one query; ``compat``
+    builds the tree on the rotated vertices as neuromaps does, so that ties fall the
+    same way. Memory stays at a few chunks of rotations whatever ``n_perm``.
     """
     if rotations is None:
         left, right = rotation_matrices(n_perm, seed, compat=compat)
@@ -679,19 +710,27 @@ def _vertex_resamplings(coords, n_perm, seed, rotations, compat, workers):
                              f"given); got {n_perm}.")
     n_threads = _n_threads(workers)
     offsets = (0, coords[0].shape[0])
-    trees = [None if compat or c.shape[0] == 0 else cKDTree(c) for c in coords]
-    for r in range(n_perm):
-        parts = []
-        for h, rot in enumerate((left[r], right[r])):
+    if compat:
+        for r in range(n_perm):
+            yield np.concatenate([cKDTree(c @ rot).query(c, workers=n_threads)[1] + offsets[h]
+                                  for h, (c, rot) in enumerate(zip(coords, (left[r], right[r])))
+                                  if c.shape[0]])
+        return
+    nearest = [_NearestVertex(c) if c.shape[0] else None for c in coords]
+    n_total = offsets[1] + coords[1].shape[0]
+    step = max(1, _VERTEX_QUERY_ROWS // max(n_total, 1))
+    for start in range(0, n_perm, step):
+        stop = min(start + step, n_perm)
+        block = np.empty((stop - start, n_total), dtype=np.intp)
+        for h, rots in enumerate((left[start:stop], right[start:stop])):
             c = coords[h]
             if c.shape[0] == 0:
                 continue
-            if compat:
-                nearest = cKDTree(c @ rot).query(c, workers=n_threads)[1]
-            else:
-                nearest = trees[h].query(c @ rot.T, workers=n_threads)[1]
-            parts.append(nearest + offsets[h])
-        yield np.concatenate(parts)
+            spun = c @ rots.transpose(0, 2, 1)                           # (k, n_h, 3)
+            found = nearest[h](spun.reshape(-1, 3), n_threads)
+            block[:, offsets[h]:offsets[h] + c.shape[0]] = found.reshape(stop - start, -1)
+            block[:, offsets[h]:offsets[h] + c.shape[0]] += offsets[h]
+        yield from block
 
 
 def _vertex_spins(kind: str, vertex_coords, vertex_labels, label_values, n_perm, seed,
