@@ -417,3 +417,44 @@ def test_vertex_spin_errors_name_the_argument(mesh):
         cornblath(np.zeros(12), coords, labels, np.arange(12), 2)
     with pytest.raises(ValueError, match="data: expected 12 values"):
         cornblath(np.zeros(11), coords, labels, values, 2)
+
+
+def test_bounded_nearest_vertex_query_is_exact_also_beyond_the_bound():
+    from nispace.nulls.spins import _NearestVertex
+
+    xyz = fibonacci_sphere(300)
+    rng = np.random.default_rng(11)
+    # points near the sphere and a few far off it (no vertex within the bound)
+    points = np.r_[fibonacci_sphere(700) @ rotation_matrices(1, seed=12)[0][0],
+                   300 * rng.standard_normal((20, 3))]
+    nearest = _NearestVertex(xyz)
+    expected = distance_matrix(points, xyz).argmin(axis=1)
+    np.testing.assert_array_equal(nearest(points, 1), expected)
+    assert (distance_matrix(points[-20:], xyz).min(axis=1) > nearest.bound).all()
+
+
+def test_pair_distances_equal_scipy_distance_matrix_bit_for_bit():
+    # Vasa and Hungarian decide on these values: equality with neuromaps needs the bits
+    from nispace.nulls.spins import _pair_distances
+
+    coords, hemi = sphere_centroids(57, seed=30)
+    left, _ = rotation_matrices(9, seed=31)
+    c = coords[hemi == 0]
+    dist = _pair_distances(c, c @ left)
+    assert dist.shape == (9, 57, 57)
+    for r in range(9):
+        np.testing.assert_array_equal(dist[r], distance_matrix(c, c @ left[r]))
+
+
+def test_vertex_spins_do_not_depend_on_how_rotations_are_chunked(mesh, monkeypatch):
+    import nispace.nulls.spins as spins
+
+    coords, labels, values = mesh
+    data = np.random.default_rng(32).standard_normal(12)
+    left, right = rotation_matrices(7, seed=33)
+    modes, means = brute_force_vertex_nulls(data, coords, labels, values, left, right)
+    monkeypatch.setattr(spins, "_VERTEX_QUERY_ROWS", 2500)  # 2 rotations a query, 1 left
+    np.testing.assert_array_equal(
+        vertex_spin_indices(coords, labels, values, 7, rotations=(left, right)), modes)
+    np.testing.assert_allclose(
+        cornblath(data, coords, labels, values, 7, rotations=(left, right)), means, rtol=1e-12)
