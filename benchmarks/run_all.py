@@ -25,6 +25,8 @@ HERE = Path(__file__).resolve().parent
 #: (script, arguments for a full run, arguments for --quick)
 BENCHMARKS = [
     ("bench_x_nulls.py", ["--n-perm", "10000"], ["--n-perm", "1000"]),
+    ("bench_combined_nulls.py", ["--n-perm", "10000"], ["--n-perm", "1000"]),
+    ("bench_workflow.py", ["--n-perm", "10000"], ["--n-perm", "10000", "--skip-xsea"]),
     ("bench_parallel.py", ["--sizes", "1000", "10000", "100000"], ["--sizes", "1000"]),
     ("bench_dominance.py", ["--repeats", "3"], ["--repeats", "3", "--n-x", "14"]),
     ("bench_spins.py", ["--n-perm", "10000"], ["--n-perm", "1000", "--n-peer", "200",

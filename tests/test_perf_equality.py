@@ -225,3 +225,97 @@ def test_rank_rows_falls_back_to_sorting_when_a_later_row_is_not_keys(later_row)
     np.testing.assert_array_equal(ranks, rankdata(values, axis=1, nan_policy="omit"))
     # rows of keys alone are counted, with scipy's ranks
     np.testing.assert_array_equal(_rank_by_counting(values[:1]), rankdata(values[:1], axis=1))
+
+
+def _split_model(rng, subcortex="moran"):
+    """Spins on 40 cortical parcels (two hemispheres on the unit sphere) + a distance
+    model on 10 subcortical parcels, the cortex parcels first."""
+    from nispace.nulls import SplitNullModel, make_null_model
+
+    xyz = rng.normal(size=(40, 3))
+    coords = xyz / np.linalg.norm(xyz, axis=1, keepdims=True)
+    coords[:20, 0], coords[20:, 0] = -np.abs(coords[:20, 0]), np.abs(coords[20:, 0])
+    hemiid = np.repeat([0, 1], 20)
+    pts = rng.normal(size=(10, 3)) * 20
+    dist = np.linalg.norm(pts[:, None] - pts[None], axis=-1)
+    return SplitNullModel(make_null_model("alexander_bloch", coords=coords, hemiid=hemiid),
+                          make_null_model(subcortex, dist_mat=dist),
+                          np.arange(40), np.arange(40, 50))
+
+
+def _split_values(model, data, n_perm, seed):
+    """The straightforward path: SplitNullModel.values per chunk and map, as stored
+    before split models were stored by part."""
+    from nispace._random import chunk_bounds, chunk_seeds
+    from nispace.permute.engine import CHUNK_SIZE
+    from nispace.permute.nullmaps import _map_seed, map_digest
+
+    root = np.random.SeedSequence(seed)
+    bounds = chunk_bounds(n_perm, CHUNK_SIZE)
+    seeds = chunk_seeds(seed, len(bounds))
+    model.prepare(data)
+    return np.stack([np.concatenate([
+        model.values(row, b - a, _map_seed(root, map_digest(row), a // CHUNK_SIZE), s)
+        for (a, b), s in zip(bounds, seeds)]) for row in data])
+
+
+@pytest.mark.parametrize("cheap", [True, False])
+@pytest.mark.parametrize("n_proc", [1, 2])
+def test_split_nulls_stored_by_part_equal_the_stitched_values(isolated_env, cheap, n_proc):
+    """Spin+Moran nulls stored as shared cortex indices (+ subcortex values, or drawn
+    again when cheap) read back bit for bit as the stitched values of
+    SplitNullModel.values, for any n_proc, from a cold and a warm cache; the cache
+    holds no full value maps."""
+    from nispace.permute.nullmaps import prepare_null_maps
+
+    rng = np.random.default_rng(5)
+    data = _maps(rng, 3, 50)
+    data[1, [3, 45]] = np.nan                       # a NaN parcel in each part
+    model = _split_model(rng)
+    model.subcortex.cheap = cheap
+    n_perm = 600                                     # 3 chunks, the last one partial
+    expected = _split_values(model, data, n_perm, 7)
+    for run in ("cold", "warm"):
+        nulls = prepare_null_maps(model, data, ["a", "b", "c"], n_perm, 7, n_proc=n_proc,
+                                  verbose=False)
+        np.testing.assert_array_equal(nulls.to_array(), expected, err_msg=run)
+        np.testing.assert_array_equal(nulls.chunk(250, 500), expected[:, 250:500])
+    stored = sorted(p.name.split("_v3")[0] for p in (isolated_env / "cache" / "nulls")
+                    .rglob("*.npy"))
+    digests = sorted(f"{d}_subcortex" for d in nulls.split.digests)
+    assert stored == sorted(["cortex_indices"] + ([] if cheap else digests))
+    sizes = {p.name.split("_v3")[0]: np.load(p, mmap_mode="r").shape
+             for p in (isolated_env / "cache" / "nulls").rglob("*.npy")}
+    assert sizes["cortex_indices"] == (n_perm, 40)
+    # the p-values of a colocalization with these nulls are those of the stitched values
+    spec = ColocSpec("spearman")
+    Y = _maps(rng, 1, 50)
+    fast = null_colocalizations_maps(spec, data, Y, nulls, None, verbose=False)["rho"]
+    plain = null_colocalizations_maps(spec, data, Y, ArrayNulls(expected), None,
+                                      verbose=False)["rho"]
+    observed = spec(data, Y)["rho"][0]
+    np.testing.assert_array_equal(null_to_p(observed, fast), null_to_p(observed, plain))
+
+
+@pytest.mark.parametrize("ties", [True, False])
+def test_index_spearman_sums_are_exact_and_equal_ranking_each_null_bit_for_bit(ties):
+    """The closed forms of the masked index shortcut (S_rr from the copies of each
+    source, S_ro from cumulative counts) are exact: rho equals, bit for bit, the
+    same ratio computed from scipy's ranks of every gathered null."""
+    rng = np.random.default_rng(11)
+    n = 60
+    P, O = _maps(rng, 6, n, ties), _maps(rng, 1, n, ties)
+    P[:, [4, 50]] = np.nan
+    idx = _spins(rng, 120, n, n_broken=80)
+    fast = colocalize_index_nulls(P, O, idx, "spearman")["rho"]
+    ref = np.full(fast.shape, np.nan)
+    for k in range(idx.shape[0]):
+        nulls = _gathered(P, idx[k:k + 1])[0]
+        for j, x in enumerate(nulls):
+            w = ~np.isnan(x) & ~np.isnan(O[0])
+            rx, ro = rankdata(x[w]), rankdata(O[0, w])
+            rx, ro = rx - (w.sum() + 1) / 2, ro - (w.sum() + 1) / 2
+            s_rr, s_oo = np.sum(rx * rx), np.sum(ro * ro)
+            if s_rr > 0 and s_oo > 0:
+                ref[k, 0, j] = np.clip(np.sum(rx * ro) / np.sqrt(s_rr * s_oo), -1, 1)
+    np.testing.assert_array_equal(fast, ref)

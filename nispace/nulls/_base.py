@@ -53,6 +53,10 @@ class NullModel:
 
     name = ""
     kind = "values"
+    #: Drawing the nulls again costs about as much as reading them from disk (e.g. Moran
+    #: on a few dozen subcortical parcels): the null-map cache then stores only the
+    #: other parts of a split model and draws these again, bit for bit, when read.
+    cheap = False
 
     def digest(self) -> str:
         """Hash of the prepared geometry and parameters (for the null-map cache).
@@ -121,12 +125,23 @@ class SplitNullModel(NullModel):
 
     def values(self, data, n, seed_map, seed_shared=None):
         data = np.asarray(data, dtype=np.float64)
-        s_cx, s_sc = _children(seed_map)
-        shared = _children(seed_shared)
         out = np.empty((n, data.size))
-        out[:, self.cx_idx] = self.cortex.values(data[self.cx_idx], n, s_cx, shared[0])
-        out[:, self.sc_idx] = self.subcortex.values(data[self.sc_idx], n, s_sc, shared[1])
+        out[:, self.cx_idx] = self.part_values(0, data, n, seed_map, seed_shared)
+        out[:, self.sc_idx] = self.part_values(1, data, n, seed_map, seed_shared)
         return out
+
+    def part_values(self, part: int, data, n: int, seed_map, seed_shared=None) -> np.ndarray:
+        """The columns of :meth:`values` of one part (0: cortex, 1: subcortex), drawn
+        alone with the same seeds: ``(n, n_part_parcels)`` for the full map ``data``."""
+        model, idx = (self.cortex, self.cx_idx) if part == 0 else (self.subcortex, self.sc_idx)
+        data = np.asarray(data, dtype=np.float64)
+        return model.values(data[idx], n, _children(seed_map)[part],
+                            _children(seed_shared)[part])
+
+    def cortex_indices(self, n: int, seed_shared) -> np.ndarray:
+        """Index nulls of the cortex part (index-kind cortex model only), the rows
+        :meth:`values` gathers the cortex columns from, ``(n, n_cortex_parcels)``."""
+        return self.cortex.indices(n, _children(seed_shared)[0])
 
 
 class SubsetNullModel(NullModel):

@@ -36,6 +36,11 @@ def register(*names):
     return deco
 
 
+#: sampler models whose draws cost about as much as reading them back (one small matrix
+#: product or shuffle per chunk after a fit); see :attr:`NullModel.cheap`
+_CHEAP = ("moran", "random")
+
+
 def _row_key(row: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(row, dtype=np.float64).tobytes()).hexdigest()
 
@@ -54,6 +59,7 @@ class SamplerModel(NullModel):
                                  f"got shape {self.dist_mat.shape}.")
             n_parcels = self.dist_mat.shape[0]
         self.n_parcels = n_parcels
+        self.cheap = name in _CHEAP
         self._bases: dict[bytes, object] = {}
         self._fitted: dict[str, tuple[np.ndarray, object]] = {}
 

@@ -1142,6 +1142,15 @@ def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
     ``a_k[q] = sum_{p in W_k, idx_k[p] = q} o_c[p]``, so ``S_ro = sum_q R[q] a_k[q]``
     and ``S_rr = sum_q m_k[q] R[q]^2 - n_W ((n_W + 1) / 2)^2`` (exact: quarters).
 
+    For a map without ties the tie groups are the copies of each source, so (sum of
+    squared average ranks) ``S_rr = n_W (n_W + 1) (2 n_W + 1) / 6 - sum_q (m_k[q]^3 -
+    m_k[q]) / 12 - n_W ((n_W + 1) / 2)^2`` for every such map, and with
+    ``R[q] = cum[q] - (m_k[q] - 1) / 2`` (``cum``: the counts up to ``q`` in the map's
+    order) and ``sum_q a_k[q] = 0``, ``S_ro = sum_q cum[q] a_k[q] - sum_q m_k[q] a_k[q]
+    / 2``: one gather, one cumulative sum and one product per (null, map) instead of
+    six passes. Every term is a multiple of 1/4, so both forms are exact in float64
+    and give the same ``rho`` bit for bit.
+
     The other side ``O`` is re-ranked for every null that drops parcels and the
     scattered sums ``a_k`` cost one pass per ``O`` map, so the shortcut only pays when
     the permuted side has at least as many maps as the other (index nulls of X maps
@@ -1189,6 +1198,11 @@ def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
     last = np.minimum.accumulate(np.where(ends, pos, n - 1)[:, ::-1], axis=1)[:, ::-1]
     tied = (first != pos).any(axis=1)
     mean_sq = count * ((count + 1.0) * 0.5) ** 2
+    # maps without ties: the sources' tie groups are their copies alone, so S_rr does not
+    # depend on the map and S_ro needs only the cumulative counts (see the docstring)
+    s_rr_free = (count * (count + 1.0) * (2.0 * count + 1.0) / 6.0
+                 - ((m ** 3 - m) / 12.0).sum(axis=1) - mean_sq)                 # (B,)
+    ma = np.einsum("kq,kiq->ki", m, a)                                           # (B, n_o)
     rho = np.empty((n_batch, n_o, n_p))
     step = max(1, CHUNK_BYTES // 8 // (n_batch * n))
     blocks = [(g[j0:j0 + step], ties) for ties in (False, True)
@@ -1197,6 +1211,15 @@ def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
         nb = order[js].shape[0]
         flat_order = order[js].reshape(-1)
         shape = (n_batch, nb, n)
+        if not ties:
+            cum = np.take(m, flat_order, axis=1).reshape(shape)                  # (B, nb, n)
+            np.cumsum(cum, axis=-1, out=cum)
+            for i in range(n_o):
+                s_ro = np.einsum("kjs,kjs->kj", cum,
+                                 np.take(a[:, i], flat_order, axis=1).reshape(shape))
+                s_ro -= 0.5 * ma[:, i, None]
+                rho[:, i, js] = _rank_corr(s_ro, s_rr_free[:, None], s_oo[:, i, None])
+            continue
         ms = np.take(m, flat_order, axis=1).reshape(shape)                       # (B, nb, n)
         cum = np.cumsum(ms, axis=-1)
         if ties:          # one 1-D take per array: positions -> their tie group's ends
@@ -1212,9 +1235,14 @@ def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
         for i in range(n_o):
             s_ro = np.einsum("kjs,kjs->kj", rank,
                              np.take(a[:, i], flat_order, axis=1).reshape(shape))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                r = s_ro / np.sqrt(s_rr * s_oo[:, i, None])
-            r[(s_rr <= 0) | (s_oo[:, i, None] <= 0)] = np.nan
-            rho[:, i, js] = r
+            rho[:, i, js] = _rank_corr(s_ro, s_rr, s_oo[:, i, None])
     rho[count < _MIN_PAIR_PARCELS] = np.nan
     return np.clip(rho, -1.0, 1.0)
+
+
+def _rank_corr(s_ro: np.ndarray, s_rr: np.ndarray, s_oo: np.ndarray) -> np.ndarray:
+    """``s_ro / sqrt(s_rr s_oo)`` (broadcast), NaN where a variance is not positive."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = s_ro / np.sqrt(s_rr * s_oo)
+    r[np.broadcast_to((s_rr <= 0) | (s_oo <= 0), r.shape)] = np.nan
+    return r
