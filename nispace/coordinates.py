@@ -39,6 +39,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -129,7 +130,12 @@ def _table_to_dataset(table: pd.DataFrame):
                        "y": rows["y"].astype(float).tolist(),
                        "z": rows["z"].astype(float).tolist()},
             "metadata": {"sample_sizes": [int(n[0])]}}}}
-    return Dataset(source)
+    with warnings.catch_warnings():
+        # NiMARE 0.22 announces Studyset as Dataset's successor; Dataset is what its
+        # estimators fit
+        warnings.filterwarnings("ignore", "nimare.dataset.Dataset is deprecated",
+                                FutureWarning)
+        return Dataset(source)
 
 
 def read_coordinates(coordinates):
@@ -251,8 +257,6 @@ def meta_analysis_map(dataset, estimator="ALE", map_name: str = "stat"):
 def _null_chunk(start: int, stop: int, seed, dataset, estimator, map_name: str,
                 parcellation, space: str) -> np.ndarray:
     """Null maps ``start:stop`` (seeded per chunk), parcellated: (stop - start, n_parcels)."""
-    import warnings
-
     import nibabel as nib
 
     from .io import parcellate_images
