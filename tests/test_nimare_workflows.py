@@ -247,3 +247,34 @@ def test_coordinates_refuse_another_space(nimare, schaefer100, x_maps):
     with pytest.raises(InputError, match="space"):
         nimare_colocalization(synthetic_foci(), x=x_maps, parcellation=schaefer100,
                               space="MNI152NLin2009cAsym", n_perm=10, plot=False)
+
+
+def test_nimare_xsea_aggregates_sets_and_tests_them_on_the_coordinate_nulls(
+        nimare, schaefer100, x_maps):
+    from nispace.stats.pvalues import null_to_p
+    from nispace.workflows import nimare_xsea
+
+    rng = np.random.default_rng(9)
+    x = pd.concat([x_maps, x_maps + rng.normal(0, 0.5, x_maps.shape)])
+    x.index = pd.MultiIndex.from_tuples(
+        [("frontal", "f1"), ("noise", "n1"), ("noise", "n2"),
+         ("frontal", "f2"), ("noise", "n3"), ("noise", "n4")], names=["set", "map"])
+    with _quiet():
+        nsp = nimare_xsea(synthetic_foci(), x=x, parcellation=schaefer100, n_perm=20, seed=6,
+                          plot=False, mc_method=None)
+        nulls = coords.coordinate_null_maps(coords.read_coordinates(synthetic_foci()),
+                                            schaefer100, n_perm=20, seed=6)
+    y = nsp.get_y(raw=True).to_numpy()[0]
+
+    def set_rho(v):
+        rho = np.array([spearmanr(v, x.iloc[i]).statistic for i in range(len(x))])
+        sets = x.index.get_level_values("set")
+        return np.array([np.tanh(np.arctanh(rho[sets == s]).mean())
+                         for s in ("frontal", "noise")])
+
+    obs = set_rho(y)
+    np.testing.assert_allclose(nsp.get_colocalizations("spearman_xsea").to_numpy()[0], obs,
+                               rtol=1e-10)
+    null = np.array([set_rho(n) for n in nulls])
+    p = nsp.get_p_values("spearman_xsea").to_numpy()[0]
+    np.testing.assert_allclose(p, null_to_p(obs, null, "two"))  # rho: two-sided
