@@ -221,8 +221,9 @@ def _redirect_nilearn(base_url: str, neurosynth_url: str, nv_dir: Path,
     receives is redirected with :func:`_redirect_file_url`, the metadata keep the
     original ``file`` URL; it must then be on a Neurovault host or under the
     configured servers, and is fetched with the size limit, deadline, atomic
-    move of :mod:`nispace.datasets.download` and the socket ``timeout``) and ``get_dataset_dir`` (returns ``nv_dir`` itself
-    rather than ``<data_dir>/neurovault``).
+    move of :mod:`nispace.datasets.download` and the socket ``timeout``) and
+    ``get_dataset_dir`` (returns ``nv_dir`` itself rather than
+    ``<data_dir>/neurovault``).
 
     The replacements are process-wide: nispace serialises its own calls with a
     lock, but nilearn's Neurovault functions called directly from another thread
