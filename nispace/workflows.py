@@ -426,3 +426,223 @@ def paired_colocalization(y, x, z=None, standardize: str | bool = "xz",
                           permute_kwargs={"what": "pairs", "null_method": None,
                                           **(kwargs.pop("permute_kwargs", None) or {})},
                           **kwargs)
+
+
+# ======================================================================================
+# Y from peak coordinates (NiMARE)
+
+__all__ += ["nimare_colocalization", "nimare_xsea"]
+
+
+def _check_nimare_nulls(nimare_nulls, y_labels: pd.Index) -> dict | None:
+    """``nimare_nulls`` as ``{Y label: array}`` covering exactly the Y maps."""
+    if nimare_nulls is None:
+        return None
+    if not isinstance(nimare_nulls, dict):
+        raise InputTypeError(f"nimare_nulls: expected a dict {{Y label: array (n_perm, "
+                             f"n_parcels)}}; got {type(nimare_nulls).__name__}.")
+    keys, labels = [str(k) for k in nimare_nulls], [str(v) for v in y_labels]
+    if sorted(keys) != sorted(labels):
+        raise InputError(f"nimare_nulls: expected one entry per Y map {labels}; got the keys "
+                         f"{keys}. Name the Y map with y_label= or rename the keys.")
+    return {str(k): np.asarray(v, dtype=float) for k, v in nimare_nulls.items()}
+
+
+def _nimare_y(y, parcellation, estimator, nimare_map: str, y_label, nimare_nulls,
+              n_perm: int, seed, n_proc, space, verbose):
+    """Y (maps x parcels), its null maps (or None) and the record of how both were made."""
+    import os
+
+    from .coordinates import (NIMARE_SPACE, coordinate_null_maps, is_coordinates,
+                              meta_analysis_map, read_coordinates)
+    from .datasets import fetch_parcellation
+    from .io.extract import parcellate
+    from .parcellation import Parcellation
+
+    parc = parcellation
+    if not isinstance(parc, Parcellation):
+        own = not isinstance(parc, str) or os.path.exists(parc)
+        parc = fetch_parcellation(parc, space=None if own else space, verbose=verbose)
+    if y_label is not None and not isinstance(y_label, str):
+        raise InputTypeError(f"y_label: expected a string or None; got "
+                             f"{type(y_label).__name__}.")
+    if is_coordinates(y):
+        if space is not None and space != NIMARE_SPACE:
+            raise InputError(f"space: maps from coordinates are made on NiMARE's template "
+                             f"(mni152_2mm = {NIMARE_SPACE!r}); got {space!r}. Leave space "
+                             f"out.")
+        dataset = read_coordinates(y)
+        est_name = estimator if isinstance(estimator, str) else type(estimator).__name__
+        label = y_label or est_name
+        logger.info("Y: %s map (%r) of %d experiments with %d foci, on NiMARE's template "
+                    "(%s).", est_name, nimare_map, len(dataset.ids), len(dataset.coordinates),
+                    NIMARE_SPACE)
+        img = meta_analysis_map(dataset, estimator, nimare_map)
+        Y = parcellate({label: img}, parc, space=NIMARE_SPACE, background=None,
+                       verbose=verbose)
+        record: dict[str, Any] = {
+            "y_source": "peak coordinates", "estimator": est_name, "map": nimare_map,
+            "n_experiments": int(len(dataset.ids)),
+            "n_foci": int(len(dataset.coordinates)),
+            "data_space": NIMARE_SPACE,
+            "data_space_source": "NiMARE template mni152_2mm (FSL MNI152)",
+            "background": "none (zeros are values)"}
+        nulls = _check_nimare_nulls(nimare_nulls, Y.index)
+        if nulls is None:
+            nulls = {label: coordinate_null_maps(dataset, parc, estimator, nimare_map,
+                                                 n_perm=n_perm, seed=seed, n_proc=n_proc,
+                                                 verbose=verbose)}
+            record.update(null=("random foci: every focus moved to a voxel drawn uniformly "
+                                "from the estimator's brain mask; experiments, foci counts "
+                                "and sample sizes kept"), null_n_perm=int(n_perm),
+                          null_seed=None if seed is None else int(seed))
+        else:
+            record["null"] = "nimare_nulls given by the user"
+        return Y, nulls, parc, record
+    Y = parcellate(y, parc, space=space, labels=None if y_label is None else [y_label],
+                   background=None, verbose=verbose)
+    record = {"y_source": "meta-analytic image(s)", "background": "none (zeros are values)"}
+    nulls = _check_nimare_nulls(nimare_nulls, Y.index)
+    record["null"] = "nimare_nulls given by the user" if nulls is not None else \
+        "spatial null maps (no nimare_nulls)"
+    return Y, nulls, parc, record
+
+
+def _nimare_workflow(y, x, z, x_collection, standardize, parcellation, colocalization_method,
+                     mc_method, pooled_p, plot, nimare_nulls, estimator, nimare_map, y_label,
+                     n_perm, seed, n_proc, verbose, return_nispace_only, init_kwargs,
+                     colocalize_kwargs, permute_kwargs, correct_p_kwargs, plot_kwargs, space,
+                     xsea: bool):
+    with verbose_context(verbose):
+        _methods(colocalization_method)
+        _check_workflow(y, n_perm, seed, n_proc, mc_method, None, pooled_p, plot,
+                        permute_kwargs,
+                        dict(init_kwargs=init_kwargs, colocalize_kwargs=colocalize_kwargs,
+                             permute_kwargs=permute_kwargs,
+                             correct_p_kwargs=correct_p_kwargs, plot_kwargs=plot_kwargs))
+        Y, nulls, parc, record = _nimare_y(y, parcellation, estimator, nimare_map, y_label,
+                                           nimare_nulls, n_perm, seed, n_proc, space, verbose)
+        kwargs = dict(x=x, y=Y, z=z, x_collection=x_collection, standardize=standardize,
+                      parcellation=parc, n_proc=n_proc, seed=seed, verbose=verbose)
+        kwargs.update(init_kwargs or {})
+        nsp = NiSpace(**kwargs).fit()
+        nsp.fit_record_["y_meta_analysis"] = record
+        permute = dict(permute_kwargs or {})
+        if nulls is not None:
+            permute.setdefault("null_maps", nulls)
+            permute.setdefault("maps_which", "Y")
+        elif not xsea:
+            logger.info("No nimare_nulls: X is permuted with spatial null maps.")
+            permute.setdefault("maps_which", "X")
+        return colocalization(None, nispace_object=nsp,
+                              colocalization_method=colocalization_method,
+                              pooled_p=pooled_p, mc_method=mc_method, n_perm=n_perm,
+                              seed=seed, n_proc=n_proc, plot=plot, verbose=verbose,
+                              return_nispace_only=return_nispace_only,
+                              colocalize_kwargs=colocalize_kwargs, permute_kwargs=permute,
+                              correct_p_kwargs=correct_p_kwargs, plot_kwargs=plot_kwargs,
+                              xsea=xsea)
+
+
+def nimare_colocalization(y, x="pet", z=None, x_collection: str | None = None,
+                          standardize: str | bool = "xz", parcellation="Schaefer200",
+                          colocalization_method: str | list[str] = "spearman",
+                          mc_method: str | None = "meff", pooled_p: bool | str = False,
+                          plot: bool = True, nimare_nulls: dict | None = None,
+                          estimator="ALE", nimare_map: str = "stat",
+                          y_label: str | None = None, n_perm: int = 10000,
+                          seed: int | None = None, n_proc: int = 1,
+                          verbose: bool | str | int | None = None,
+                          return_nispace_only: bool = True, init_kwargs: dict | None = None,
+                          colocalize_kwargs: dict | None = None,
+                          permute_kwargs: dict | None = None,
+                          correct_p_kwargs: dict | None = None,
+                          plot_kwargs: dict | None = None, space: str | None = None):
+    """Colocalize a coordinate-based meta-analysis with reference maps X; the null
+    places the foci at random.
+
+    From peak coordinates, Y is the meta-analytic map of a NiMARE estimator (ALE
+    by default; Eickhoff et al., 2012), parcellated with zeros kept as values. Its
+    ``n_perm`` null maps are the same estimator applied to the same experiments
+    (same numbers of foci, same sample sizes) with every focus moved to a voxel
+    drawn uniformly from NiMARE's brain mask, as in NiMARE's Monte-Carlo FWE
+    correction; p-values come from the colocalizations of these null maps with X
+    (:meth:`NiSpace.permute` with ``null_maps``). Needs NiMARE (``pip install
+    nimare``; see :mod:`nispace.coordinates`).
+
+    Parameters
+    ----------
+    y : NiMARE Dataset, Sleuth file, DataFrame, or image(s)
+        Peak coordinates: a :class:`nimare.dataset.Dataset`, a Sleuth ``.txt`` file,
+        or a table with one row per focus and the columns ``experiment``, ``x``,
+        ``y``, ``z`` (MNI152 mm) and ``sample_size``. Or, as in NiSpace, a
+        meta-analytic image you made (e.g. ``result.get_map("stat")``): it is
+        parcellated with zeros kept, and tested against ``nimare_nulls`` if given,
+        else by spatial null maps of X.
+    x, z, x_collection, standardize, parcellation, colocalization_method, mc_method,
+    pooled_p, plot
+        As :func:`colocalization`.
+    nimare_nulls : dict, optional
+        Your own null maps ``{Y label: array (n_perm, n_parcels)}`` (parcels in the
+        order of the parcellation's labels); coordinate input then skips making them.
+    estimator : {"ALE", "MKDADensity", "KDA"} or NiMARE CBMA estimator
+        Estimator for Y and the null maps (an instance is copied, not fitted).
+    nimare_map : str
+        Map of the NiMARE result used as Y (default ``"stat"``: ALE values).
+    y_label : str, optional
+        Label of Y (default: the estimator's name; images: their file names).
+    n_perm : int
+        Null maps (default 10,000; each is one estimator fit, about 0.1 s for a
+        small ALE).
+    seed, n_proc
+        The null foci depend on ``seed`` only: identical for any ``n_proc``.
+    verbose, return_nispace_only, init_kwargs, colocalize_kwargs, permute_kwargs,
+    correct_p_kwargs, plot_kwargs
+        As :func:`colocalization`.
+    space : str, optional
+        Space of Y images. Coordinates always give maps on NiMARE's template
+        (``"MNI152NLin6Asym"``).
+
+    Returns
+    -------
+    NiSpace, or a tuple (see ``return_nispace_only``).
+    How Y and its nulls were made is in ``nsp.fit_record_["y_meta_analysis"]``
+    and in the provenance of the results.
+
+    References
+    ----------
+    Eickhoff, S. B., Bzdok, D., Laird, A. R., Kurth, F., & Fox, P. T. (2012).
+    Activation likelihood estimation meta-analysis revisited. NeuroImage, 59(3),
+    2349-2361. https://doi.org/10.1016/j.neuroimage.2011.09.017
+    """
+    return _nimare_workflow(y, x, z, x_collection, standardize, parcellation,
+                            colocalization_method, mc_method, pooled_p, plot, nimare_nulls,
+                            estimator, nimare_map, y_label, n_perm, seed, n_proc, verbose,
+                            return_nispace_only, init_kwargs, colocalize_kwargs,
+                            permute_kwargs, correct_p_kwargs, plot_kwargs, space, xsea=False)
+
+
+def nimare_xsea(y, x="mrna", z=None, x_collection: str | None = None,
+                standardize: str | bool = "xz", parcellation="Schaefer200",
+                colocalization_method: str | list[str] = "spearman",
+                mc_method: str | None = "meff", pooled_p: bool | str = False,
+                plot: bool = True, nimare_nulls: dict | None = None, estimator="ALE",
+                nimare_map: str = "stat", y_label: str | None = None, n_perm: int = 10000,
+                seed: int | None = None, n_proc: int = 1,
+                verbose: bool | str | int | None = None, return_nispace_only: bool = True,
+                init_kwargs: dict | None = None, colocalize_kwargs: dict | None = None,
+                permute_kwargs: dict | None = None, correct_p_kwargs: dict | None = None,
+                plot_kwargs: dict | None = None, space: str | None = None):
+    """X-set enrichment of a coordinate-based meta-analysis: :func:`nimare_colocalization`
+    with the colocalizations aggregated over the sets of X (see :func:`xsea`).
+
+    The null maps of Y (randomly placed foci, or ``nimare_nulls``) are aggregated
+    the same way; without either (Y given as an image and no ``nimare_nulls``), Y
+    is permuted with spatial null maps, as in :func:`xsea`. Parameters as
+    :func:`nimare_colocalization` (``x`` defaults to ``"mrna"``).
+    """
+    return _nimare_workflow(y, x, z, x_collection, standardize, parcellation,
+                            colocalization_method, mc_method, pooled_p, plot, nimare_nulls,
+                            estimator, nimare_map, y_label, n_perm, seed, n_proc, verbose,
+                            return_nispace_only, init_kwargs, colocalize_kwargs,
+                            permute_kwargs, correct_p_kwargs, plot_kwargs, space, xsea=True)

@@ -14,6 +14,7 @@ import http.server
 import json
 import re
 import threading
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import nibabel as nib
@@ -43,6 +44,7 @@ from nispace.datasets.neurovault import (
     fetch_neurovault_ids,
     neurovault_maps,
 )
+from nispace.errors import InputError, InputTypeError
 from nispace.parcellation import Parcellation
 
 SHAPE = (10, 12, 10)  # 2 mm voxels, MNI-like origin
@@ -512,3 +514,78 @@ def test_maps_plug_into_nispace(emulator):
     # the fetch result itself also works as y= (labels from the image metadata)
     nsp2 = NiSpace(x=x, y=res, parcellation=parc, verbose=False).fit()
     pd.testing.assert_frame_equal(nsp2.get_y(raw=True), got)
+
+
+# --------------------------------------------------------------------------------------
+# resample and timeout
+
+def test_resample_keeps_only_images_on_nilearns_3mm_grid(emulator):
+    from nilearn.datasets.neurovault import STD_AFFINE
+
+    res = fetch_neurovault(base_url=emulator.api, resample=True, interpolation="nearest",
+                           name="Pain")
+    (path,) = res["images"]
+    assert path.endswith("image_101_resampled.nii.gz")
+    img = nib.load(path)
+    np.testing.assert_allclose(img.affine, STD_AFFINE)
+    # nearest-neighbour resampling only picks values of the original map
+    values = np.asarray(img.dataobj)
+    assert np.isin(values[values != 0], map_data(101)).all()
+    folder = res["images_meta"][0]["absolute_path"].rsplit("/", 1)[0]
+    assert not (Path(folder) / "image_101.nii.gz").exists()
+
+
+def test_timeout_reaches_every_request(emulator, monkeypatch):
+    from nispace.datasets import download
+
+    timeouts = {"metadata": [], "files": []}
+    send = requests.Session.send  # the guarded one of only_local_requests
+
+    def spy_send(session, request, **kwargs):
+        timeouts["metadata"].append(kwargs.get("timeout"))
+        return send(session, request, **kwargs)
+
+    open_ = download._open
+
+    def spy_open(location, timeout=download.TIMEOUT):
+        timeouts["files"].append(timeout)
+        return open_(location, timeout=timeout)
+
+    monkeypatch.setattr(requests.Session, "send", spy_send)
+    monkeypatch.setattr(download, "_open", spy_open)
+    res = fetch_neurovault(max_images=2, base_url=emulator.api, timeout=2.5)
+    assert len(res["images"]) == 2
+    assert timeouts["metadata"] and set(timeouts["metadata"]) == {2.5}
+    assert len(timeouts["files"]) == 2 and all(0 < t <= 2.5 for t in timeouts["files"])
+
+
+def test_a_stalled_image_download_stops_after_the_timeout(emulator, monkeypatch, tmp_path):
+    import time
+
+    answer = emulator.answer
+
+    def slow(raw_path):
+        if raw_path.startswith("/media/"):
+            time.sleep(1.0)
+        return answer(raw_path)
+
+    monkeypatch.setattr(emulator, "answer", slow)
+    monkeypatch.setenv("NISPACE_DOWNLOAD_DEADLINE", "0.8")  # no long retries in a test
+    t0 = time.monotonic()
+    res = fetch_neurovault_ids(image_ids=[101], base_url=emulator.api, timeout=0.2,
+                               data_dir=tmp_path / "nv")
+    assert time.monotonic() - t0 < 5
+    # nilearn skips an image it could not download; nothing half-written is cached
+    assert res["images"] == []
+    assert not list((tmp_path / "nv").rglob("*.nii*"))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"timeout": 0}, "timeout: expected a positive number"),
+    ({"timeout": "10"}, "timeout"),
+    ({"resample": "yes"}, "resample: expected True or False"),
+    ({"interpolation": "cubic"}, "interpolation"),
+])
+def test_resample_and_timeout_are_checked(kwargs, match):
+    with pytest.raises((InputError, InputTypeError), match=match):
+        fetch_neurovault(**kwargs)

@@ -115,9 +115,11 @@ def download_deadline() -> float:
 
 
 class _Limits:
-    """The size limit and the deadline of one file's download (all attempts)."""
+    """The size limit and the deadline of one file's download (all attempts), and the
+    socket timeout of each request (default :data:`TIMEOUT`)."""
 
-    def __init__(self):
+    def __init__(self, timeout: float | None = None):
+        self.timeout = TIMEOUT if timeout is None else float(timeout)
         self.max_bytes = max_download_bytes()
         self.seconds = download_deadline()
         self.until = time.monotonic() + self.seconds
@@ -222,7 +224,7 @@ def _download_to(location: str, target_dir: Path, name: str,
     The temporary file is removed on any failure, including a size or time limit.
     """
     limits.check_time(location)
-    stream, size = _open(location, timeout=max(0.1, min(TIMEOUT, limits.left())))
+    stream, size = _open(location, timeout=max(0.1, min(limits.timeout, limits.left())))
     if size is not None:
         try:
             limits.check_size(location, size)
@@ -270,17 +272,19 @@ def _download_to(location: str, target_dir: Path, name: str,
     return tmp, digest.hexdigest()
 
 
-def _retrieve(location: str, target: Path, expected: str | None, check=None) -> None:
+def _retrieve(location: str, target: Path, expected: str | None, check=None,
+              timeout: float | None = None) -> None:
     """Download ``location`` to ``target`` atomically, retrying transient failures.
 
     ``expected`` is the SHA-256 the bytes must have; ``check`` an optional callable
     that validates the temporary file (raising ``ValueError``) when no hash exists.
     The size limit (:func:`max_download_bytes`) holds per attempt and the deadline
-    (:func:`download_deadline`) covers all attempts.
+    (:func:`download_deadline`) covers all attempts; ``timeout`` is the socket timeout
+    of each request in seconds (default :data:`TIMEOUT`).
     """
     _make_dir(target.parent)
     remove_stale_parts(target.parent)
-    limits = _Limits()
+    limits = _Limits(timeout)
     last = None
     for attempt in range(RETRIES + 1):
         if attempt:

@@ -49,6 +49,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
+import numbers
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -58,6 +60,7 @@ from urllib.parse import urljoin, urlsplit
 
 from .._errors import check_option
 from .._logging import _to_level, verbose_context
+from .._validate import check_bool
 from ..errors import InputError, InputTypeError
 from .config import get_data_dir
 from .download import DataFetchError
@@ -80,6 +83,7 @@ DEFAULT_NEUROSYNTH_URL = "https://neurosynth.org/api/decode/"
 
 _NEUROVAULT_HOSTS = ("neurovault.org", "www.neurovault.org")
 _MODES = ["download_new", "overwrite", "offline"]
+_INTERPOLATIONS = ("continuous", "linear", "nearest")
 _FILTERS = ("IsNull", "NotNull", "NotEqual", "GreaterOrEqual", "GreaterThan",
             "LessOrEqual", "LessThan", "IsIn", "NotIn", "Contains", "NotContains",
             "Pattern", "ResultFilter")
@@ -181,12 +185,13 @@ def _check_download_url(location: str, bases: list[str | None]) -> None:
                            f"{[b for b in bases if b]}; it was not downloaded.")
 
 
-def _retrieve_file(location: str, target: Path) -> None:
-    """Download with the limits of :mod:`nispace.datasets.download` (atomic, retried)."""
+def _retrieve_file(location: str, target: Path, timeout: float | None = None) -> None:
+    """Download with the limits of :mod:`nispace.datasets.download` (atomic, retried;
+    ``timeout``: seconds per request)."""
     from .download import _NotFound, _retrieve, _Transient
 
     try:
-        _retrieve(location, target, None)
+        _retrieve(location, target, None, timeout=timeout)
     except _NotFound:
         raise DataFetchError(f"{location}: not found (HTTP 404).") from None
     except _Transient as exc:
@@ -207,7 +212,7 @@ def _nilearn_verbose(verbose: bool | str | int | None) -> int:
 
 @contextlib.contextmanager
 def _redirect_nilearn(base_url: str, neurosynth_url: str, nv_dir: Path,
-                      create_dir: bool) -> Iterator[None]:
+                      create_dir: bool, timeout: float | None = None) -> Iterator[None]:
     """Point ``nilearn.datasets.neurovault`` at our server and cache for one call.
 
     nilearn reads its URLs from module constants at call time, so the constants
@@ -215,9 +220,10 @@ def _redirect_nilearn(base_url: str, neurosynth_url: str, nv_dir: Path,
     well: ``_simple_download`` (every file download goes through it; the URL it
     receives is redirected with :func:`_redirect_file_url`, the metadata keep the
     original ``file`` URL; it must then be on a Neurovault host or under the
-    configured servers, and is fetched with the size limit, deadline and atomic
-    move of :mod:`nispace.datasets.download`) and ``get_dataset_dir`` (returns ``nv_dir`` itself
-    rather than ``<data_dir>/neurovault``).
+    configured servers, and is fetched with the size limit, deadline, atomic
+    move of :mod:`nispace.datasets.download` and the socket ``timeout``) and
+    ``get_dataset_dir`` (returns ``nv_dir`` itself rather than
+    ``<data_dir>/neurovault``).
 
     The replacements are process-wide: nispace serialises its own calls with a
     lock, but nilearn's Neurovault functions called directly from another thread
@@ -236,7 +242,7 @@ def _redirect_nilearn(base_url: str, neurosynth_url: str, nv_dir: Path,
     def download(url, target_file, temp_dir, verbose=3):
         location = _redirect_file_url(url, site_root)
         _check_download_url(location, [base_url, neurosynth_url, site_root])
-        _retrieve_file(location, Path(target_file))
+        _retrieve_file(location, Path(target_file), timeout)
         return target_file
 
     def dataset_dir(dataset_name, data_dir=None, default_paths=None, verbose=1):
@@ -258,10 +264,24 @@ def _redirect_nilearn(base_url: str, neurosynth_url: str, nv_dir: Path,
                 setattr(nv, name, value)
 
 
+def _check_download_options(resample, interpolation, timeout) -> float:
+    """``resample``, ``interpolation`` and ``timeout`` checked; ``timeout`` as a float."""
+    check_bool(resample, "resample")
+    if interpolation is not None:  # fetch_neurovault only
+        check_option("interpolation", interpolation, list(_INTERPOLATIONS))
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) \
+            or not math.isfinite(timeout) or timeout <= 0:
+        raise InputError(f"timeout: expected a positive number of seconds per request; got "
+                         f"{timeout!r}.")
+    return float(timeout)
+
+
 def _call_nilearn(function_name: str, mode: str, data_dir, base_url, neurosynth_url,
-                  verbose, **kwargs):
+                  verbose, resample=False, interpolation=None, timeout=10.0,
+                  **kwargs):
     """Resolve server, decoder and cache, then run nilearn's ``function_name`` on them."""
     check_option("mode", mode, _MODES)
+    timeout = _check_download_options(resample, interpolation, timeout)
     base_url = get_neurovault_url(base_url)
     neurosynth_url = _http_url(neurosynth_url, ENV_NEUROSYNTH_URL, DEFAULT_NEUROSYNTH_URL,
                                "neurosynth_url")
@@ -271,8 +291,12 @@ def _call_nilearn(function_name: str, mode: str, data_dir, base_url, neurosynth_
                     "local cache only" if mode == "offline" else base_url, nv_dir)
         from nilearn.datasets import neurovault as nv
 
-        with _redirect_nilearn(base_url, neurosynth_url, nv_dir, create_dir=mode != "offline"):
+        if interpolation is not None:
+            kwargs["interpolation"] = interpolation
+        with _redirect_nilearn(base_url, neurosynth_url, nv_dir,
+                               create_dir=mode != "offline", timeout=timeout):
             result = getattr(nv, function_name)(mode=mode, data_dir=str(nv_dir),
+                                                resample=bool(resample), timeout=timeout,
                                                 verbose=_nilearn_verbose(verbose), **kwargs)
         logger.info("Neurovault: %d image(s) from %d collection(s).", len(result["images"]),
                     len({c.get("id") for c in result["collections_meta"]}))
@@ -296,6 +320,16 @@ _DOCS = {"params": """mode : {"download_new", "overwrite", "offline"}
     vectorize_words : bool
         With ``fetch_neurosynth_words``: add ``vocabulary`` and ``word_frequencies``
         to the result.
+    resample : bool
+        Resample every downloaded image to nilearn's 3 mm MNI grid (``STD_AFFINE``
+        of :mod:`nilearn.datasets.neurovault`) and keep only the resampled file,
+        ``image_<id>_resampled.nii.gz`` (smaller on disk; the space stays that of
+        the image). ``images`` then lists the resampled files. Default False.
+    timeout : float
+        Seconds to wait for each server response (metadata requests and image
+        downloads alike; default 10, as nilearn). A download that stalls is
+        retried, within the overall deadline of
+        :mod:`nispace.datasets.download`.
     base_url : str, optional
         Neurovault API base (argument > ``NISPACE_NEUROVAULT_URL`` >
         ``https://neurovault.org/api/``). With a custom base, image files whose
@@ -347,7 +381,9 @@ def fetch_neurovault(max_images: int | None = 100, collection_terms: dict | None
                      data_dir: str | os.PathLike | None = None,
                      fetch_neurosynth_words: bool = False, vectorize_words: bool = True,
                      base_url: str | None = None, neurosynth_url: str | None = None,
-                     verbose: bool | str | int | None = None, **kwarg_image_filters):
+                     verbose: bool | str | int | None = None, resample: bool = False,
+                     interpolation: Literal["continuous", "linear", "nearest"] = "continuous",
+                     timeout: float = 10.0, **kwarg_image_filters):
     """Fetch Neurovault maps whose metadata match filters (Gorgolewski et al., 2015).
 
     Calls :func:`nilearn.datasets.fetch_neurovault`. Cached images matching the
@@ -377,6 +413,10 @@ def fetch_neurovault(max_images: int | None = 100, collection_terms: dict | None
         ``f(image_metadata) -> bool``. The default terms still apply unless
         ``image_terms={}`` (nilearn warns about this).
     %(params)s
+    interpolation : {"continuous", "linear", "nearest"}
+        With ``resample``: the interpolation of :func:`nilearn.image.resample_img`
+        (default ``"continuous"``, as nilearn; :func:`fetch_neurovault_ids` always
+        uses nilearn's default).
     **kwarg_image_filters
         Extra image terms added to ``image_terms``, e.g. ``modality="fMRI-BOLD"``,
         ``number_of_subjects=GreaterThan(20)``. A keyword on a field of the
@@ -407,6 +447,7 @@ def fetch_neurovault(max_images: int | None = 100, collection_terms: dict | None
         image_terms=image_terms,
         image_filter=_empty_filter if image_filter is None else image_filter,
         fetch_neurosynth_words=fetch_neurosynth_words, vectorize_words=vectorize_words,
+        resample=resample, interpolation=interpolation, timeout=timeout,
         **kwarg_image_filters)
 
 
@@ -416,7 +457,8 @@ def fetch_neurovault_ids(collection_ids: Sequence[int] = (), image_ids: Sequence
                          data_dir: str | os.PathLike | None = None,
                          fetch_neurosynth_words: bool = False, vectorize_words: bool = True,
                          base_url: str | None = None, neurosynth_url: str | None = None,
-                         verbose: bool | str | int | None = None):
+                         verbose: bool | str | int | None = None, resample: bool = False,
+                         timeout: float = 10.0):
     """Fetch whole Neurovault collections and single images by id (Gorgolewski et al.,
     2015).
 
@@ -442,7 +484,8 @@ def fetch_neurovault_ids(collection_ids: Sequence[int] = (), image_ids: Sequence
     return _call_nilearn(
         "fetch_neurovault_ids", mode, data_dir, base_url, neurosynth_url, verbose,
         collection_ids=collection_ids, image_ids=image_ids,
-        fetch_neurosynth_words=fetch_neurosynth_words, vectorize_words=vectorize_words)
+        fetch_neurosynth_words=fetch_neurosynth_words, vectorize_words=vectorize_words,
+        resample=resample, timeout=timeout)
 
 
 # --------------------------------------------------------------------------------------
