@@ -134,10 +134,33 @@ def save_figure(fig: Figure, path, formats=("png", "svg")) -> list[Path]:
         The files written.
     """
     path = Path(path)
-    out = []
-    for fmt in formats:
-        target = path.with_suffix(f".{fmt}")
-        extra = {"pil_kwargs": PNG_OPTIONS} if fmt == "png" else {}
-        fig.savefig(target, format=fmt, dpi=DPI, bbox_inches="tight", **extra)
-        out.append(target)
+    out = [path.with_suffix(f".{fmt}") for fmt in formats]
+    write_formats(fig, [(target, target.suffix[1:]) for target in out])
     return out
+
+
+def write_formats(fig: Figure, targets) -> None:
+    """Write ``fig`` once per ``(file or path, format)`` of ``targets`` with one layout.
+
+    The layout (constrained layout, if any) and the tight bounding box are computed
+    once, at :data:`DPI`, and kept for every format, instead of twice per format
+    as ``savefig(bbox_inches="tight")`` does; the figure's layout engine is
+    restored afterwards. PNGs are written at :data:`DPI` with :data:`PNG_OPTIONS`.
+    """
+    import matplotlib as mpl
+
+    engine = fig.get_layout_engine()
+    dpi = fig.get_dpi()
+    try:
+        fig.set_dpi(DPI)
+        fig.draw_without_rendering()  # runs the layout engine
+        bbox = fig.get_tightbbox(fig._get_renderer()).padded(mpl.rcParams["savefig.pad_inches"])
+        if engine is not None:
+            fig.set_layout_engine("none")  # keep the layout just computed
+        for target, fmt in targets:
+            extra = {"pil_kwargs": PNG_OPTIONS} if fmt == "png" else {}
+            fig.savefig(target, format=fmt, dpi=DPI, bbox_inches=bbox, **extra)
+    finally:
+        fig.set_dpi(dpi)
+        if engine is not None:
+            fig.set_layout_engine(engine)

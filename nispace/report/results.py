@@ -128,11 +128,10 @@ NULLS_PER_PAGE = 20
 
 def _figure_bytes(fig) -> tuple[bytes, str]:
     """PNG at 300 dpi and SVG (brain surfaces rasterized at 300 dpi inside it)."""
-    from ..plotting.style import DPI, PNG_OPTIONS
+    from ..plotting.style import write_formats
 
     png, svg = io.BytesIO(), io.StringIO()
-    fig.savefig(png, format="png", dpi=DPI, bbox_inches="tight", pil_kwargs=PNG_OPTIONS)
-    fig.savefig(svg, format="svg", dpi=DPI, bbox_inches="tight")
+    write_formats(fig, [(png, "png"), (svg, "svg")])
     return png.getvalue(), svg.getvalue()
 
 
