@@ -27,6 +27,7 @@ BENCHMARKS = [
     ("bench_x_nulls.py", ["--n-perm", "10000"], ["--n-perm", "1000"]),
     ("bench_parallel.py", ["--sizes", "1000", "10000", "100000"], ["--sizes", "1000"]),
     ("bench_dominance.py", ["--repeats", "3"], ["--repeats", "3", "--n-x", "14"]),
+    ("bench_main_job.py", ["--repeats", "3"], ["--repeats", "1", "--n-perm", "1000"]),
 ]
 
 
