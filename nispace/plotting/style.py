@@ -145,7 +145,8 @@ def write_formats(fig: Figure, targets) -> None:
     The layout (constrained layout, if any) and the tight bounding box are computed
     once, at :data:`DPI`, and kept for every format, instead of twice per format
     as ``savefig(bbox_inches="tight")`` does; the figure's layout engine is
-    restored afterwards. PNGs are written at :data:`DPI` with :data:`PNG_OPTIONS`.
+    restored afterwards. PNGs are written at :data:`DPI` with :data:`PNG_OPTIONS`;
+    text stays text in SVG/PDF files (small, searchable, faster than glyph outlines).
     """
     import matplotlib as mpl
 
@@ -159,7 +160,8 @@ def write_formats(fig: Figure, targets) -> None:
             fig.set_layout_engine("none")  # keep the layout just computed
         for target, fmt in targets:
             extra = {"pil_kwargs": PNG_OPTIONS} if fmt == "png" else {}
-            fig.savefig(target, format=fmt, dpi=DPI, bbox_inches=bbox, **extra)
+            with mpl.rc_context({key: _RC[key] for key in ("svg.fonttype", "pdf.fonttype")}):
+                fig.savefig(target, format=fmt, dpi=DPI, bbox_inches=bbox, **extra)
     finally:
         fig.set_dpi(dpi)
         if engine is not None:
