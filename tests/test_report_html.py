@@ -424,3 +424,13 @@ def test_png_figures_are_shown_at_their_printed_size():
     plain = io.BytesIO()
     Image.new("RGB", (50, 20)).save(plain, format="PNG")
     assert _png_css_width(plain.getvalue()) is None
+
+
+def test_brain_colorbar_names_the_y_transform():
+    from types import SimpleNamespace
+
+    from nispace.report.results import _y_value_label
+
+    group = SimpleNamespace(transforms_=[{"y": "hedges(a,b)", "n_maps_in": 100}])
+    assert _y_value_label(group) == "Hedges' g"
+    assert _y_value_label(SimpleNamespace(transforms_=[])) == "Y value"
