@@ -31,6 +31,7 @@ BENCHMARKS = [
     ("bench_dominance.py", ["--repeats", "3"], ["--repeats", "3", "--n-x", "14"]),
     ("bench_spins.py", ["--n-perm", "10000"], ["--n-perm", "1000", "--n-peer", "200",
                                                 "--n-vertex", "100"]),
+    ("bench_main_job.py", ["--repeats", "3"], ["--repeats", "1", "--n-perm", "1000"]),
 ]
 
 

@@ -290,9 +290,9 @@ def test_null_distribution_panels(pet_pain):
         assert lines[0].get_xdata()[0] == pytest.approx(obs.iloc[0, col])
         text = next(t for t in ax.texts if t.get_gid() == "p-value").get_text()
         assert text == f"p = {p.iloc[0, col]:.3f}"
-        heights = np.array([patch.get_height() for patch in ax.patches])
-        widths = np.array([patch.get_width() for patch in ax.patches])
-        assert np.sum(heights * widths) == pytest.approx(1.0)  # a density
+        hist = next(patch for patch in ax.patches if patch.get_gid() == "null")
+        heights, edges = hist.get_data()[:2]
+        assert np.sum(heights * np.diff(edges)) == pytest.approx(1.0)  # a density
     # by label, and all columns by default
     fig, axes = plot_null_distributions(obs, nulls, columns=[obs.columns[3]])
     assert sum(ax.get_visible() for ax in axes.flat) == 1
@@ -309,19 +309,19 @@ def test_null_distribution_panels(pet_pain):
 
 
 class SurfRecorder:
-    """Wraps nilearn.plotting.plot_surf and keeps what it was given."""
+    """Wraps the drawing of one surface view and keeps what it was given."""
 
     def __init__(self, monkeypatch):
-        import nilearn.plotting
+        from nispace.plotting import brain
 
         self.calls = []
-        original = nilearn.plotting.plot_surf
+        original = brain._surface_view
 
         def record(*args, **kwargs):
             self.calls.append(kwargs)
             return original(*args, **kwargs)
 
-        monkeypatch.setattr(nilearn.plotting, "plot_surf", record)
+        monkeypatch.setattr(brain, "_surface_view", record)
 
     def data(self) -> np.ndarray:
         """Vertex values drawn in the lateral views: L then R vertices, map after map."""
@@ -359,7 +359,7 @@ def test_surface_parcellation_gives_four_views_per_map(data_url, monkeypatch):
     values = np.random.default_rng(1).normal(size=(2, 100))  # both signs
     fig = plot_brain(values, parc, titles=["first", "second"])
     non_colorbar = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
-    assert len(non_colorbar) == 8 and all(ax.name == "3d" for ax in non_colorbar)
+    assert len(non_colorbar) == 8 and all(ax.name == "rectilinear" for ax in non_colorbar)
     assert [ax.get_label() for ax in surface_axes(fig)[:4]] == [
         "surface:left:lateral", "surface:left:medial", "surface:right:lateral",
         "surface:right:medial"]
@@ -560,12 +560,10 @@ def test_surfaces_are_rasterized_opaque_and_mark_nan_parcels(data_url, tmp_path)
     fig = plot_brain(values, parc, colorbar_label="Hedges' g")
     surfaces = surface_axes(fig)
     for ax in surfaces:
-        coll = ax.collections[-1]
-        assert coll.get_rasterized()
-        colors = np.asarray(coll.get_facecolor())
-        assert (colors[:, 3] == 1).all()  # the medial wall is not see-through
+        image = next(im for im in ax.images if im.get_gid() == "surface")
+        assert (image.face_colors[:, 3] == 1).all()  # the medial wall is not see-through
     all_colors = {tuple(np.round(c, 3)) for ax in surfaces
-                  for c in np.asarray(ax.collections[-1].get_facecolor())}
+                  for c in next(iter(ax.images)).face_colors}
     assert tuple(np.round(to_rgba(MEDIAL_WALL_COLOR), 3)) in all_colors
     assert tuple(np.round(to_rgba(NO_DATA_COLOR), 3)) in all_colors
     legend = next(lg for lg in fig.legends if lg.get_gid() == "surface-legend")
@@ -579,6 +577,11 @@ def test_surfaces_are_rasterized_opaque_and_mark_nan_parcels(data_url, tmp_path)
 
     with Image.open(png) as img:
         assert round(img.info["dpi"][0]) == DPI
+        pixels = np.asarray(img.convert("RGB")).reshape(-1, 3)
+    # the drawn image holds opaque medial-wall and NaN-parcel pixels in their colours
+    for color in (MEDIAL_WALL_COLOR, NO_DATA_COLOR):
+        rgb = np.round(np.array(to_rgba(color)[:3]) * 255)
+        assert (np.abs(pixels - rgb).max(axis=1) <= 1).sum() > 1000
 
 
 def test_report_figures_show_all_maps_at_300_dpi(pet_pain_nsp, data_url, tmp_path):

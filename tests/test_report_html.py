@@ -400,3 +400,37 @@ def test_browser_sorts_text_columns_by_table_id(chromium, report, ctx, tmp_path)
     doc = parse(proc.stdout)
     assert doc.column("results-table", "x", attr=None) == \
         ["map5", "map4", "map3", "map2", "map1", "map0", EVIL]
+
+
+def test_png_figures_are_shown_at_their_printed_size():
+    """A 300 dpi PNG 3 inches wide is 288 CSS pixels wide (96 per inch), not 900."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nispace.report.html import _png_css_width
+
+    fig = plt.figure(figsize=(3, 2))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=300)
+    plt.close(fig)
+    assert _png_css_width(buf.getvalue()) == 288
+    # a PNG without a resolution keeps its pixel width (no width attribute)
+    from PIL import Image
+
+    plain = io.BytesIO()
+    Image.new("RGB", (50, 20)).save(plain, format="PNG")
+    assert _png_css_width(plain.getvalue()) is None
+
+
+def test_brain_colorbar_names_the_y_transform():
+    from types import SimpleNamespace
+
+    from nispace.report.results import _y_value_label
+
+    group = SimpleNamespace(transforms_=[{"y": "hedges(a,b)", "n_maps_in": 100}])
+    assert _y_value_label(group) == "Hedges' g"
+    assert _y_value_label(SimpleNamespace(transforms_=[])) == "Y value"

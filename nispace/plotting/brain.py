@@ -5,7 +5,9 @@ Each map is one row of the figure:
 * cortical parcels on the template surface of the parcellation (``fsLR``
   preferred, then ``fsaverage``; the cortex component of a combined
   parcellation): left lateral, left medial, right lateral, right medial views,
-  drawn with :func:`nilearn.plotting.plot_surf` (matplotlib engine);
+  drawn as flat-coloured triangles in an orthographic projection (the faces
+  turned towards the viewer, back to front), rasterized, in one renderer call
+  per view;
 * volumetric parcellations (and the subcortex of combined ones): axial slices
   through the parcels (:func:`nilearn.plotting.plot_stat_map`) on the MNI T1w
   template, when it can be fetched;
@@ -357,7 +359,7 @@ def plot_brain(values, parcellation, *, titles=None, cmap=None,
     Returns
     -------
     matplotlib.figure.Figure
-        One row per map: for the cortex, four 3D axes labelled
+        One row per map: for the cortex, four axes labelled
         ``"surface:<hemi>:<view>"`` (left lateral, left medial, right lateral,
         right medial); for volumetric parts, axial slices labelled
         ``"volume:z=<mm>"``; and a colorbar (label ``"<colorbar>"``) unless
@@ -381,7 +383,8 @@ def plot_brain(values, parcellation, *, titles=None, cmap=None,
     titles = _titles(titles, names, n_maps, parc)
     surface, volume = _plan(parc, space)
 
-    mesh = _surface_mesh(surface.parc, surface.space, surf_mesh) if surface else None
+    views = _surface_views(_surface_mesh(surface.parc, surface.space, surf_mesh)) \
+        if surface else None
     cuts = _cut_coords(volume.parc, volume.space) if volume else []
     bg = _background(volume.parc, volume.space) if volume else None
 
@@ -404,7 +407,7 @@ def plot_brain(values, parcellation, *, titles=None, cmap=None,
             cmap_m = "RdBu_r" if lo == -hi else "viridis"
         col = 0
         if surface:
-            _draw_surface(fig, grid, m, row[surface.index], surface, mesh, cmap_m, lo, hi)
+            _draw_surface(fig, grid, m, row[surface.index], surface, views, cmap_m, lo, hi)
             col += len(SURFACE_VIEWS)
         if volume:
             _draw_slices(fig, fig.add_subplot(grid[m, col]), row[volume.index], volume, cuts,
@@ -438,27 +441,161 @@ def _surface_legend(fig, has_nan: bool) -> None:
     legend.set_gid("surface-legend")
 
 
-def _draw_surface(fig, grid, m: int, values: np.ndarray, part: _Part, mesh, cmap, vmin, vmax):
+def _draw_surface(fig, grid, m: int, values: np.ndarray, part: _Part, views: dict, cmap,
+                  vmin, vmax) -> None:
     """Four views of one map on the cortical surface, in grid row ``m``."""
-    from nilearn.plotting import plot_surf
-
     vertex = _vertex_values(values, part.parc, part.space)[0]
     # labelled vertices: finite after projecting zeros (NaN only on the medial wall)
     labelled = np.isfinite(_vertex_values(np.zeros_like(values), part.parc, part.space)[0])
     n_left = part.parc.get_hemi_sizes(part.space)[0]
-    coords, faces = mesh
     for k, (hemi, view) in enumerate(SURFACE_VIEWS):
-        ax = fig.add_subplot(grid[m, k], projection="3d")
-        h = 0 if hemi == "left" else 1
-        cut = slice(None, n_left) if h == 0 else slice(n_left, None)
-        plot_surf((coords[h], faces[h]), surf_map=vertex[cut], hemi=hemi, view=view,
-                  engine="matplotlib", cmap=cmap, colorbar=False, avg_method="median",
-                  threshold=None, vmin=vmin, vmax=vmax, axes=ax, figure=fig, alpha=1.0)
-        _finish_surface(ax.collections[-1], np.asarray(coords[h]), np.asarray(faces[h]),
-                        vertex[cut], labelled[cut], cmap, vmin, vmax,
-                        _CAMERA_AZIM[(hemi, view)])
-        ax.set_box_aspect(None, zoom=1.5)
+        ax = fig.add_subplot(grid[m, k])
+        cut = slice(None, n_left) if hemi == "left" else slice(n_left, None)
+        _surface_view(ax, views[(hemi, view)], surf_map=vertex[cut], labelled=labelled[cut],
+                      hemi=hemi, view=view, cmap=cmap, vmin=vmin, vmax=vmax)
         ax.set_label(f"surface:{hemi}:{view}")
+
+
+class _View(NamedTuple):
+    """One hemisphere seen from one side: the faces turned towards the camera, back to
+    front, and their corners projected onto the screen."""
+
+    faces: np.ndarray  # (n_front, 3) vertex indices, farthest face first
+    triangles: np.ndarray  # (n_front, 3, 2) screen coordinates of the corners
+    limits: tuple[tuple[float, float], tuple[float, float]]  # x and y extent of the mesh
+
+
+def _surface_views(mesh) -> dict:
+    """The four :class:`_View` of a (left, right) mesh, computed once per figure."""
+    coords, faces = mesh
+    out = {}
+    for hemi, view in SURFACE_VIEWS:
+        h = 0 if hemi == "left" else 1
+        out[(hemi, view)] = _project_view(np.asarray(coords[h], dtype=float),
+                                          np.asarray(faces[h]), _CAMERA_AZIM[(hemi, view)])
+    return out
+
+
+def _project_view(coords: np.ndarray, faces: np.ndarray, azim: float) -> _View:
+    """Orthographic view from azimuth ``azim`` (elevation 0; 0 = from +x, 180 = from -x).
+
+    The screen's x axis points to the camera's right, its y axis up (+z); faces
+    turned away from the camera are dropped and the others sorted by depth (painter's
+    algorithm, as matplotlib's 3D axes do), so nearer faces are drawn last.
+    """
+    camera = np.array([np.cos(np.radians(azim)), np.sin(np.radians(azim)), 0.0])
+    right = np.cross(-camera, [0.0, 0.0, 1.0])
+    screen = np.column_stack([coords @ right, coords[:, 2]])
+    front = faces[_front_faces(coords, faces, azim)]
+    if not len(front):  # an open or odd mesh: draw everything
+        front = faces
+    front = front[np.argsort((coords @ camera)[front].mean(axis=1), kind="stable")]
+    lo, hi = screen.min(axis=0), screen.max(axis=0)
+    return _View(front, screen[front], ((lo[0], hi[0]), (lo[1], hi[1])))
+
+
+def _surface_view(ax, geometry: _View, *, surf_map: np.ndarray, labelled: np.ndarray,
+                  hemi: str, view: str, cmap, vmin: float, vmax: float) -> None:
+    """Draw one hemisphere (``hemi``, ``view``) into the 2D axes ``ax``.
+
+    ``surf_map`` holds the vertex values of the hemisphere (NaN off the parcels),
+    ``labelled`` marks the vertices inside the parcellation. The faces become one
+    image (gid ``"surface"``; their colours in its ``face_colors``).
+    """
+    colors = _face_colors(geometry.faces, surf_map, labelled, cmap, vmin, vmax)
+    (x0, x1), (y0, y1) = geometry.limits
+    pad = 0.02 * max(x1 - x0, y1 - y0)
+    extent = (x0 - pad, x1 + pad, y0 - pad, y1 + pad)
+    image = _surface_image(geometry.triangles, colors, extent, ax)
+    image.set_gid("surface")
+    ax.add_image(image)
+    ax.set_xlim(extent[:2])
+    ax.set_ylim(extent[2:])
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_axis_off()
+
+
+def _face_colors(faces: np.ndarray, vertex: np.ndarray, labelled: np.ndarray, cmap,
+                 vmin: float, vmax: float) -> np.ndarray:
+    """RGBA colour of each face, opaque: the colormap for parcel values, the medial-wall
+    colour off the parcellation and the no-data colour for parcels without a value.
+
+    A face takes the median of its three vertex values (as nilearn's
+    ``avg_method="median"``), so at parcel borders it has the colour of one parcel;
+    it belongs to the medial wall / to a NaN parcel when at least two of its three
+    vertices do.
+    """
+    import matplotlib as mpl
+    from matplotlib.colors import Normalize, to_rgba
+
+    from .style import MEDIAL_WALL_COLOR, NO_DATA_COLOR
+
+    cmap = mpl.colormaps[cmap] if isinstance(cmap, str) else cmap
+    corner = vertex[faces]
+    finite = np.isfinite(corner)
+    value = np.full(faces.shape[0], np.nan)
+    some = finite.any(axis=1)
+    value[some] = np.nanmedian(corner[some], axis=1)
+    colors = cmap(Normalize(vmin, vmax)(value))
+    inside = labelled[faces]
+    medial = (~inside).sum(axis=1) >= 2
+    no_data = ~medial & ((inside & ~finite).sum(axis=1) >= 2)
+    colors[medial] = to_rgba(MEDIAL_WALL_COLOR)
+    colors[no_data] = to_rgba(NO_DATA_COLOR)
+    colors[~some & ~medial & ~no_data] = to_rgba(MEDIAL_WALL_COLOR)
+    colors[:, 3] = 1.0
+    return colors
+
+
+def _surface_image(triangles: np.ndarray, colors: np.ndarray, extent: tuple, ax):
+    """An image of flat-coloured triangles, rasterized at the resolution it is drawn at.
+
+    The triangles are drawn off-screen with Agg's Gouraud-triangle primitive
+    (equal corner colours: flat faces; every triangle slightly dilated, so
+    neighbours leave no seams; the silhouette antialiased) and placed as one image.
+    The image is made again only when the output resolution changes, so writing
+    a PNG and an SVG at the same dpi draws the mesh once.
+    """
+    from matplotlib.image import AxesImage
+    from matplotlib.transforms import Bbox
+
+    class SurfaceImage(AxesImage):
+        def __init__(self):
+            super().__init__(ax, origin="upper", extent=extent, interpolation="nearest")
+            self.face_colors = colors  # (n_faces, 4), for tests and users
+            self._size = None
+            self.set_data(np.zeros((1, 1, 4)))
+
+        def draw(self, renderer):
+            x0, x1, y0, y1 = extent
+            box = Bbox.from_extents(x0, y0, x1, y1).transformed(self.axes.transData)
+            mag = renderer.get_image_magnification()
+            size = (max(1, round(box.width * mag)), max(1, round(box.height * mag)))
+            if size != self._size:
+                self.set_data(_rasterize_triangles(triangles, colors, extent, size))
+                self._size = size
+            super().draw(renderer)
+
+    return SurfaceImage()
+
+
+def _rasterize_triangles(triangles: np.ndarray, colors: np.ndarray, extent: tuple,
+                         size: tuple[int, int]) -> np.ndarray:
+    """RGBA image (height, width, 4), top row first, of triangles (n, 3, 2) with one
+    colour each (n, 4), drawn in order over a transparent background."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.transforms import Affine2D
+
+    width, height = size
+    x0, x1, y0, y1 = extent
+    renderer = RendererAgg(width, height, 72)
+    to_pixels = Affine2D().translate(-x0, -y0).scale(width / (x1 - x0), height / (y1 - y0))
+    gc = renderer.new_gc()
+    corners = np.repeat(np.asarray(colors, dtype=float)[:, None, :], 3, axis=1)
+    renderer.draw_gouraud_triangles(gc, np.asarray(triangles, dtype=float), corners,
+                                    to_pixels)
+    gc.restore()
+    return np.asarray(renderer.buffer_rgba()).copy()
 
 
 def _front_faces(coords: np.ndarray, faces: np.ndarray, azim: float) -> np.ndarray:
@@ -469,46 +606,6 @@ def _front_faces(coords: np.ndarray, faces: np.ndarray, azim: float) -> np.ndarr
     outward = np.sign(np.einsum("ij,ij->", v0, np.cross(v1, v2))) or 1.0  # winding
     camera = np.array([np.cos(np.radians(azim)), np.sin(np.radians(azim)), 0.0])
     return outward * (normal @ camera) > 0
-
-
-def _finish_surface(collection, coords: np.ndarray, faces: np.ndarray, vertex: np.ndarray,
-                    labelled: np.ndarray, cmap, vmin: float, vmax: float,
-                    azim: float | None = None) -> None:
-    """Face colours set here: opaque medial wall, NaN parcels in their own colour, no
-    seams, hidden faces dropped, rasterized.
-
-    A face takes the median of its three vertex values (as nilearn's
-    ``avg_method="median"``); it belongs to the medial wall / to a NaN parcel when
-    at least two of its three vertices do.
-    """
-    import matplotlib as mpl
-    from matplotlib.colors import Normalize, to_rgba
-
-    from .style import MEDIAL_WALL_COLOR, NO_DATA_COLOR
-
-    cmap = mpl.colormaps[cmap] if isinstance(cmap, str) else cmap
-    corner = vertex[faces]
-    n_finite = np.isfinite(corner).sum(axis=1)
-    value = np.full(faces.shape[0], np.nan)
-    some = n_finite > 0
-    value[some] = np.nanmedian(corner[some], axis=1)
-    colors = cmap(Normalize(vmin, vmax)(value))
-    medial = (~labelled[faces]).sum(axis=1) >= 2
-    no_data = ~medial & ((labelled[faces] & ~np.isfinite(corner)).sum(axis=1) >= 2)
-    colors[medial] = to_rgba(MEDIAL_WALL_COLOR)
-    colors[no_data] = to_rgba(NO_DATA_COLOR)
-    colors[~some & ~medial & ~no_data] = to_rgba(MEDIAL_WALL_COLOR)
-    colors[:, 3] = 1.0
-    if azim is not None:
-        keep = _front_faces(coords, faces, azim)
-        if keep.any():
-            collection.set_verts(coords[faces[keep]])
-            colors = colors[keep]
-    collection.set_facecolor(colors)
-    collection.set_edgecolor("none")  # no strokes: half the drawing time
-    collection.set_linewidth(0.0)
-    collection.set_antialiased(False)  # no light seams between faces (fine at 300 dpi)
-    collection.set_rasterized(True)  # one image inside SVG/PDF instead of 30k paths
 
 
 def _draw_slices(fig, ax, values: np.ndarray, part: _Part, cuts: list[float], bg, cmap,

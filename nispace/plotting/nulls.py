@@ -124,9 +124,10 @@ def plot_null_distributions(observed: pd.DataFrame, nulls: np.ndarray,
         c = cols[k]
         sample = null[:, row, c]
         sample = sample[np.isfinite(sample)]
-        if sample.size:
-            ax.hist(sample, bins=bins, density=True, color=NULL_COLOR, edgecolor="none",
-                    label=f"null ({null.shape[0]} permutations)")
+        if sample.size:  # one filled step patch per histogram, not one bar per bin
+            density, edges = np.histogram(sample, bins=bins, density=True)
+            ax.stairs(density, edges, fill=True, color=NULL_COLOR, linewidth=0,
+                      label=f"null ({null.shape[0]} permutations)", gid="null")
         ax.axvline(values[row, c], color=OBSERVED_COLOR, lw=1.8, gid="observed",
                    label="observed")
         ax.margins(x=0.05)

@@ -17,7 +17,7 @@ __all__ = ["plot_scatter"]
 
 def plot_scatter(y, x, *, y_label: str = "Y", x_label: str = "X", coloc: float | None = None,
                  coloc_label: str = "r", p: float | None = None, p_label: str = "p (null)",
-                 ranks: bool = False, ax=None, figsize=(3.6, 3.4)) -> tuple[Figure, Axes]:
+                 ranks: bool = False, ax=None, figsize=(4.4, 3.6)) -> tuple[Figure, Axes]:
     """Scatter one Y map against one X map (one point per parcel) with the fitted line.
 
     Parameters
@@ -95,8 +95,9 @@ def plot_scatter(y, x, *, y_label: str = "Y", x_label: str = "X", coloc: float |
         parts.append(f"{p_label} = {_format_p(p)}")
     if parts:
         ax.set_title(", ".join(parts), fontsize="medium")
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False,
-              fontsize="x-small", borderaxespad=1.6)
+    # inside the axes: above them it ran into the title
+    ax.legend(loc="best", frameon=True, framealpha=0.85, edgecolor="none",
+              fontsize="x-small")
     return fig, ax
 
 

@@ -332,13 +332,28 @@ def _inline_svg(svg: str, prefix: str, where: str) -> str:
                   lambda m: f'{m[1]}="#{prefix}{m[2]}"' if m[2] in ids else m[0], svg)
 
 
+def _png_css_width(data: bytes) -> int | None:
+    """Width of a PNG in CSS pixels (96 per inch) from its size and its ``pHYs``
+    resolution, so a 300 dpi figure is shown at its printed size, not 3x larger;
+    None when the PNG states no resolution in metres."""
+    import struct
+
+    width = struct.unpack(">I", data[16:20])[0]
+    at = data.find(b"pHYs")
+    if at < 0 or data[at + 12:at + 13] != b"\x01":  # unit 1 = metre
+        return None
+    per_metre = struct.unpack(">I", data[at + 4:at + 8])[0]
+    return round(width * 96 / (per_metre * 0.0254)) if per_metre else None
+
+
 def _figure(fig: Figure, index: int) -> dict:
     """A figure ready for the ``figure`` macro: sanitised inline SVG or a PNG data URI."""
     where = f"figures[{index}]"
     if not isinstance(fig, Figure):
         raise InputTypeError(f"{where}: expected a nispace.report.Figure; "
                         f"got {type(fig).__name__}.")
-    out = {"number": index + 1, "caption": fig.caption, "svg": None, "src": None}
+    out = {"number": index + 1, "caption": fig.caption, "svg": None, "src": None,
+           "width": None}
     if fig.svg is not None:
         body = _inline_svg(fig.svg, f"fig{index + 1}-", where)
         out["svg"] = Markup(body.replace(
@@ -349,6 +364,7 @@ def _figure(fig: Figure, index: int) -> dict:
             raise InputError(f"{where}.png: expected the bytes of a PNG file (starting "
                              f"with the PNG signature); got {data[:8]!r}.")
         out["src"] = f"data:image/png;base64,{base64.b64encode(data).decode('ascii')}"
+        out["width"] = _png_css_width(data)
     else:
         raise InputError(f"{where}: expected png bytes or svg text; got neither.")
     return out

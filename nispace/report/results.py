@@ -128,11 +128,10 @@ NULLS_PER_PAGE = 20
 
 def _figure_bytes(fig) -> tuple[bytes, str]:
     """PNG at 300 dpi and SVG (brain surfaces rasterized at 300 dpi inside it)."""
-    from ..plotting.style import DPI, PNG_OPTIONS
+    from ..plotting.style import write_formats
 
     png, svg = io.BytesIO(), io.StringIO()
-    fig.savefig(png, format="png", dpi=DPI, bbox_inches="tight", pil_kwargs=PNG_OPTIONS)
-    fig.savefig(svg, format="svg", dpi=DPI, bbox_inches="tight")
+    write_formats(fig, [(png, "png"), (svg, "svg")])
     return png.getvalue(), svg.getvalue()
 
 
@@ -187,12 +186,23 @@ def make_figures(nsp, keys: list[str], folder: Path) -> list[dict]:
     n_y = len(nsp.get_y())
     try:
         with figure_style():
-            fig = nsp.plot_brain("Y", maps=list(range(min(n_y, 3))), colorbar_label="Y value")
+            fig = nsp.plot_brain("Y", maps=list(range(min(n_y, 3))),
+                                 colorbar_label=_y_value_label(nsp))
         save(fig, "brain_y", brain if n_y <= 3 else f"{brain}; the first 3 of {n_y} maps")
     except Exception as err:  # noqa: BLE001 - a figure must not cost the results
         logger.warning("Could not draw the Y maps on the brain: %s", err)
     _write_json(folder / CAPTIONS_FILE, {f["name"]: f["caption"] for f in out})
     return out
+
+
+def _y_value_label(nsp) -> str:
+    """Colorbar label of the Y maps: the name of the last Y transform (e.g.
+    "Hedges' g"), else "Y value"."""
+    from ..plotting import transform_label
+
+    steps = [t["y"] for t in getattr(nsp, "transforms_", []) or [] if isinstance(t, dict)
+             and isinstance(t.get("y"), str)]
+    return transform_label(steps[-1]) if steps else "Y value"
 
 
 #: figure captions beside the figures, so ``nispace report DIR --no-figures`` keeps them
