@@ -433,7 +433,7 @@ class NiSpace:
     def _fetch_tissues(self, tissues) -> tuple[pd.DataFrame, dict]:
         """``z="gm"``, ``"wm"``, ... (or a list): tissue probability maps of the ``tpm``
         dataset, one row per tissue named after it."""
-        from .datasets.references import parse_map_name
+        from .datasets.references import parse_map_name, select_reference_maps
 
         wanted = [tissues] if isinstance(tissues, str) else list(tissues)
         wanted = [t.lower() for t in wanted]
@@ -445,13 +445,14 @@ class NiSpace:
                 f"{self.parcellation_.spaces}; projecting tissue probabilities to a cortical "
                 f"surface is not meaningful. Use a volumetric parcellation or pass z as "
                 f"parcellated data (a DataFrame, maps x parcels).")
-        frame, reference = self._fetch_reference("z", _TISSUE_DATASET,
-                                                 maps={"tissue": wanted})
-        found = {parse_map_name(m).get("tissue", "").lower(): m for m in frame.index}
+        found = {parse_map_name(m).get("tissue", "").lower(): m
+                 for m in select_reference_maps(_TISSUE_DATASET).names}
         missing = [t for t in wanted if t not in found]
         if missing:
             raise DataError(f"z: no tissue map for {missing} in dataset {_TISSUE_DATASET!r} "
                             f"of the data repository; it has {sorted(found)}.")
+        frame, reference = self._fetch_reference("z", _TISSUE_DATASET,
+                                                 maps={"tissue": wanted})
         frame = frame.loc[[found[t] for t in wanted]]
         frame.index = pd.Index(wanted, name="map")
         reference["tissues"] = {t: found[t] for t in wanted}

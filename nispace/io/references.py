@@ -61,8 +61,8 @@ def parcellate_reference(dataset: str, parcellation, maps=None,
                          collection: str | os.PathLike | None = None, *, source: str = "auto",
                          set_size_range: tuple[int | None, int | None] | None = None,
                          standardize_parcellated: bool = True,
-                         resampling_target: str | None = "data", space: str | None = None,
-                         cache: bool = True, record: dict | None = None, name: str = "x",
+                         resampling_target: str | None = "data", interpolation: str = "linear",
+                         space: str | None = None, cache: bool = True, record: dict | None = None, name: str = "x",
                          verbose: bool | str | int | None = None,
                          data_dir: str | os.PathLike | None = None,
                          data_url: str | None = None) -> pd.DataFrame:
@@ -87,6 +87,12 @@ def parcellate_reference(dataset: str, parcellation, maps=None,
         :func:`~nispace.datasets.fetch_reference` does. Default True.
     resampling_target : {"data", "parcellation", None}
         How images and labels meet (see :func:`nispace.io.parcellate_images`).
+    interpolation : {"linear", "continuous"}
+        Interpolation of the images for ``resampling_target="parcellation"``.
+        The mirror's PET tables were made with ``"parcellation"`` and
+        ``"continuous"``; NiSpace's default is ``"data"`` (labels resampled to each
+        image's grid with nearest neighbour), which gives somewhat different
+        parcel means.
     space : str, optional
         Space of the parcellation to use for the images (default: the images'
         space if the parcellation has it, else its nearest volumetric space, with
@@ -133,7 +139,9 @@ def parcellate_reference(dataset: str, parcellation, maps=None,
             done = {"dataset": dataset, "source": SOURCE_TABLE, "tables": tables}
         else:
             frame, done = _from_images(dataset, parcellation, maps, collection, set_size_range,
-                                       standardize_parcellated, resampling_target, space,
+                                       standardize_parcellated,
+                                       {"resampling_target": resampling_target,
+                                        "interpolation": interpolation}, space,
                                        cache, name, verbose, data_dir, data_url)
         if record is not None:
             record.update(done)
@@ -149,7 +157,7 @@ def _is_image_parcellation(parcellation) -> bool:
 
 
 def _from_images(dataset, parcellation, maps, collection, set_size_range, standardize,
-                 resampling_target, space, cache, name, verbose, data_dir, data_url
+                 options, space, cache, name, verbose, data_dir, data_url
                  ) -> tuple[pd.DataFrame, dict[str, Any]]:
     selection = select_reference_maps(dataset, maps, collection, set_size_range, data_dir,
                                       data_url)
@@ -165,11 +173,10 @@ def _from_images(dataset, parcellation, maps, collection, set_size_range, standa
            "files_sha256": [[manifest.get(f) for f in group] for group in files],
            "image_space": image_space, "space": space,
            "parcellation_sha256": _parcellation_digest(parc, image_space),
-           "strategy": "mean", "background": background,
-           "resampling_target": resampling_target}
+           "strategy": "mean", "background": background, **options}
     done = {"dataset": selection.dataset, "source": SOURCE_IMAGES, "n_maps":
             len(selection.names), "data_space": image_space, "background": background,
-            "resampling_target": resampling_target}
+            **options}
 
     folder = cache_folder("references", data_dir, fallback=False)[0] if cache else None
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
@@ -191,7 +198,7 @@ def _from_images(dataset, parcellation, maps, collection, set_size_range, standa
         kwargs = {} if space is None else {"space": space}
         frame = read_input(images, parc, labels=selection.names, name=name,
                            data_space=image_space, record=spaces, background=background,
-                           resampling_target=resampling_target, verbose=verbose, **kwargs)
+                           verbose=verbose, **options, **kwargs)
         info = {"columns": [str(c) for c in frame.columns],
                 "parcellation_space": spaces.get("parcellation_space"),
                 "transforms": spaces.get("transforms")}
