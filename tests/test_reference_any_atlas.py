@@ -246,3 +246,22 @@ def test_tissue_shortcuts_refuse_what_they_cannot_give(data_url):
                 parcellation="Glasser", verbose=False).fit()
     with pytest.raises(InputError, match=r"parcellation: z is the tissue shortcut"):
         NiSpace(x=np.ones((2, 5)), z=["gm"], parcellation=None, verbose=False).fit()
+
+
+def test_a_library_parcellation_without_a_table_parcellates_the_images(data_url, tmp_path):
+    """The PET dataset has no table for the surface-only Glasser atlas: its volumes are
+    projected to fsLR (registration fusion) and parcellated there, as your own volumes
+    would be; what was done is recorded."""
+    from nispace.io import parcellate
+
+    collection = tmp_path / "one_map.txt"
+    collection.write_text(PET_MAPS[0] + "\n")
+    nsp = NiSpace(x="pet", x_collection=str(collection), parcellation="Glasser",
+                  standardize=False, verbose=False).fit()
+    reference = nsp.fit_record_["reference"]["x"]
+    assert reference["source"] == SOURCE_IMAGES and reference["parcellation_space"] == "fsLR"
+    assert "-> fsLR" in reference["transforms"]
+    assert "-> fsLR" in nsp.fit_record_["transforms"]["x"]
+    (path,) = fetch_reference("pet", maps=PET_MAPS[0], print_references=False)
+    yourself = parcellate({PET_MAPS[0]: path}, "Glasser")
+    np.testing.assert_allclose(nsp.get_x().to_numpy(), yourself.to_numpy(), rtol=1e-12)

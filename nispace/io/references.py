@@ -188,6 +188,12 @@ def _from_images(dataset, parcellation, maps, collection, set_size_range, standa
         logger.info("'%s': %d %s map(s) for parcellation %r read from the cache (%s).", name,
                     len(selection.names), selection.dataset, parc.name, folder / digest)
         done["cache"] = "hit"
+        n_nan = int(np.isnan(values).any(axis=0).sum())
+        if n_nan:
+            logger.warning("'%s': %d of %d parcels are NaN in at least one cached %s map "
+                           "(parcellated with %r; see the WARNING of the run that wrote the "
+                           "cache for why).", name, n_nan, values.shape[1],
+                           selection.dataset, parc.name)
     else:
         logger.info("'%s': dataset %r has no table for parcellation %r; parcellating %d "
                     "image(s) in space '%s'.", name, selection.dataset, parc.name,
