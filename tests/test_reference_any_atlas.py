@@ -8,6 +8,7 @@ Harvard-Oxford label image), and the mirror's own tables read with pandas
 
 from __future__ import annotations
 
+import json
 import logging
 import warnings
 
@@ -80,6 +81,7 @@ def test_pet_with_your_own_atlas_equals_nilearn(ho_atlas, pet_collection):
     assert record["reference"]["x"]["cache"] == "written"
     assert record["data_space"]["x"] == "MNI152NLin6Asym"
     assert record["data_space_source"]["x"] == SOURCE_IMAGES
+    json.dumps(record)  # goes into every result's provenance as is
 
     paths = {p.name.split("_space-")[0]: p for p in
              fetch_reference("pet", maps=PET_MAPS, print_references=False)}
@@ -231,6 +233,8 @@ def test_table_only_datasets_name_the_parcellations_with_tables(ho_atlas):
                 verbose=False).fit()
     with pytest.raises(InputError, match=r"'enigmathick'.*source images would be needed"):
         parcellate_reference("enigmathick", fetch_parcellation(str(atlas), verbose=False))
+    with pytest.raises(InputError, match=r"'pet' has no table for this custom parcellation"):
+        parcellate_reference("pet", str(atlas), source="table")
     # fetch_reference reads tables only and points to parcellate_reference for images
     with pytest.raises(InputError, match=r"Tables exist for .*parcellate_reference"):
         fetch_reference("pet", parcellation=fetch_parcellation(str(atlas), verbose=False),

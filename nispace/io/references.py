@@ -127,8 +127,11 @@ def parcellate_reference(dataset: str, parcellation, maps=None,
     """
     with verbose_context(verbose):
         check_option("source", source, SOURCES)
+        if _is_image_parcellation(parcellation):  # your own label image: no tables
+            parcellation = fetch_parcellation(parcellation, data_dir=data_dir,
+                                              data_url=data_url, verbose=verbose)
         tables = None
-        if source != "images" and not _is_image_parcellation(parcellation):
+        if source != "images":
             tables = table_parcellations(dataset, parcellation, data_dir, data_url)
         if source == "table" or tables:
             frame = fetch_reference(dataset, maps=maps, collection=collection,
@@ -149,10 +152,12 @@ def parcellate_reference(dataset: str, parcellation, maps=None,
 
 
 def _is_image_parcellation(parcellation) -> bool:
-    """Own label images (paths, nibabel images, pairs) never have tables."""
-    if hasattr(parcellation, "library_names") or isinstance(parcellation, (list, tuple)) and \
-            all(isinstance(p, str) and not os.path.exists(p) for p in parcellation):
+    """Own label images (paths, nibabel images, (L, R) pairs), not library names or
+    Parcellation objects."""
+    if hasattr(parcellation, "library_names"):
         return False
+    if isinstance(parcellation, (list, tuple)):
+        return not all(isinstance(p, str) and not os.path.exists(p) for p in parcellation)
     return not isinstance(parcellation, str) or os.path.exists(parcellation)
 
 
