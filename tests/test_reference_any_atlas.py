@@ -256,7 +256,7 @@ def test_a_library_parcellation_without_a_table_parcellates_the_images(data_url,
     """The PET dataset has no table for the surface-only Glasser atlas: its volumes are
     projected to fsLR (registration fusion) and parcellated there, as your own volumes
     would be; what was done is recorded."""
-    from nispace.io import parcellate
+    from nispace import parcellate
 
     collection = tmp_path / "one_map.txt"
     collection.write_text(PET_MAPS[0] + "\n")

@@ -9,12 +9,11 @@ input (images, tables, arrays, dicts) into a maps x parcels DataFrame;
 :func:`parcellate_reference` gives a reference dataset on any parcellation.
 """
 
+from .extract import parcellate
 from .images import load_img
 from .inputs import read_input
 from .parcellate import parcellate_array, parcellate_images
 from .references import parcellate_reference
-# after the submodule nispace.io.parcellate is imported, so that the name is the function
-from .extract import parcellate  # noqa: E402
 
 __all__ = ["load_img", "parcellate", "parcellate_array", "parcellate_images",
            "parcellate_reference", "read_input"]
