@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CACHE_VERSION", "ArrayWriter", "cache_folder", "load_array", "remove",
-           "remove_stale_parts", "remove_tree", "save_array", "write_error"]
+__all__ = ["CACHE_VERSION", "ArrayWriter", "cache_folder", "load_array", "load_json", "remove",
+           "remove_stale_parts", "remove_tree", "save_array", "save_json", "write_error"]
 
 logger = logging.getLogger("nispace.cache")
 
@@ -318,6 +318,44 @@ def _check(path: Path, key, shape, dtype) -> str | None:
         return f"unreadable ({err})"
     if digest != meta.get("sha256"):
         return "its SHA-256 does not match the one recorded when it was written (changed)"
+    return None
+
+
+def save_json(path: Path, payload: Any, key: dict[str, Any]) -> None:
+    """Write the JSON-serialisable ``payload`` to the cache file ``path`` with its
+    sidecar, atomically (as :func:`save_array`)."""
+    path = Path(path)
+    data = json.dumps(payload, sort_keys=True, indent=1, default=str).encode("utf-8")
+    part = path.with_name(f"{path.name}.{os.getpid()}.part")
+    try:
+        with open(part, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(part, path)
+        _write_sidecar(path, key, hashlib.sha256(data).hexdigest(), (len(data),), np.uint8)
+    except OSError as err:
+        _unlink(part)
+        _unlink(path)
+        raise write_error(err, path.parent) from err
+
+
+def load_json(path: Path, key: dict[str, Any], *, what: str = "cached record") -> Any | None:
+    """The verified JSON document at ``path``, or None (missing, or invalid: WARNING).
+
+    Checked like :func:`load_array`: the sidecar must record ``key``, the file its
+    recorded size and SHA-256.
+    """
+    path = Path(path)
+    if not path.exists():
+        return None
+    problem = _check(path, key, None, None)
+    if problem is None:
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            problem = f"unreadable ({err})"
+    logger.warning("Ignoring the %s %s: %s. It is computed again.", what, path, problem)
     return None
 
 

@@ -89,6 +89,18 @@ _PATH_LIKE = (".nii", ".nii.gz", ".gii", ".gii.gz", ".mgz", ".csv", ".tsv", ".tx
               ".tsv.gz", ".npy")
 
 
+#: ``z`` shortcuts for tissue probability maps, as in NiSpace, and their dataset
+TISSUE_SHORTCUTS = ("gm", "wm", "csf", "veins", "arteries")
+_TISSUE_DATASET = "tpm"
+
+
+def _is_tissue_shortcut(data) -> bool:
+    """``"gm"``, ``"wm"``, ... or a list of them (any case)."""
+    items = [data] if isinstance(data, str) else data
+    return (isinstance(items, (list, tuple)) and len(items) > 0
+            and all(isinstance(t, str) and t.lower() in TISSUE_SHORTCUTS for t in items))
+
+
 def _check_data_type(name: str, data) -> None:
     """Refuse what can never be map data (numbers, booleans) and name missing files
     (a string that looks like a path but does not exist is not a dataset name)."""
@@ -140,7 +152,11 @@ class NiSpace:
         Reference maps (e.g. PET receptor maps): NIfTI/GIfTI images, paths, a list
         or dict of them, a DataFrame/array (maps x parcels), the name of a
         reference dataset (``"pet"``, ``"mrna"``, ...), fetched for the
-        parcellation (with ``x_collection``), a neuromaps-style annotation
+        parcellation (with ``x_collection``): its pre-parcellated table where the
+        dataset has one, else its images parcellated on the fly with any
+        parcellation, also your own (cached by content; see
+        :func:`nispace.io.parcellate_reference`; what was done is in
+        ``fit_record_["reference"]``), a neuromaps-style annotation
         ``(source, desc, space, den|res)`` or a list of them
         (:func:`nispace.datasets.fetch_annotation`), or a Neurovault result
         (:func:`nispace.datasets.neurovault.fetch_neurovault`).
@@ -148,7 +164,12 @@ class NiSpace:
         Target maps (e.g. a meta-analytic map, subject data). ``None``: X is
         colocalized with itself (self-pairs are NaN).
     z : same as x, optional
-        Covariate maps for partial correlations / ``clean_y(how="within")``.
+        Covariate maps for partial correlations / ``clean_y(how="within")``. The
+        shortcuts ``"gm"``, ``"wm"`` (and ``"csf"``, ``"veins"``, ``"arteries"``
+        where the data repository has them), or a list such as ``["gm", "wm"]``,
+        give tissue probability maps of the ``tpm`` dataset, one row per tissue
+        named after it: the table for library parcellations that have one, else
+        the images parcellated on the fly (volumetric parcellations only).
     x_labels, y_labels, z_labels : list of str or str, optional
         Map labels (else from dict keys, DataFrame index or file names).
     x_collection : str, optional
@@ -368,16 +389,11 @@ class NiSpace:
             from .datasets.neurovault import neurovault_maps
 
             data = neurovault_maps(data)  # a Neurovault result: {label: image path}
-        if isinstance(data, str) and not os.path.exists(data):
-            from .datasets import fetch_reference
-
-            if not self.parcellation_.library_names:
-                raise InputError(f"{name}: reference dataset {data!r} needs a library "
-                                 f"parcellation; got a custom one.")
-            collection = self.x_collection if name == "x" else None
-            data = fetch_reference(data, parcellation=self.parcellation_,
-                                   collection=collection, standardize_parcellated=False,
-                                   print_references=False, verbose=self.verbose)
+        reference = None
+        if name == "z" and _is_tissue_shortcut(data):
+            data, reference = self._fetch_tissues(data)
+        elif isinstance(data, str) and not os.path.exists(data):
+            data, reference = self._fetch_reference(name, data)
         record: dict[str, Any] = {}
         kwargs = {} if self.parcellation_space is None else {"space": self.parcellation_space}
         try:
@@ -390,6 +406,8 @@ class NiSpace:
             if not text.startswith("images:"):
                 raise
             raise DataError(f"{name}: {text[len('images: '):]}") from err
+        if reference is not None:
+            self._note_reference(name, reference, record)
         for key, value in record.items():
             self.fit_record_.setdefault(key, {})[name] = value
         frame = frame.astype(self.dtype)
@@ -399,12 +417,68 @@ class NiSpace:
         logger.info("Got '%s' data for %d x %d parcels.", name, *frame.shape)
         return frame
 
+    def _fetch_reference(self, name: str, dataset: str, maps=None) -> tuple[pd.DataFrame, dict]:
+        """A reference dataset on the fitted parcellation: its table, else its images
+        parcellated on the fly (cached by content); and what was done."""
+        from .io.references import parcellate_reference
+
+        reference: dict[str, Any] = {}
+        frame = parcellate_reference(
+            dataset, self.parcellation_, maps=maps,
+            collection=self.x_collection if name == "x" else None,
+            standardize_parcellated=False, resampling_target=self.resampling_target,
+            space=self.parcellation_space, record=reference, name=name, verbose=self.verbose)
+        return frame, reference
+
+    def _fetch_tissues(self, tissues) -> tuple[pd.DataFrame, dict]:
+        """``z="gm"``, ``"wm"``, ... (or a list): tissue probability maps of the ``tpm``
+        dataset, one row per tissue named after it."""
+        from .datasets.references import parse_map_name, select_reference_maps
+
+        wanted = [tissues] if isinstance(tissues, str) else list(tissues)
+        wanted = [t.lower() for t in wanted]
+        if all(self.parcellation_.is_surface(s) for s in self.parcellation_.spaces):
+            raise InputError(
+                f"z: the tissue shortcuts {wanted} are volumetric tissue probability maps "
+                f"(dataset {_TISSUE_DATASET!r}) and parcellation "
+                f"{self.parcellation_.name!r} has only surface spaces "
+                f"{self.parcellation_.spaces}; projecting tissue probabilities to a cortical "
+                f"surface is not meaningful. Use a volumetric parcellation or pass z as "
+                f"parcellated data (a DataFrame, maps x parcels).")
+        found = {parse_map_name(m).get("tissue", "").lower(): m
+                 for m in select_reference_maps(_TISSUE_DATASET).names}
+        missing = [t for t in wanted if t not in found]
+        if missing:
+            raise DataError(f"z: no tissue map for {missing} in dataset {_TISSUE_DATASET!r} "
+                            f"of the data repository; it has {sorted(found)}.")
+        frame, reference = self._fetch_reference("z", _TISSUE_DATASET,
+                                                 maps={"tissue": wanted})
+        frame = frame.loc[[found[t] for t in wanted]]
+        frame.index = pd.Index(wanted, name="map")
+        reference["tissues"] = {t: found[t] for t in wanted}
+        return frame, reference
+
+    def _note_reference(self, name: str, reference: dict, record: dict) -> None:
+        """Record where a reference dataset's maps came from (``fit_record_["reference"]``);
+        images parcellated on the fly record their own spaces."""
+        from .io.references import SOURCE_IMAGES
+
+        if reference["source"] == SOURCE_IMAGES:
+            record.update(data_space=reference["data_space"], data_space_source=SOURCE_IMAGES,
+                          parcellation_space=reference["parcellation_space"])
+            if reference.get("transforms"):
+                record["transforms"] = reference["transforms"]
+        self.fit_record_.setdefault("reference", {})[name] = reference
+
     @staticmethod
     def _check_parcellated(name: str, data) -> None:
         """With ``parcellation=None`` only parcellated data (tables, arrays) can be read."""
         is_name = isinstance(data, str) and not os.path.exists(data)
-        if is_name or _is_annotation(data) or hasattr(data, "images_meta"):
-            what = (f"the reference dataset {data!r}" if is_name else "annotation images")
+        tissue = name == "z" and _is_tissue_shortcut(data)
+        if tissue or is_name or _is_annotation(data) or hasattr(data, "images_meta"):
+            what = (f"the tissue shortcut {data!r} (maps of dataset {_TISSUE_DATASET!r})"
+                    if tissue else f"the reference dataset {data!r}" if is_name
+                    else "annotation images")
             raise InputError(f"parcellation: {name} is {what}, which needs a parcellation; "
                              f"got parcellation=None. Pass parcellation= (e.g. "
                              f"'Schaefer200') or parcellated data (a DataFrame or array, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -181,7 +182,9 @@ def fetch_reference(dataset: str, maps=None, collection: str | os.PathLike | Non
     parcellation : str, tuple or Parcellation, optional
         If given, return a DataFrame (maps x parcels) read from the dataset's
         parcellated tables. Combined cortex + subcortex parcellations
-        (``"Schaefer200TianS1"``) inner-merge the two tables.
+        (``"Schaefer200TianS1"``) inner-merge the two tables. A parcellation
+        without a table (e.g. your own) raises an error listing the tables; use
+        :func:`nispace.io.parcellate_reference` to parcellate the images instead.
     space : str, optional
         Without a parcellation: the space of the images (default: the first of
         MNI152NLin2009cAsym, MNI152NLin6Asym, fsLR, fsaverage that all maps have).
@@ -208,17 +211,12 @@ def fetch_reference(dataset: str, maps=None, collection: str | os.PathLike | Non
         dataset, meta = load_manifest("reference", dataset, data_dir, data_url,
                                       argument="dataset")
         logger.info("Loading %s maps.", dataset)
-        parc_names = _parcellation_names(parcellation, data_dir, data_url,
-                                         meta.get("tabs") or [])
+        parc_names = _parcellation_names(dataset, meta, parcellation, data_dir, data_url)
 
         if parc_names is not None:
-            tabs = meta.get("tabs") or []
             for p in parc_names:
-                if p not in tabs:
-                    raise InputError(
-                        f"parcellation: dataset {dataset!r} has no table for {p!r}. Tables "
-                        f"exist for {tabs}. To parcellate images with another parcellation, "
-                        f"fetch the images (parcellation=None) and parcellate them.")
+                if p not in (meta.get("tabs") or []):
+                    raise InputError(_no_table_message(dataset, meta, p))
             tables = []
             for p in parc_names:
                 logger.info("Loading data parcellated with '%s'.", p)
@@ -232,21 +230,8 @@ def fetch_reference(dataset: str, maps=None, collection: str | os.PathLike | Non
                     f"parcellation: dataset {dataset!r} is distributed only as parcellated "
                     f"tables; pass parcellation= one of {meta.get('tabs')}.")
 
-        names = filter_maps(names, maps)
-        collection_df = None
-        if collection is not None:
-            cname, collection_df = load_collection(dataset, collection, data_dir, data_url)
-            logger.info("Loading collection '%s' for dataset '%s'.", cname, dataset)
-            collection_df = collection_df[collection_df["map"].isin(names)]
-            if set_size_range is not None and "set" in collection_df:
-                lo, hi = set_size_range
-                sizes = collection_df.groupby("set")["map"].transform("size")
-                keep = (sizes >= (lo or 0)) & (sizes <= (hi if hi is not None else float("inf")))
-                collection_df = collection_df[keep]
-            if collection_df.empty:
-                raise InputError(f"collection: none of the selected maps of {dataset!r} are in "
-                                 f"collection {cname!r}.")
-            names = list(dict.fromkeys(collection_df["map"]))
+        names, collection_df = _select_maps(dataset, names, maps, collection, set_size_range,
+                                            data_dir, data_url)
 
         if parc_names is not None:
             data = _select_rows(dataset, parc_names, tables, names, collection_df, cortex_only,
@@ -266,17 +251,80 @@ def fetch_reference(dataset: str, maps=None, collection: str | os.PathLike | Non
         return data
 
 
-def _parcellation_names(parcellation, data_dir, data_url, tabs) -> list[str] | None:
+def _select_maps(dataset, names, maps, collection, set_size_range, data_dir, data_url
+                 ) -> tuple[list[str], pd.DataFrame | None]:
+    """Map names selected by ``maps`` and ``collection`` (collection order), and the
+    collection's rows (None without a collection)."""
+    names = filter_maps(names, maps)
+    collection_df = None
+    if collection is not None:
+        cname, collection_df = load_collection(dataset, collection, data_dir, data_url)
+        logger.info("Loading collection '%s' for dataset '%s'.", cname, dataset)
+        collection_df = collection_df[collection_df["map"].isin(names)]
+        if set_size_range is not None and "set" in collection_df:
+            lo, hi = set_size_range
+            sizes = collection_df.groupby("set")["map"].transform("size")
+            keep = (sizes >= (lo or 0)) & (sizes <= (hi if hi is not None else float("inf")))
+            collection_df = collection_df[keep]
+        if collection_df.empty:
+            raise InputError(f"collection: none of the selected maps of {dataset!r} are in "
+                             f"collection {cname!r}.")
+        names = list(dict.fromkeys(collection_df["map"]))
+    return names, collection_df
+
+
+def _no_table_message(dataset: str, meta: dict, parcellation_name: str | None) -> str:
+    """Why a dataset cannot be given on a parcellation without a table, and what to do."""
+    tabs = list(meta.get("tabs") or [])
+    what = (f"no table for {parcellation_name!r}" if parcellation_name
+            else "no table for this custom parcellation")
+    if meta.get("maps"):
+        return (f"parcellation: dataset {dataset!r} has {what}. Tables exist for {tabs}. "
+                f"To parcellate its images with any parcellation, use "
+                f"nispace.io.parcellate_reference({dataset!r}, parcellation) or "
+                f"NiSpace(x={dataset!r}, parcellation=...).")
+    return (f"parcellation: dataset {dataset!r} has {what} and is distributed only as "
+            f"parcellated tables (no source images), so it cannot be parcellated with "
+            f"another parcellation; source images would be needed. Tables exist for {tabs}.")
+
+
+def table_parcellations(dataset: str, parcellation, data_dir=None, data_url=None
+                        ) -> list[str] | None:
+    """The library parcellation names whose tables give ``dataset`` on ``parcellation``.
+
+    Parameters
+    ----------
+    dataset : str
+        Reference dataset name.
+    parcellation : str, tuple or Parcellation
+        A library name or a :class:`~nispace.parcellation.Parcellation`.
+
+    Returns
+    -------
+    list of str or None
+        None when the dataset has no table for (every part of) the parcellation,
+        e.g. a custom parcellation: its images must then be parcellated
+        (:func:`nispace.io.parcellate_reference`).
+    """
+    dataset, meta = load_manifest("reference", dataset, data_dir, data_url, argument="dataset")
+    tabs = meta.get("tabs") or []
+    if hasattr(parcellation, "library_names"):
+        names = list(parcellation.library_names)
+    else:
+        names = parse_parcellation_name(parcellation, data_dir, data_url, extra_names=tabs)
+    return names if names and all(n in tabs for n in names) else None
+
+
+def _parcellation_names(dataset, meta, parcellation, data_dir, data_url) -> list[str] | None:
     if parcellation is None:
         return None
     if hasattr(parcellation, "library_names"):  # a Parcellation object
         names = parcellation.library_names
         if not names:
-            raise InputError("parcellation: this custom Parcellation has no tables in the "
-                             "data repository; fetch the images (parcellation=None) and "
-                             "parcellate them.")
+            raise InputError(_no_table_message(dataset, meta, None))
         return list(names)
-    return parse_parcellation_name(parcellation, data_dir, data_url, extra_names=tabs)
+    return parse_parcellation_name(parcellation, data_dir, data_url,
+                                   extra_names=meta.get("tabs") or [])
 
 
 def _select_rows(dataset, parc_names, tables, names, collection_df, cortex_only, standardize,
@@ -287,7 +335,32 @@ def _select_rows(dataset, parc_names, tables, names, collection_df, cortex_only,
         levels = [load_manifest("parcellation", p, data_dir, data_url)[1].get("level")
                   if p in library else "subcortex" for p in parc_names]
         tables = [t for t, lev in zip(tables, levels) if lev != "subcortex"]
-    data = merge_tables(tables)
+    return arrange_rows(merge_tables(tables), names, collection_df, standardize)
+
+
+def arrange_rows(data: pd.DataFrame, names: list[str], collection_df: pd.DataFrame | None,
+                 standardize: bool) -> pd.DataFrame:
+    """Rows of a maps x parcels table in the selection's order, as :func:`fetch_reference`
+    returns them.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Maps x parcels, index = map names (a superset of the selection).
+    names : list of str
+        Selected maps, in order (used without a collection).
+    collection_df : pandas.DataFrame or None
+        The collection's rows (``map`` and optionally ``set``, ``weight``): the
+        result then follows the collection, with a ``["set", "map"(, "weight")]``
+        index for set-structured collections.
+    standardize : bool
+        Z-score every map across parcels (NaN ignored).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new table; ``data`` is not changed.
+    """
     if collection_df is not None:
         collection_df = collection_df[collection_df["map"].isin(data.index)]
         data = data.loc[collection_df["map"]]
@@ -304,6 +377,85 @@ def _select_rows(dataset, parc_names, tables, names, collection_df, cortex_only,
     return data
 
 
+@dataclass(frozen=True)
+class ReferenceSelection:
+    """Maps of a reference dataset selected for parcellation (see
+    :func:`select_reference_maps`).
+
+    Attributes
+    ----------
+    dataset : str
+        Dataset name.
+    meta : dict
+        The dataset's ``ref.yaml``.
+    names : list of str
+        Selected maps (collection order with a collection).
+    collection : pandas.DataFrame or None
+        The collection's rows for the selected maps.
+    spaces : list of str
+        Spaces in which every selected map has an image, in the dataset's order.
+    """
+
+    dataset: str
+    meta: dict
+    names: list
+    collection: pd.DataFrame | None
+    spaces: list
+
+
+def select_reference_maps(dataset: str, maps=None, collection: str | os.PathLike | None = None,
+                          set_size_range: tuple[int | None, int | None] | None = None,
+                          data_dir=None, data_url=None) -> ReferenceSelection:
+    """Select the images of a reference dataset, as :func:`fetch_reference` does.
+
+    Parameters
+    ----------
+    dataset, maps, collection, set_size_range
+        See :func:`fetch_reference`.
+
+    Returns
+    -------
+    ReferenceSelection
+
+    Raises
+    ------
+    InputError
+        For datasets distributed only as parcellated tables (``mrna``,
+        ``enigma*``): the message lists the parcellations that have tables.
+    """
+    dataset, meta = load_manifest("reference", dataset, data_dir, data_url, argument="dataset")
+    images = meta.get("maps") or {}
+    if not images:
+        raise InputError(_no_table_message(dataset, meta, None))
+    names, collection_df = _select_maps(dataset, list(images), maps, collection,
+                                        set_size_range, data_dir, data_url)
+    per_map = [list(images.get(n) or {}) for n in names]
+    spaces = [s for s in per_map[0] if all(s in other for other in per_map)]
+    return ReferenceSelection(dataset, meta, names, collection_df, spaces)
+
+
+def reference_map_files(dataset: str, names: list[str], space: str, data_dir=None,
+                        data_url=None) -> list[tuple[str, ...]]:
+    """Repository paths of the images of ``names`` in ``space``: one path per volume,
+    an (L, R) pair per surface map (see :func:`fetch_file`)."""
+    manifest = fetch_manifest(data_dir, data_url)
+    out = []
+    for n in names:
+        prefix = f"reference/{dataset}/map/{n}/{n}_space-{space}"
+        files = sorted(k for k in manifest if k.startswith(prefix + "_") or
+                       k.startswith(prefix + "."))
+        lh = [f for f in files if "hemi-L" in f]
+        rh = [f for f in files if "hemi-R" in f]
+        if lh or rh:
+            out.append((lh[0], rh[0]))
+        elif files:
+            out.append((files[0],))
+        else:
+            raise DataError(f"maps: no file for map {n!r} in space {space!r} in the data "
+                            f"manifest.")
+    return out
+
+
 def _map_paths(dataset, meta, names, space, hemi, data_dir, data_url) -> list:
     spaces_per_map = {n: list((meta["maps"].get(n) or {})) for n in names}
     common = [s for s in spaces_per_map[names[0]]
@@ -318,20 +470,11 @@ def _map_paths(dataset, meta, names, space, hemi, data_dir, data_url) -> list:
     check_option("space", space, common)
     if hemi is not None:
         check_option("hemi", hemi, ["L", "R"])
-    manifest = fetch_manifest(data_dir, data_url)
     out = []
-    for n in names:
-        prefix = f"reference/{dataset}/map/{n}/{n}_space-{space}"
-        files = sorted(k for k in manifest if k.startswith(prefix + "_") or
-                       k.startswith(prefix + "."))
-        lh = [f for f in files if "hemi-L" in f]
-        rh = [f for f in files if "hemi-R" in f]
-        if lh or rh:
-            pair = (fetch_file(lh[0], data_dir, data_url), fetch_file(rh[0], data_dir, data_url))
-            out.append(pair if hemi is None else pair[0 if hemi == "L" else 1])
-        elif files:
-            out.append(fetch_file(files[0], data_dir, data_url))
+    for files in reference_map_files(dataset, names, space, data_dir, data_url):
+        paths = tuple(fetch_file(f, data_dir, data_url) for f in files)
+        if len(paths) == 2:
+            out.append(paths if hemi is None else paths[0 if hemi == "L" else 1])
         else:
-            raise DataError(f"maps: no file for map {n!r} in space {space!r} in the data "
-                            f"manifest.")
+            out.append(paths[0])
     return out
