@@ -44,6 +44,185 @@ _SAVE_FORMAT = "nispace-object"
 #: methods whose cross-validation folds are spatial blocks of parcel centroids
 _CV_METHODS = {"pls", "pcr", "lasso", "ridge", "elasticnet"}
 
+#: no value of such a parameter is accepted (deprecated or meaningless in nispace)
+_REFUSED = object()
+#: NiSpace's names of the correct_p families
+_MC_DIMENSIONS = {"c": "x", "col": "x", "cols": "x", "column": "x", "columns": "x",
+                  "r": "y", "row": "y", "rows": "y", "a": "array"}
+_SET_AT_INIT = ("is set once on the object: NiSpace({name}=...) or "
+                "nispace.set_verbosity(...) for verbose")
+_CALL_FIRST = "call {call} first; nispace keeps one current {what} and colocalizes it"
+#: NiSpace parameters nispace does not take, per call: ``{name: (value, replacement)}``.
+#: NiSpace's default ``value`` (which changes nothing here) is accepted; any other value
+#: raises an InputError naming what to do instead (listed in docs/differences.rst).
+_NISPACE_ONLY: dict[str, dict[str, tuple[Any, str]]] = {
+    "NiSpace": {
+        "parcellation_symmetric": (False, "nispace does not mirror distance matrices between "
+                                          "hemispheres; pass a symmetric "
+                                          "parcellation_dist_mat= if you need one"),
+        "parcellation_idc_lh": (None, "hemispheres come from the parcellation (surface "
+                                      "hemispheres or 'hemi-L'/'hemi-R' in the labels); name "
+                                      "them in parcellation_labels= or select one with "
+                                      "parcellation_hemi='L'"),
+        "parcellation_idc_rh": (None, "hemispheres come from the parcellation (surface "
+                                      "hemispheres or 'hemi-L'/'hemi-R' in the labels); name "
+                                      "them in parcellation_labels= or select one with "
+                                      "parcellation_hemi='R'"),
+        "parcellation_idc_sc": (None, "combine a cortical and a subcortical parcellation by "
+                                      "name (parcellation='Schaefer200TianS1'), which marks "
+                                      "the subcortex"),
+        "parcellation_spin_mat": (None, "pass precomputed null maps to "
+                                        "nsp.permute(null_maps={label: (n_perm, n_parcels)})"),
+        "load_dist_mat": (True, "the library's distance matrices are always used (verified "
+                                "by hash); pass parcellation_dist_mat= to use your own"),
+        "load_spin_mat": (True, "spins are drawn from the parcellation's sphere with the "
+                                "seed; pass nsp.permute(null_maps=...) to use your own"),
+        "return_self": (True, "every nispace step returns the object; read results with "
+                              "nsp.get_colocalizations() / nsp.get_p_values()"),
+    },
+    "fit": {
+        "ignore_background_data": (_REFUSED, "deprecated in NiSpace; use "
+                                             "nsp.fit(background_value=...) (False: keep it)"),
+        "drop_background_parcels": (_REFUSED, "deprecated in NiSpace; use "
+                                              "nsp.fit(min_fraction_valid_datapoints=...)"),
+    },
+    "clean_y": {
+        "combat_protect": (None, "ComBat keeps the effect of every covariates_between "
+                                 "column; add the column there (and to protect=)"),
+        "combat_keep": (_REFUSED, "deprecated (ignored) in NiSpace; leave it out"),
+        "combat_train": (None, "ComBat is learned on all Y maps; call "
+                               "nispace.stats.cleaning.combat(...) yourself for a subset"),
+        "combat_model": (None, "a fitted ComBat model cannot be reused here; clean all maps "
+                               "in one clean_y(combat=True) call"),
+        "plot_design_between": (False, "draw the design with "
+                                       "nilearn.plotting.plot_design_matrix(covariates)"),
+        "replace": (True, "clean_y always replaces the current Y; nsp.get_y(raw=True) "
+                          "gives the Y before any step"),
+        "n_proc": (None, _SET_AT_INIT.format(name="n_proc")),
+        "verbose": (None, _SET_AT_INIT.format(name="verbose")),
+    },
+    "colocalize": {
+        "X_reduction": (None, _CALL_FIRST.format(call="nsp.reduce_x(...)", what="X")),
+        "Y_transform": (None, _CALL_FIRST.format(call="nsp.transform_y(...)", what="Y")),
+        "groups": (None, _CALL_FIRST.format(call="nsp.transform_y(formula, groups=...)",
+                                            what="Y")),
+        "subjects": (None, _CALL_FIRST.format(call="nsp.transform_y(formula, subjects=...)",
+                                              what="Y")),
+        "X": (None, "give the maps to NiSpace(x=...) and fit()"),
+        "Y": (None, "give the maps to NiSpace(y=...) and fit()"),
+        "Z": (None, "give the maps to NiSpace(z=...) and fit()"),
+        "store": (True, "results are always stored; read them with "
+                        "nsp.get_colocalizations(method)"),
+        "force_dict": (False, "all statistics of a method: "
+                              "nsp.get_colocalization_result(method).stats"),
+        "dist_mat_kwargs": (None, "pass coords= (parcel centroids, n_parcels x 3) for the "
+                                  "spatial cross-validation blocks"),
+        "n_proc": (None, _SET_AT_INIT.format(name="n_proc")),
+        "verbose": (None, _SET_AT_INIT.format(name="verbose")),
+    },
+    "permute": {
+        "X_reduction": (None, _CALL_FIRST.format(call="nsp.reduce_x(...)", what="X")),
+        "Y_transform": (None, _CALL_FIRST.format(call="nsp.transform_y(...)", what="Y")),
+        "xsea": (None, "name the XSEA colocalization: nsp.permute(..., "
+                       "method='spearman_xsea')"),
+        "sets_X_background": (None, "the random sets are drawn from all X maps; build the "
+                                    "NiSpace object with the background maps in x= (e.g. "
+                                    "the whole collection)"),
+        "store": (True, "results are always stored; read them with nsp.get_p_values()"),
+        "force_dict": (False, "all statistics: nsp.get_permutation_result(method).p"),
+        "verbose": (None, _SET_AT_INIT.format(name="verbose")),
+    },
+    "correct_p": {
+        "store": (True, "corrections are always stored; read them with "
+                        "nsp.get_p_values(mc_method=...)"),
+        "verbose": (None, _SET_AT_INIT.format(name="verbose")),
+    },
+    "normalize_colocalizations": {
+        "store": (True, "normalized colocalizations are always stored; read them with "
+                        "nsp.get_colocalizations(normalized=True)"),
+        "verbose": (None, _SET_AT_INIT.format(name="verbose")),
+    },
+    "plot": {
+        "X_reduction": (None, _CALL_FIRST.format(call="nsp.reduce_x(...)", what="X")),
+        "Y_transform": (None, _CALL_FIRST.format(call="nsp.transform_y(...)", what="Y")),
+        "xsea": (None, "name the XSEA colocalization: nsp.plot(method='spearman_xsea')"),
+        "Y_labels": (None, "select maps with y_maps= (labels or positions)"),
+        "X_labels": (None, "select maps with x_maps= (labels or positions)"),
+        "colocalizations_dict": (None, "plot your own tables with "
+                                       "nispace.plotting.plot_colocalizations(observed, ...)"),
+        "nulls_dict": (None, "plot your own tables with "
+                             "nispace.plotting.plot_colocalizations(observed, nulls, ...)"),
+        "p_dict": (None, "plot your own tables with "
+                         "nispace.plotting.plot_colocalizations(observed, p=...)"),
+        "pc_dict": (None, "plot your own tables with "
+                          "nispace.plotting.plot_colocalizations(observed, q=...)"),
+        "sort_colocs": (False, "use sort_by='coloc'"),
+        "fig": (None, "pass ax= (the figure is ax.figure)"),
+        "show": (True, "the figure is returned, not shown; call matplotlib.pyplot.show()"),
+        "plot_kwargs": (None, "call nispace.plotting.plot_colocalizations(...) for more "
+                              "control"),
+        "nullplot_kwargs": (None, "call nispace.plotting.plot_colocalizations(...) for more "
+                                  "control"),
+        "verbose": (None, _SET_AT_INIT.format(name="verbose")),
+    },
+    "plot_brain": {
+        "X_reduction": (None, _CALL_FIRST.format(call="nsp.reduce_x(...)", what="X")),
+        "Y_transform": (None, _CALL_FIRST.format(call="nsp.transform_y(...)", what="Y")),
+        "views": (None, "nispace draws the lateral and medial views of both hemispheres"),
+        "kind": (None, "the kind follows the parcellation (surface views for cortex, "
+                       "slices for volumes)"),
+        "shared_colorscale": (False, "pass vmin= and vmax= for one colour scale"),
+        "colorbar": (True, "pass colorbar_label=None and remove the colorbar axes"),
+        "ncols": (1, "the layout is fixed: one row per map"),
+        "show": (True, "the figure is returned, not shown; call matplotlib.pyplot.show()"),
+        "verbose": (None, _SET_AT_INIT.format(name="verbose")),
+    },
+    "save": {
+        "verbose": (None, _SET_AT_INIT.format(name="verbose")),
+    },
+}
+
+
+def _same(value, default) -> bool:
+    """``value`` is NiSpace's no-op ``default`` (never true for arrays or tables)."""
+    if default is _REFUSED:
+        return False
+    if default is None or value is None:
+        return value is default
+    return isinstance(value, (bool, int, str)) and type(value) is type(default) \
+        and value == default
+
+
+def _nispace_only(call: str, kwargs: dict, strict: bool = True) -> dict:
+    """Check the NiSpace-only keyword arguments of ``call`` (see :data:`_NISPACE_ONLY`)
+    and return the others; with ``strict`` any other is an unexpected argument."""
+    table = _NISPACE_ONLY.get(call, {})
+    rest = {}
+    for name, value in kwargs.items():
+        if name not in table:
+            rest[name] = value
+            continue
+        default, replacement = table[name]
+        if not _same(value, default):
+            raise InputError(f"{call}({name}={value!r}): NiSpace's {name!r} is not a "
+                             f"nispace parameter: {replacement}.")
+    if strict and rest:
+        raise InputTypeError(f"{call}: unexpected keyword argument(s) {sorted(rest)}; see "
+                             f"help(NiSpace.{call}) and the 'Differences from NiSpace' page.")
+    return rest
+
+
+def _alias(kwargs: dict, nispace_name: str, name: str, value, default):
+    """``value`` of ``name``, or the value given under NiSpace's ``nispace_name``
+    (popped from ``kwargs``); giving both with different values raises."""
+    if nispace_name not in kwargs:
+        return value
+    given = kwargs.pop(nispace_name)
+    if not (value is default or _same(value, default)) and not _same(given, value):
+        raise InputError(f"{nispace_name}: NiSpace's name for {name}; got both "
+                         f"{nispace_name}={given!r} and {name}={value!r}; give one.")
+    return given
+
 
 def _is_annotation_key(item) -> bool:
     return (isinstance(item, tuple) and len(item) == 4
@@ -217,6 +396,19 @@ class NiSpace:
         :func:`nispace.set_verbosity` (WARNING unless changed), True = INFO.
     dtype : numpy dtype
         Float type of the parcellated data.
+    binary_y : bool
+        Y are binary or fractional maps (e.g. cluster masks), as in NiSpace: Y is
+        never z-scored (``"y"`` is dropped from ``standardize`` with a WARNING if it
+        was asked for), and ``permute(what="groups")`` is refused. Recorded in
+        ``fit_record_["binary_y"]``.
+    **kwargs
+        NiSpace's other constructor parameters: ``parc`` (= ``parcellation``) and
+        ``parcellation_l2rmap`` (deprecated and ignored in NiSpace too, with a
+        WARNING); ``parcellation_symmetric``, ``parcellation_idc_lh/rh/sc``,
+        ``parcellation_spin_mat``, ``load_dist_mat``, ``load_spin_mat`` and
+        ``return_self`` are accepted with NiSpace's default value only; any other
+        value raises an :class:`~nispace.errors.InputError` naming the nispace way
+        (see the "Differences from NiSpace" page).
 
     Notes
     -----
@@ -236,7 +428,15 @@ class NiSpace:
                  parcellation_hemi: str | None = None, parcellation_labels=None,
                  parcellation_dist_mat=None, resampling_target: str | None = "data",
                  n_proc: int = 1, seed: int | None = None, verbose: bool | str | int | None = None,
-                 dtype=np.float64):
+                 dtype=np.float64, binary_y: bool = False, **kwargs):
+        parcellation = _alias(kwargs, "parc", "parcellation", parcellation, None)
+        if kwargs.pop("parcellation_l2rmap", None) is not None:
+            logger.warning("parcellation_l2rmap is deprecated in NiSpace and not used by "
+                           "nispace; ignored.")
+        if isinstance(parcellation_hemi, (list, tuple)) and sorted(parcellation_hemi) == \
+                ["L", "R"]:
+            parcellation_hemi = None  # NiSpace's default ["L", "R"]: both hemispheres
+        _nispace_only("NiSpace", kwargs)
         # stored unchanged (scikit-learn convention); validated in fit()
         self.x, self.y, self.z = x, y, z
         self.x_labels, self.y_labels, self.z_labels = x_labels, y_labels, z_labels
@@ -254,13 +454,35 @@ class NiSpace:
         self.seed = seed
         self.verbose = verbose
         self.dtype = dtype
+        self.binary_y = binary_y
         self._fitted = False
 
     # ----------------------------------------------------------------------------------
     # fit
 
-    def fit(self) -> NiSpace:
-        """Parcellate and check X, Y and Z; standardize as requested. Returns self."""
+    def fit(self, background_value: Any = "auto", min_num_valid_datapoints: int | None = None,
+            min_fraction_valid_datapoints: float | None = None, **kwargs) -> NiSpace:
+        """Parcellate and check X, Y and Z; standardize as requested. Returns self.
+
+        Parameters
+        ----------
+        background_value : "auto", number, list of numbers, False or dict
+            Image values that are background, not data (as in NiSpace): ``"auto"``
+            (a constant border value and 0.0), values, ``False`` (none; NaN is always
+            excluded), or ``{"x": ..., "y": ..., "z": ...}`` per input (missing:
+            ``"auto"``). Only used when images are parcellated.
+        min_num_valid_datapoints : int, optional
+            Parcels with fewer valid voxels/vertices become NaN.
+        min_fraction_valid_datapoints : float, optional
+            Parcels with a smaller valid fraction of their voxels/vertices become NaN
+            (give one of the two thresholds).
+        **kwargs
+            NiSpace's deprecated ``ignore_background_data`` and
+            ``drop_background_parcels`` raise an error naming their replacement.
+        """
+        _nispace_only("fit", kwargs)
+        self._parcellate_options = self._fit_options(
+            background_value, min_num_valid_datapoints, min_fraction_valid_datapoints)
         with verbose_context(self.verbose):
             logger.info("*** NiSpace.fit() - Data extraction and preparation. ***")
             if self.x is None:
@@ -277,6 +499,11 @@ class NiSpace:
                 raise InputTypeError(f"x_collection: expected a collection name (str) or "
                                      f"None; got {type(self.x_collection).__name__}.")
             standardize = self._standardize_set(self.standardize)
+            check_bool(getattr(self, "binary_y", False), "binary_y")
+            if getattr(self, "binary_y", False) and "y" in standardize:
+                logger.warning("binary_y=True: Y is not z-scored (standardize=%r asked for "
+                               "it); as in NiSpace.", self.standardize)
+                standardize.discard("y")
             #: what fit() decided and assumed (data space, label order, alignment, ...):
             #: a JSON-serialisable record copied into every result's provenance
             self.fit_record_: dict[str, Any] = {}
@@ -284,7 +511,10 @@ class NiSpace:
             self.parcellation_ = self._build_parcellation()
             self.fit_record_.update(data_space={}, data_space_source={},
                                     parcellation=getattr(self.parcellation_, "name", None),
-                                    parcellation_space={})
+                                    parcellation_space={},
+                                    binary_y=bool(getattr(self, "binary_y", False)))
+            if self._parcellate_options:
+                self.fit_record_["parcellate_options"] = dict(self._parcellate_options)
             self.x_ = self._read("x", self.x, self.x_labels, data_spaces["x"])
             self.y_ = (self._read("y", self.y, self.y_labels, data_spaces["y"])
                        if self.y is not None else None)
@@ -307,6 +537,44 @@ class NiSpace:
             self._reset_results()
             self._fitted = True
             return self
+
+    @staticmethod
+    def _fit_options(background_value, min_num, min_fraction) -> dict:
+        """NiSpace's fit() options as :func:`~nispace.io.parcellate_images` arguments
+        (``background`` may be a per-input dict, resolved in :meth:`_read`)."""
+        options: dict[str, Any] = {}
+        if isinstance(background_value, dict):
+            bad = set(background_value) - set("xyz")
+            if bad:
+                raise InputError(f"background_value: a dict has keys 'x', 'y', 'z'; got "
+                                 f"{sorted(bad)}.")
+        if not (isinstance(background_value, str) and background_value == "auto"):
+            options["background"] = background_value
+        if min_num is not None and min_fraction is not None:
+            raise InputError("min_num_valid_datapoints, min_fraction_valid_datapoints: give "
+                             f"one threshold; got {min_num!r} and {min_fraction!r}.")
+        if min_num is not None:
+            if isinstance(min_num, bool) or not isinstance(min_num, (int, np.integer)):
+                raise InputTypeError(f"min_num_valid_datapoints: expected an int >= 1; got "
+                                     f"{min_num!r}.")
+            options["min_valid"] = int(min_num)
+        if min_fraction is not None:
+            if isinstance(min_fraction, bool) or not isinstance(min_fraction, (int, float)):
+                raise InputTypeError(f"min_fraction_valid_datapoints: expected a float in "
+                                     f"(0, 1]; got {min_fraction!r}.")
+            options["min_valid"] = float(min_fraction)
+        return options
+
+    def _options_for(self, name: str) -> dict:
+        """The parcellation options of fit() for input ``name``."""
+        options = dict(getattr(self, "_parcellate_options", {}) or {})
+        if isinstance(options.get("background"), dict):
+            options["background"] = options["background"].get(name, "auto")
+        if options.get("background") is False:
+            options["background"] = None
+        if options.get("background") == "auto":
+            del options["background"]
+        return options
 
     @staticmethod
     def _standardize_set(standardize) -> set[str]:
@@ -396,6 +664,7 @@ class NiSpace:
             data, reference = self._fetch_reference(name, data)
         record: dict[str, Any] = {}
         kwargs = {} if self.parcellation_space is None else {"space": self.parcellation_space}
+        kwargs.update(self._options_for(name))  # fit(background_value=, min_*=)
         try:
             frame = read_input(data, self.parcellation_, labels=labels, name=name,
                                data_space=data_space, record=record,
@@ -700,7 +969,8 @@ class NiSpace:
         return aligned.to_numpy()
 
     def clean_y(self, how: str = "between", covariates_between=None, covariates_within=None,
-                protect=None, combat: bool = False) -> NiSpace:
+                protect=None, combat: bool = False, within_y_specific: bool = False,
+                combat_kwargs: dict | None = None, **kwargs) -> NiSpace:
         """Remove covariate effects from Y.
 
         Parameters
@@ -714,12 +984,28 @@ class NiSpace:
             Harmonise sites first (ComBat; needs a ``site`` column in
             ``covariates_between`` and neuroHarmonize: ``pip install --no-deps
             neuroHarmonize==2.5.2 neuroCombat==0.2.12``).
+        within_y_specific : bool
+            ``covariates_within`` (or Z) holds one map per Y map, matched by label
+            (unlabelled maps in Y's order with a WARNING), and each Y map is cleaned of
+            its own map only; default: every covariate map from every Y map.
+        combat_kwargs : dict, optional
+            Passed to ``neuroHarmonize.harmonizationLearn`` (as in NiSpace).
+        **kwargs
+            NiSpace's ``combat_protect``, ``combat_train``, ``combat_model``,
+            ``combat_keep``, ``plot_design_between``, ``replace``, ``n_proc`` and
+            ``verbose``: accepted with NiSpace's default only, else an error names the
+            nispace way.
         """
         from .stats import cleaning
 
+        _nispace_only("clean_y", kwargs)
         self._check_fitted()
         check_option("how", how, ["between", "within", "both"])
         check_bool(combat, "combat")
+        check_bool(within_y_specific, "within_y_specific")
+        if combat_kwargs is not None and not isinstance(combat_kwargs, dict):
+            raise InputTypeError(f"combat_kwargs: expected a dict or None; got "
+                                 f"{type(combat_kwargs).__name__}.")
         y = self.get_y()
         values = y.to_numpy(copy=True)
         step: dict = {"kind": "clean"}
@@ -734,7 +1020,8 @@ class NiSpace:
                 others = cov.drop(columns="site")
                 step["combat_site"] = cov["site"].to_numpy()
                 step["combat_cov"] = None if others.empty else cleaning.one_hot(others)[0]
-                values = cleaning.combat(values, step["combat_site"], step["combat_cov"])
+                values = cleaning.combat(values, step["combat_site"], step["combat_cov"],
+                                         **(combat_kwargs or {}))
                 cov = others
             if how in ("between", "both") and not cov.empty:
                 protect = [protect] if isinstance(protect, str) else list(protect or [])
@@ -761,11 +1048,21 @@ class NiSpace:
                 maps = align_to_index(parcels, y.columns, argument="covariates_within",
                                       what="parcel",
                                       record=self.fit_record_.setdefault("alignment", [])).T
+            if within_y_specific:  # one map per Y map, matched by label
+                frame = maps if isinstance(maps, pd.DataFrame) else \
+                    pd.DataFrame(np.atleast_2d(np.asarray(maps, dtype=float)))
+                maps = align_to_index(frame, y.index, argument="covariates_within",
+                                      what="Y map",
+                                      record=self.fit_record_.setdefault("alignment", []))
             maps = np.atleast_2d(np.asarray(maps, dtype=float))
             if maps.shape[1] != values.shape[1]:
                 raise InputError(f"covariates_within: expected {values.shape[1]} parcels; got "
                                  f"{maps.shape[1]}.")
-            values = cleaning.regress_within(values, maps)
+            if within_y_specific:
+                values = np.vstack([cleaning.regress_within(values[i:i + 1], maps[i:i + 1])
+                                    for i in range(len(values))])
+            else:
+                values = cleaning.regress_within(values, maps)
             step["within"] = maps
         self.y_ = pd.DataFrame(values, index=y.index, columns=y.columns)
         if how in ("within", "both"):
@@ -812,8 +1109,19 @@ class NiSpace:
 
     def colocalize(self, method: str = "spearman", xsea: bool = False,
                    xsea_aggr: str = "mean", fisher_z: bool = False, zy_matched: bool = False,
-                   r2_adjusted: bool = True, **kwargs) -> NiSpace:
+                   r2_adjusted: bool = True, regress_z: bool = True, **kwargs) -> NiSpace:
         """Colocalize every Y map with the X maps.
+
+        ``fisher_z``, ``xsea_aggr`` and ``r2_adjusted`` may be given under NiSpace's
+        names ``r_to_z``, ``xsea_aggregation_method`` and ``adj_r2``; ``seed``
+        overrides the object's seed (cross-validated methods). Correlations are
+        reported as r unless ``fisher_z=True`` (NiSpace: Fisher z by default); the
+        permutation p-values are the same either way. ``regress_z`` (default True, as
+        in NiSpace): Z, if given, is regressed out of X and Y for the non-partial
+        methods; False ignores Z for them. NiSpace's other parameters
+        (``X_reduction``, ``Y_transform``, ``X``, ``Y``, ``Z``, ``store``, ...) are
+        accepted with their default only; other values raise an error naming the
+        nispace way.
 
         Results are stored as a :class:`~nispace.results.ColocalizationResult`
         under the method name (``"spearman"``, or ``"spearman_xsea"`` with
@@ -829,6 +1137,15 @@ class NiSpace:
         from .stats.coloc import COLOC_METHODS
         from .stats.xsea import AGGREGATIONS
 
+        fisher_z = _alias(kwargs, "r_to_z", "fisher_z", fisher_z, False)
+        xsea_aggr = _alias(kwargs, "xsea_aggregation_method", "xsea_aggr", xsea_aggr, "mean")
+        r2_adjusted = _alias(kwargs, "adj_r2", "r2_adjusted", r2_adjusted, True)
+        seed = kwargs.pop("seed", None)
+        check_seed(seed)
+        seed = self.seed if seed is None else seed
+        kwargs = _nispace_only("colocalize", kwargs, strict=False)
+        check_bool(regress_z, "regress_z")
+        check_bool(fisher_z, "fisher_z")
         if not isinstance(method, str):
             raise InputTypeError(f"method: expected a colocalization method name such as "
                                  f"'spearman'; got {method!r} (a {type(method).__name__}).")
@@ -840,6 +1157,8 @@ class NiSpace:
             logger.info("*** NiSpace.colocalize() - Estimating X & Y colocalizations. ***")
             x, y = self.x_, self.get_y()
             z = self.z_.to_numpy() if self.z_ is not None else None
+            if not regress_z and not method.startswith("partial"):
+                z = None
             if method.startswith("partial") and z is None:
                 raise InputError(f"method: {method!r} needs Z maps; pass z= to NiSpace.")
             if method in _CV_METHODS and "coords" not in kwargs:
@@ -853,7 +1172,7 @@ class NiSpace:
                         self.parcellation_.get_centroids()[self._parcel_positions()]
             stats = colocalize(x.to_numpy(), y.to_numpy(), method, Z=z, fisher_z=fisher_z,
                                zy_matched=zy_matched, r2_adjusted=r2_adjusted,
-                               seed=self.seed, **kwargs)
+                               seed=seed, **kwargs)
             self_pairs = self.y_ is None
             results: dict[str, pd.DataFrame] = {}
             for stat, arr in stats.items():
@@ -877,7 +1196,8 @@ class NiSpace:
                 key=key, method=method, xsea=xsea, xsea_aggr=xsea_aggr,
                 options={"fisher_z": fisher_z, "zy_matched": zy_matched,
                          "r2_adjusted": r2_adjusted, **kwargs},
-                stats=results, provenance=base_provenance(self))
+                stats=results, provenance={**base_provenance(self),
+                                           "regress_z": bool(regress_z)})
             logger.info("Stored %s colocalization statistics: %s.", key, list(results))
             return self
 
@@ -898,7 +1218,7 @@ class NiSpace:
 
     def get_colocalizations(self, method: str | None = None, stat: str | None = None,
                             get_nulls: bool = False, normalized: bool = False,
-                            permute_what: str | None = None):
+                            permute_what: str | None = None, z_method: str | None = None):
         """Stored colocalizations (only reads; never computes).
 
         Parameters
@@ -916,20 +1236,70 @@ class NiSpace:
             n_cols)``: ``(colocalizations, nulls)``.
         normalized : bool
             Return the colocalizations as z-scores against their null distribution
-            (``(observed - mean(null)) / sd(null)``; needs :meth:`permute`).
+            (needs :meth:`permute`): with ``z_method``, else as chosen in
+            :meth:`normalize_colocalizations`, else ``"zscore"``.
         permute_what : str, optional
             Which permutation (``"xmaps"``, ``"groups"``, ...) for ``normalized`` and
             ``get_nulls``; may be omitted when the method was permuted one way.
+        z_method : {"zscore", "robust"}, optional
+            ``"zscore"``: ``(observed - mean(null)) / sd(null)``; ``"robust"``:
+            ``(observed - median(null)) / (1.4826 MAD(null))`` (NaN for a zero MAD).
         """
         self._check_fitted()
         key = self._coloc_key(method)
         if normalized:
-            result = self._permutation(key, permute_what).get_z(stat)
+            result = self._normalized(key, permute_what, stat, z_method)
         else:
             result = self.colocalizations_[key].get(stat)
         if not get_nulls:
             return result
         return result, self._permutation(key, permute_what).get_nulls(stat)
+
+    def normalize_colocalizations(self, method: str | None = None, z_method: str = "robust",
+                                  permute_what: str | None = None, **kwargs) -> NiSpace:
+        """Choose how :meth:`get_colocalizations` ``(normalized=True)`` scores the
+        colocalizations against their null distribution (NiSpace's step; default
+        ``"robust"``: median and MAD, as in NiSpace; ``"zscore"``: mean and SD).
+
+        The z-scores are computed from the stored permutation when read, so they
+        always belong to the current one. ``coloc_method`` is NiSpace's name for
+        ``method``. Returns self.
+        """
+        method = _alias(kwargs, "coloc_method", "method", method, None)
+        _nispace_only("normalize_colocalizations", kwargs)
+        check_option("z_method", z_method, ["robust", "zscore"])
+        self._check_fitted()
+        perm = self._permutation(method, permute_what)
+        self._normalized(perm.key, perm.permute_what, None if len(perm.p) == 1 else
+                         next(iter(perm.p)), z_method)  # checks that it can be computed
+        self.__dict__.setdefault("normalizations_", {})[
+            (perm.key, perm.permute_what)] = z_method
+        return self
+
+    def get_normalized_colocalizations(self, method: str | None = None,
+                                       stat: str | None = None,
+                                       permute_what: str | None = None,
+                                       z_method: str | None = None):
+        """``get_colocalizations(..., normalized=True)`` (NiSpace's getter)."""
+        return self.get_colocalizations(method, stat, normalized=True,
+                                        permute_what=permute_what, z_method=z_method)
+
+    def _normalized(self, key: str, permute_what: str | None, stat: str | None,
+                    z_method: str | None) -> pd.DataFrame:
+        from .stats.effectsize import rzscore
+
+        perm = self._permutation(key, permute_what)
+        if z_method is None:
+            z_method = getattr(self, "normalizations_", {}).get(
+                (perm.key, perm.permute_what), "zscore")
+        check_option("z_method", z_method, ["robust", "zscore"])
+        if z_method == "zscore":
+            return perm.get_z(stat)
+        obs = perm.get_observed(stat)
+        null = perm.get_nulls(stat if stat is not None else next(iter(perm.p)))
+        z = rzscore(obs.to_numpy(dtype=float).reshape(1, -1),
+                    null.reshape(len(null), -1)).reshape(obs.shape)
+        return pd.DataFrame(z, index=obs.index, columns=obs.columns)
 
     # ----------------------------------------------------------------------------------
     # result objects: lookup, staleness
@@ -1146,15 +1516,18 @@ class NiSpace:
                                     .to_numpy(dtype=float) if "weight" in names else None),
                            fisher_z=options.get("fisher_z", False))
         z = self.z_.to_numpy() if self.z_ is not None else None
+        if coloc.provenance.get("regress_z") is False and not coloc.method.startswith("partial"):
+            z = None  # colocalize(regress_z=False)
         return ColocSpec(coloc.method, Z=z, options=options, sets=sets,
                          self_pairs=self.y_ is None)
 
     def permute(self, what: str = "maps", method: str | None = None,
                 maps_which: str | None = None, null_method=None, n_perm: int = 10000,
-                p_tails: str | dict | None = None, pooled_p: bool | str = False,
+                p_tails: str | dict | None = None, pooled_p: bool | str | None = None,
                 null_maps=None, dist_mat=None, groups=None, subjects=None,
                 paired: bool = False, seed: int | None = None, n_proc: int | None = None,
-                use_cache: bool = True, null_kwargs: dict | None = None) -> NiSpace:
+                use_cache: bool = True, null_kwargs: dict | None = None,
+                **kwargs) -> NiSpace:
         """Exact permutation p-values for stored colocalizations.
 
         Parameters
@@ -1183,9 +1556,11 @@ class NiSpace:
         p_tails : {"two", "upper", "lower"} or dict, optional
             Tail for all statistics or per statistic; defaults per statistic
             (:data:`nispace.stats.pvalues.DEFAULT_TAILS`).
-        pooled_p : bool or {"mean", "median", "auto"}
+        pooled_p : bool or {"mean", "median", "auto"}, optional
             Average the colocalizations of all Y maps (observed and every null)
-            and compute one p per X map.
+            and compute one p per X map. Default: one p per Y map (``False``);
+            NiSpace's default is ``"auto"`` (``"mean"`` for several Y maps), so
+            omitting it with several Y maps logs a WARNING (once per object).
         null_maps : dict or ndarray, optional
             Your own null maps: ``{label: (n_perm, n_parcels)}`` for the permuted maps,
             or an array ``(n_maps, n_perm, n_parcels)``.
@@ -1200,6 +1575,13 @@ class NiSpace:
             Reuse null maps cached on disk for the same maps, model, n_perm and seed.
         null_kwargs : dict, optional
             Options of the null model.
+        **kwargs
+            NiSpace's names: ``maps_method`` (= ``null_method``), ``maps_nulls``
+            (= ``null_maps``), ``p_from_average_y_coloc`` (= ``pooled_p``),
+            ``groups_paired`` (= ``paired``); ``what`` may be a list of one. Its
+            combined permutations (``what=["maps", "groups"]``), ``maps_*`` /
+            ``distmat_*`` options and ``sets_X_background`` raise an error naming the
+            nispace way.
 
         Notes
         -----
@@ -1214,7 +1596,26 @@ class NiSpace:
         from .results.provenance import base_provenance
         from .stats import pvalues
 
+        null_method = _alias(kwargs, "maps_method", "null_method", null_method, None)
+        null_maps = _alias(kwargs, "maps_nulls", "null_maps", null_maps, None)
+        pooled_p = _alias(kwargs, "p_from_average_y_coloc", "pooled_p", pooled_p, None)
+        paired = _alias(kwargs, "groups_paired", "paired", paired, False)
+        prefixed = [k for k in kwargs if k.startswith(("maps_", "distmat_", "groups_"))]
+        if prefixed:
+            raise InputError(f"permute({prefixed[0]}=...): NiSpace's prefixed options are "
+                             f"not nispace parameters: pass null-model options as "
+                             f"null_kwargs={{...}} and distances as dist_mat=.")
+        _nispace_only("permute", kwargs)
+        if isinstance(what, (list, tuple)):
+            if len(what) != 1:
+                raise InputError(f"what: nispace runs one permutation per call; got {what!r}. "
+                                 f"Call nsp.permute(what=...) once for each; the results are "
+                                 f"stored side by side (permute_what 'xmaps', 'groups', ...).")
+            what = what[0]
         check_option("what", what, ["maps", "groups", "sets", "pairs"])
+        if what == "groups" and getattr(self, "binary_y", False):
+            raise InputError("what='groups': binary_y=True (binary Y maps) cannot be group "
+                             "permuted, as in NiSpace; use what='maps'.")
         check_seed(seed)
         check_n_proc(n_proc)
         check_tails(p_tails)
@@ -1264,6 +1665,10 @@ class NiSpace:
                 raise InputError(f"what={what!r}: the nulls of {key!r} match none of its "
                                  f"statistics ({list(observed)}); nothing to test.")
             tails = pvalues.resolve_tails(p_tails, stats, pvalues.DEFAULT_TAILS)
+            if pooled_p is None and len(self._y()) > 1:
+                self._warn_once("pooled_p", "permute: pooled_p not given: one p per Y map "
+                                "(pooled_p=False). NiSpace's default 'auto' pools the %d Y "
+                                "maps ('mean'); pass pooled_p= to choose.", len(self._y()))
             pooled = pvalues.resolve_pooled_p(pooled_p, len(self._y()))
             logger.info("Calculating exact p-values (tails = %s%s).", tails,
                         f", pooled: {pooled}" if pooled else "")
@@ -1296,6 +1701,13 @@ class NiSpace:
                 logger.info("%s: %d/%d p < 0.05 (uncorrected).", stat, n_sig,
                             p_frames[stat].size)
             return self
+
+    def _warn_once(self, topic: str, message: str, *args) -> None:
+        """A WARNING about a NiSpace default that differs, once per object."""
+        warned = self.__dict__.setdefault("_warned", set())
+        if topic not in warned:
+            warned.add(topic)
+            logger.warning(message, *args)
 
     def _permute_maps(self, key, maps_which, null_method, n_perm, null_maps, dist_mat, seed,
                       n_proc, use_cache, null_kwargs):
@@ -1490,7 +1902,8 @@ class NiSpace:
                               if np.ndim(v) == 0}}
 
     def correct_p(self, mc_method: str = "meff", method: str | None = None,
-                  mc_dimension: str = "x", permute_what: str | None = None) -> NiSpace:
+                  mc_dimension: str | None = None, permute_what: str | None = None,
+                  mc_alpha: float = 0.05, **kwargs) -> NiSpace:
         """Correct the stored p-values for multiple comparisons.
 
         The result is a :class:`~nispace.results.CorrectionResult`; several
@@ -1509,19 +1922,41 @@ class NiSpace:
             aliases such as ``"fdr"``, ``"fdrbh"``, ``"bonf"``).
         method : str, optional
             Which permuted colocalization (may be omitted if only one).
-        mc_dimension : {"x", "y", "array"}
+        mc_dimension : {"x", "y", "array"}, optional
             The family: X maps within each Y row (default), Y maps within each
-            column, or all tests together.
+            column, or all tests together. NiSpace's aliases (``"c"``, ``"col(s)"``,
+            ``"column(s)"``, ``"r"``, ``"row(s)"``) are accepted. NiSpace's default is
+            ``"array"``: omitting it with several Y rows logs a WARNING (once per
+            object).
         permute_what : str, optional
             Which permutation of ``method`` (may be omitted if only one).
+        mc_alpha : float
+            Family-wise alpha passed to ``statsmodels`` ``multipletests``; it changes
+            the adjusted p-values of the two-stage methods (``"fdr_tsbh"``,
+            ``"fdr_tsbky"``) only.
+        **kwargs
+            ``coloc_method`` (NiSpace's name for ``method``); ``store`` and
+            ``verbose`` with NiSpace's default only.
         """
         from .results.provenance import base_provenance
         from .stats import correction
 
+        method = _alias(kwargs, "coloc_method", "method", method, None)
+        _nispace_only("correct_p", kwargs)
+        if isinstance(mc_alpha, bool) or not isinstance(mc_alpha, (int, float)) \
+                or not 0 < mc_alpha < 1:
+            raise InputError(f"mc_alpha: expected a number in (0, 1); got {mc_alpha!r}.")
         self._check_fitted()
         perm = self._permutation(method, permute_what)
         key = perm.key
         canonical = correction.canonical_mc_method(mc_method, "mc_method")
+        if mc_dimension is None:
+            mc_dimension = "x"
+            if any(frame.shape[0] > 1 for frame in perm.p.values()):
+                self._warn_once("mc_dimension", "correct_p: mc_dimension not given: each Y "
+                                "row is one family of tests ('x'); NiSpace's default 'array' "
+                                "corrects all tests together. Pass mc_dimension= to choose.")
+        mc_dimension = _MC_DIMENSIONS.get(str(mc_dimension).lower(), mc_dimension)
         check_option("mc_dimension", mc_dimension, ["x", "y", "array"])
         self._check_current(perm, f"{key!r} permutation ({perm.permute_what})",
                             f"nsp.colocalize({self.colocalizations_[key].method!r}) and "
@@ -1539,7 +1974,7 @@ class NiSpace:
                           "tail": perm.tails[stat]}
             out[stat] = pd.DataFrame(
                 correction.correct_p(p.to_numpy(), canonical, mc_dimension=mc_dimension,
-                                     **kwargs),
+                                     alpha=float(mc_alpha), **kwargs),
                 index=p.index, columns=p.columns)
         self.corrections_ = [c for c in self.corrections_
                              if (c.key, c.permute_what, c.mc_method, c.mc_dimension)
@@ -1656,7 +2091,9 @@ class NiSpace:
              sort_by: str | None = "coloc", n_categories: int | None = None,
              x_maps=None, y_maps=None, mc_method: str | None = None, alpha: float = 0.05,
              title: str | None = None, ax=None, figsize=None,
-             permute_what: str | None = None):
+             permute_what: str | None = None, kind: str = "categorical",
+             values: str = "coloc", plot_nulls: bool = True, annot_p: bool = True,
+             **kwargs):
         """Plot colocalizations: one row per X map (or set), the observed value per Y map,
         the null distribution as percentile bands and significance marks ("*" p < alpha,
         "**" corrected p < alpha) once :meth:`permute` ran.
@@ -1676,6 +2113,18 @@ class NiSpace:
             an error if ``mc_method`` was not computed).
         permute_what : str, optional
             Which permutation (may be omitted when the method was permuted one way).
+        kind : {"categorical"}
+            As in NiSpace, the only kind; NiSpace's others name nispace's plots.
+        values : {"coloc", "z", "p"}
+            Plot the colocalizations, their z-scores against the null
+            (:meth:`get_colocalizations` ``normalized=True``) or ``-log10(p)``; null
+            bands are drawn for ``"coloc"`` only.
+        plot_nulls, annot_p : bool
+            Draw the null bands; mark significant values.
+        **kwargs
+            NiSpace's names ``X_maps``, ``Y_maps`` (= ``x_maps``, ``y_maps``),
+            ``stats`` (= ``stat``), ``plot_p`` (= ``annot_p``); its other parameters
+            with their default only, else an error names the nispace way.
 
         Returns
         -------
@@ -1683,6 +2132,20 @@ class NiSpace:
         """
         from .plotting import coloc_title, method_label, plot_colocalizations
 
+        x_maps = _alias(kwargs, "X_maps", "x_maps", x_maps, None)
+        y_maps = _alias(kwargs, "Y_maps", "y_maps", y_maps, None)
+        stat = _alias(kwargs, "stats", "stat", stat, None)
+        annot_p = _alias(kwargs, "plot_p", "annot_p", annot_p, True)
+        _nispace_only("plot", kwargs)
+        others = {"correlation": "nsp.plot_scatter(y_map, x_map)",
+                  "nullhist": "nsp.plot_nulls()", "brain": "nsp.plot_brain()"}
+        if kind in others:
+            raise InputError(f"kind: {kind!r} is not a kind of nsp.plot(); call "
+                             f"{others[kind]}.")
+        check_option("kind", kind, ["categorical"])
+        check_option("values", values, ["coloc", "z", "p"])
+        check_bool(plot_nulls, "plot_nulls")
+        check_bool(annot_p, "annot_p")
         self._check_fitted()
         key = self._coloc_key(method)
         coloc = self.colocalizations_[key]
@@ -1691,6 +2154,9 @@ class NiSpace:
         stat = self._main_stat(frames, stat)
         obs = frames[stat]
         nulls = p = q = None
+        if values != "coloc" and perm is None:
+            raise InputError(f"values: {values!r} needs a permutation; call "
+                             f"nsp.permute(method={key!r}) first.")
         if perm is not None:
             nulls = perm.nulls[stat] if stat in perm.nulls else None
             p = perm.p[stat]
@@ -1707,6 +2173,17 @@ class NiSpace:
         if p is not None:
             p = p.iloc[rows, cols]
             q = None if q is None else q.iloc[rows, cols]
+        xlabel = method_label(coloc.method, stat)
+        if values == "z":
+            obs = self._normalized(key, perm.permute_what, stat, None).iloc[rows, cols]
+            xlabel = f"{xlabel} (z against the null)"
+        elif values == "p":
+            obs = -np.log10(p)
+            xlabel = "-log10(p)"
+        if values != "coloc" or not plot_nulls:
+            nulls = None
+        if not annot_p:
+            p = q = None
         if title is None:
             steps = coloc.provenance.get("steps", [])
             transform = next((t["y"] for t in reversed(steps) if "y" in t), None)
@@ -1715,7 +2192,7 @@ class NiSpace:
                                 maps_which=perm.maps_which if perm else None)
         return plot_colocalizations(obs, nulls, p, q, sort_by=sort_by,
                                     n_categories=n_categories, alpha=alpha, title=title,
-                                    xlabel=method_label(coloc.method, stat),
+                                    xlabel=xlabel,
                                     ax=ax, figsize=figsize, names=self._x_display_names())
 
     def plot_nulls(self, method: str | None = None, stat: str | None = None, maps=None,
@@ -1809,27 +2286,63 @@ class NiSpace:
                             coloc_label=coloc_label, p=p, p_label=p_label,
                             ranks=bool(ranks), **kwargs)
 
-    def plot_brain(self, data: str = "Y", maps=None, symmetric_cmap: bool | None = None,
-                   **kwargs):
-        """Draw parcel values of Y (or X, or Z) on the brain: the cortex on the template
-        surface (lateral and medial views of both hemispheres), subcortical and
-        volumetric parcellations as slices. Returns a matplotlib Figure."""
+    def plot_brain(self, data: str | pd.DataFrame = "Y", maps=None,
+                   symmetric_cmap: bool | str | None = None, n_max: int | None = 5,
+                   title: str | list[str] | None = "auto", **kwargs):
+        """Draw parcel values of Y (or X, or Z, or a table) on the brain: the cortex on
+        the template surface (lateral and medial views of both hemispheres),
+        subcortical and volumetric parcellations as slices. Returns a matplotlib
+        Figure.
+
+        Parameters
+        ----------
+        data : {"Y", "X", "Z"} or DataFrame
+            Which maps, or a table (maps x parcels, columns = parcel labels).
+        maps : label, int or list, optional
+            A subset of the maps.
+        symmetric_cmap : bool, "auto" or None
+            Colour scale symmetric around 0; ``"auto"``/None: when a map has both
+            signs.
+        n_max : int or None
+            Refuse to draw more maps than this (default 5, as in NiSpace); None: no
+            limit.
+        title : "auto", str, list of str or None
+            Titles (``"auto"``: the map labels).
+        **kwargs
+            Passed to :func:`nispace.plotting.plot_brain` (``cmap``, ``vmin``,
+            ``vmax``, ``space``, ``surf_mesh``, ``views``, ``figsize``,
+            ``colorbar_label``). NiSpace's ``kind``, ``shared_colorscale``,
+            ``colorbar``, ``ncols``, ``show``, ... with their default only.
+        """
         from .plotting import plot_brain
 
+        kwargs = _nispace_only("plot_brain", kwargs, strict=False)
         self._check_fitted()
-        check_option("data", data, ["Y", "X", "Z", "y", "x", "z"])
-        frame = {"y": self.get_y, "x": self.get_x, "z": self.get_z}[data.lower()]()
+        if isinstance(data, pd.DataFrame):
+            frame = data
+        else:
+            check_option("data", data, ["Y", "X", "Z", "y", "x", "z"])
+            frame = {"y": self.get_y, "x": self.get_x, "z": self.get_z}[data.lower()]()
         if frame is None:
             raise InputError("data: this object has no Z maps.")
         rows = self._select(frame, maps, 0, "maps")
         frame = frame.iloc[rows]
+        if n_max is not None and len(frame) > n_max:
+            raise InputError(f"maps: {len(frame)} maps to draw, more than n_max={n_max}; "
+                             f"select some with maps= or raise n_max=.")
+        if symmetric_cmap == "auto":
+            symmetric_cmap = None
         if self.parcellation_ is None:
             raise InputError("plot_brain: drawing on the brain needs a parcellation; this "
                              "object was fitted with parcellation=None. Pass parcellation= "
                              "to NiSpace.")
-        values = np.full((len(frame), self.parcellation_.n_parcels), np.nan)
-        values[:, self._parcel_positions()] = frame.to_numpy(dtype=float)
-        titles = [flat_label(t) for t in frame.index]
+        if isinstance(data, pd.DataFrame):
+            values = frame  # aligned by its parcel labels in plot_brain
+        else:
+            values = np.full((len(frame), self.parcellation_.n_parcels), np.nan)
+            values[:, self._parcel_positions()] = frame.to_numpy(dtype=float)
+        titles = [flat_label(t) for t in frame.index] if title in ("auto", None) else \
+            [title] * len(frame) if isinstance(title, str) else list(title)
         return plot_brain(values, self.parcellation_, titles=titles,
                           symmetric_cmap=symmetric_cmap, **kwargs)
 
@@ -1861,14 +2374,17 @@ class NiSpace:
         self._check_fitted()
         return save_nispace(self, path, save_nulls=save_nulls)
 
-    def to_pickle(self, filepath: str | os.PathLike, save_nulls: bool = True) -> Path:
+    def to_pickle(self, filepath: str | os.PathLike, save_nulls: bool = True,
+                  verbose=None) -> Path:
         """NiSpace's name for :meth:`save`. Despite the name, this writes the open
         ``nispace-results`` format (folder, or zip for ``*.zip``), not a pickle."""
+        _nispace_only("save", {"verbose": verbose})
         return self.save(filepath, save_nulls=save_nulls)
 
     @classmethod
-    def from_pickle(cls, filepath: str | os.PathLike) -> NiSpace:
-        """NiSpace's name for :meth:`load` (reads the open format; refuses pickles)."""
+    def from_pickle(cls, filepath: str | os.PathLike, verbose=True) -> NiSpace:
+        """NiSpace's name for :meth:`load` (reads the open format; refuses pickles).
+        ``verbose`` is accepted for NiSpace's signature and not used."""
         return cls.load(filepath)
 
     @classmethod

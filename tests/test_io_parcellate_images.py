@@ -6,6 +6,7 @@ The expected values are computed the long way in each test: nilearn's
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 import nibabel as nib
@@ -14,9 +15,10 @@ import pytest
 from nilearn.image import resample_to_img
 
 from nispace.io import load_img, parcellate_images
-from nispace.io import parcellate as parcellate_module
 from nispace.io.parcellate import border_background
 from nispace.parcellation import Parcellation
+
+parcellate_module = importlib.import_module("nispace.io.parcellate")
 
 VALUES = [3, 7, 11, 12, 40, 41]  # not consecutive, like AAL's
 NAMES = ["L_a", "R_a", "L_b", "R_b", "L_c", "R_c"]

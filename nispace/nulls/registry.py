@@ -27,8 +27,12 @@ __all__ = ["SPIN_METHODS", "DIST_METHODS", "NULL_METHODS", "NullModel", "SplitNu
 SPIN_METHODS = ("alexander_bloch", "vasa", "hungarian", "baum", "cornblath")
 DIST_METHODS = ("moran", "variomoran", "burt2020", "burt2018")
 NULL_METHODS = SPIN_METHODS + DIST_METHODS + ("random",)
+#: NiSpace's names: ``"brainspace"`` (its Moran implementation), ``"brainsmash"`` and
+#: ``"variogram"`` (Burt 2020), ``"variomsr"``. ``"spin"`` is the parcel-level
+#: Alexander-Bloch spin (NiSpace's default spin method), not vertex-level ``"cornblath"``.
 _ALIASES = {"spin": "alexander_bloch", "spins": "alexander_bloch",
-            "alexanderbloch": "alexander_bloch", "msr": "moran"}
+            "alexanderbloch": "alexander_bloch", "msr": "moran", "brainspace": "moran",
+            "brainsmash": "burt2020", "variogram": "burt2020", "variomsr": "variomoran"}
 
 
 def _canonical(name: str, argname: str = "null_method") -> str:
@@ -63,7 +67,9 @@ def make_null_model(method: str, **kwargs) -> NullModel:
     Parameters
     ----------
     method : str
-        One of :data:`NULL_METHODS` (aliases: ``"spin"`` = ``"alexander_bloch"``).
+        One of :data:`NULL_METHODS` (aliases: ``"spin"`` = ``"alexander_bloch"``,
+        ``"msr"`` / ``"brainspace"`` = ``"moran"``, ``"brainsmash"`` / ``"variogram"`` =
+        ``"burt2020"``, ``"variomsr"`` = ``"variomoran"``).
     **kwargs
         Geometry and options: ``coords`` and ``hemiid`` for parcel spins;
         ``vertex_coords``, ``vertex_labels``, ``label_values`` for ``baum`` and
