@@ -160,9 +160,11 @@ stat : str or None
     one."""
 
 DOCDICT["permute_what"] = """\
-permute_what : {"maps", "groups", "sets", "pairs"} or None
-    Which permutation the result comes from (:meth:`nispace.api.NiSpace.permute`);
-    None: the only one run for this method, else an error listing them."""
+permute_what : str or None
+    Which permutation of the method (:meth:`nispace.api.NiSpace.permute`):
+    ``"xmaps"``, ``"ymaps"``, ``"xymaps"`` (or ``"maps"`` for the only one of these),
+    ``"groups"``, ``"sets"`` or ``"pairs"``; None: the only one run for this
+    method, else an error listing them."""
 
 _PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)%\((?P<name>\w+)\)s[ \t]*$", re.MULTILINE)
 
