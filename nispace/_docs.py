@@ -166,6 +166,11 @@ permute_what : str or None
     ``"groups"``, ``"sets"`` or ``"pairs"``; None: the only one run for this
     method, else an error listing them."""
 
+DOCDICT["parc_space"] = """\
+space : str, optional
+    One of the parcellation's spaces (:attr:`~nispace.parcellation.Parcellation.spaces`);
+    None: the active space."""
+
 _PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)%\((?P<name>\w+)\)s[ \t]*$", re.MULTILINE)
 
 
