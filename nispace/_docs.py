@@ -156,8 +156,8 @@ method : str or None
 
 DOCDICT["stat"] = """\
 stat : str or None
-    Statistic of the method (e.g. ``"rho"``, ``"beta"``, ``"r2"``); None: its main
-    one."""
+    One statistic (e.g. ``"rho"``, ``"beta"``, ``"r2"``); None: the only one (a
+    method with several statistics, such as ``mlr``, needs ``stat``)."""
 
 DOCDICT["permute_what"] = """\
 permute_what : str or None
@@ -170,6 +170,25 @@ DOCDICT["parc_space"] = """\
 space : str, optional
     One of the parcellation's spaces (:attr:`~nispace.parcellation.Parcellation.spaces`);
     None: the active space."""
+
+DOCDICT["surface_data"] = """\
+data : (L, R) pair
+    GIfTI files or images (each data array one map), or arrays of shape
+    ``(n_vertices,)`` or ``(n_vertices, n_maps)``."""
+
+DOCDICT["surface_method"] = """\
+method : {"linear", "nearest"}
+    ``"linear"``: area-weighted adaptive barycentric resampling for continuous maps;
+    ``"nearest"``: for label maps, the label with the largest summed weight."""
+
+DOCDICT["as_arrays"] = """\
+as_arrays : bool
+    Return arrays instead of GIfTI images."""
+
+DOCDICT["surface_returns"] = """\
+tuple of two nibabel.gifti.GiftiImage (or arrays)
+    Left and right hemisphere on the target mesh (see
+    :func:`nispace.transforms.resample_surface`)."""
 
 _PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)%\((?P<name>\w+)\)s[ \t]*$", re.MULTILINE)
 

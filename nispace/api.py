@@ -1803,7 +1803,8 @@ class NiSpace:
         Parameters
         ----------
         %(method)s
-        %(stat)s
+        stat : str or None
+            One statistic; None: the method's main one.
         maps : list, optional
             X maps (columns) to show, by label or position; default: all.
         row : int
