@@ -16,7 +16,7 @@ method                 what it does                                       geomet
 ``moran``              Moran spectral randomisation (Wagner & Dray,        distances
                        2015)
 ``variomoran``         Moran surrogates selected by variogram fit          distances
-``burt2020``           variogram-matched surrogates (Burt et al., 2020  )  distances
+``burt2020``           variogram-matched surrogates (Burt et al., 2020)    distances
 ``burt2018``           spatial autoregressive surrogates (Burt et al.,     distances
                        2018)
 ``random``             plain random permutation (no spatial structure)     none
