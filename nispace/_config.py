@@ -34,6 +34,15 @@ def get_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
     """Return the cache directory (argument > ``NISPACE_DATA_DIR`` > ``~/nispace-data``).
 
     The directory is not created here.
+
+    Parameters
+    ----------
+    data_dir : str or path-like, optional
+        A cache directory to use instead of the default.
+
+    Returns
+    -------
+    pathlib.Path
     """
     if data_dir is None:
         data_dir = os.environ.get(ENV_DATA_DIR) or Path.home() / "nispace-data"
@@ -44,6 +53,15 @@ def get_data_url(data_url: str | os.PathLike | None = None) -> str:
     """Return the remote base (argument > ``NISPACE_DATA_URL`` > public repository).
 
     Local directories are returned as absolute paths, URLs with a trailing slash.
+
+    Parameters
+    ----------
+    data_url : str or path-like, optional
+        A URL or local directory to use instead of the default.
+
+    Returns
+    -------
+    str
     """
     if data_url is None:
         data_url = os.environ.get(ENV_DATA_URL) or DEFAULT_DATA_URL

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ._alignment import align_to_index, is_default_parcel_axis
+from ._docs import fill_doc
 from ._errors import check_option
 from ._logging import verbose_context
 from ._validate import check_bool, check_n_perm, check_n_proc, check_seed, check_tails
@@ -322,6 +323,7 @@ def _zscore_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return zscore_rows(frame)
 
 
+@fill_doc
 class NiSpace:
     """Spatial colocalization of brain maps.
 
@@ -386,11 +388,8 @@ class NiSpace:
         A distance matrix to use instead of the parcellation's.
     resampling_target : {"data", "parcellation", None}
         How images and parcellation are brought onto one grid.
-    n_proc : int
-        Parallel workers for permutations (-1: all cores). Results do not depend
-        on it.
-    seed : int, optional
-        Seed for everything random.
+    %(n_proc)s
+    %(seed)s
     verbose : bool, str, int or None, default None
         Logging level of this object's methods: None follows
         :func:`nispace.set_verbosity` (WARNING unless changed), True = INFO.
@@ -876,7 +875,17 @@ class NiSpace:
     # getters
 
     def get_x(self, raw: bool = False) -> pd.DataFrame:
-        """X (maps x parcels); ``raw=True``: before ``reduce_x``."""
+        """X, the reference maps (maps x parcels), a copy.
+
+        Parameters
+        ----------
+        raw : bool
+            The X maps as fitted, before :meth:`reduce_x`.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
         self._check_fitted()
         return (self.x_raw_ if raw else self.x_).copy()
 
@@ -886,8 +895,19 @@ class NiSpace:
         return self.x_ if self.y_ is None else self.y_
 
     def get_y(self, raw: bool = False) -> pd.DataFrame:
-        """Y (maps x parcels) after any transform/cleaning; ``raw=True``: as fitted.
-        With ``y=None`` this is X (X colocalized with itself)."""
+        """Y (maps x parcels) after any transform or cleaning, a copy.
+
+        With ``y=None`` this is X (X colocalized with itself).
+
+        Parameters
+        ----------
+        raw : bool
+            The Y maps as fitted, before :meth:`clean_y` and :meth:`transform_y`.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
         self._check_fitted()
         frame = self.y_raw_ if raw else self.y_
         return (self.x_ if frame is None else frame).copy()
@@ -906,13 +926,28 @@ class NiSpace:
     # Y / Z / X processing
 
     def transform_y(self, transform: str, groups=None, subjects=None) -> NiSpace:
-        """Transform Y with a formula such as ``"hedges(a,b)"`` (see
-        :func:`nispace.stats.transforms.parse_transform` for all forms).
+        """Transform Y with a formula such as ``"hedges(a,b)"``.
 
         ``groups`` and ``subjects`` (one value per Y map) are matched to the Y maps by
         label when they are pandas Series (index = Y labels; ``1`` and ``"1"`` are the
         same ID); missing, extra or duplicated IDs raise. Arrays and lists are taken in
         Y's order with a WARNING, recorded in ``fit_record_["alignment"]``.
+
+        Parameters
+        ----------
+        transform : str
+            The formula, e.g. ``"hedges(a,b)"``, ``"mean(a)-mean(b)"``, ``"zscore(a,b)"``
+            (see :func:`nispace.stats.parse_transform` for all forms; ``a`` is the
+            first group level in sorted order).
+        groups : pandas.Series, array or list, optional
+            Group label of each Y map (needed by group formulas).
+        subjects : pandas.Series, array or list, optional
+            Subject ID of each Y map, for paired formulas.
+
+        Returns
+        -------
+        NiSpace
+            This object, with the transformed Y.
         """
         from .stats.transforms import _group_levels, apply_transform
 
@@ -933,7 +968,21 @@ class NiSpace:
         return self
 
     def transform_z(self, transform: str, groups=None, subjects=None) -> NiSpace:
-        """Like :meth:`transform_y`, for Z."""
+        """Like :meth:`transform_y`, for Z.
+
+        Parameters
+        ----------
+        transform : str
+            The formula (see :meth:`transform_y`).
+        groups, subjects : pandas.Series, array or list, optional
+            Group label and subject ID of each Z map, matched by label like in
+            :meth:`transform_y`.
+
+        Returns
+        -------
+        NiSpace
+            This object, with the transformed Z.
+        """
         from .stats.transforms import apply_transform
 
         self._check_fitted()
@@ -1084,8 +1133,27 @@ class NiSpace:
 
     def reduce_x(self, reduction: str = "mean", n_components: int | None = None,
                  per_set: bool = True, weighted: bool = False) -> NiSpace:
-        """Reduce X to fewer maps: ``mean``/``median`` (per set if X has a ``set``
-        level; ``weighted`` uses the ``weight`` level) or ``pca``/``ica``/``fa``."""
+        """Reduce X to fewer maps (see :func:`nispace.stats.reduce.reduce_x`).
+
+        Parameters
+        ----------
+        reduction : {"mean", "median", "pca", "ica", "fa"}
+            ``"mean"``/``"median"``: one map per set (or one for all maps);
+            ``"pca"``/``"ica"``/``"fa"``: components (seeded with the object's
+            ``seed``).
+        n_components : int, optional
+            Number of components of ``"pca"``, ``"ica"``, ``"fa"``.
+        per_set : bool
+            Reduce each set separately when X has a ``set`` index level.
+        weighted : bool
+            Weighted mean with the ``weight`` index level of X.
+
+        Returns
+        -------
+        NiSpace
+            This object, with the reduced X (:meth:`get_x` with ``raw=True`` still
+            returns the fitted X).
+        """
         from .stats.reduce import reduce_x
 
         self._check_fitted()
@@ -1130,6 +1198,30 @@ class NiSpace:
         statistics such as ``r2`` of ``mlr`` as one column). Colocalizing again
         under the same name replaces the result and discards the permutations and
         corrections built on the earlier one.
+
+        Parameters
+        ----------
+        method : str
+            Colocalization method (:data:`nispace.stats.COLOC_METHODS`), default
+            ``"spearman"``; ``partial*`` methods need Z.
+        xsea : bool
+            Aggregate the colocalizations over the sets of X (X-set enrichment).
+        xsea_aggr : str
+            Aggregation of a set's colocalizations (:data:`nispace.stats.xsea.AGGREGATIONS`,
+            default ``"mean"``; correlations are averaged on Fisher's z scale).
+        fisher_z : bool
+            Report Fisher-z transformed correlations.
+        zy_matched : bool
+            ``Z[i]`` belongs to ``Y[i]`` and is regressed out of ``Y[i]`` only.
+        r2_adjusted : bool
+            Adjusted R² for the regression methods.
+        **kwargs
+            Further options of :func:`nispace.stats.colocalize` (e.g. ``cv``).
+
+        Returns
+        -------
+        NiSpace
+            This object, with the result stored.
         """
         from .results.provenance import base_provenance
         from .stats.coloc import colocalize
@@ -1388,21 +1480,54 @@ class NiSpace:
         return found[-1]
 
     def get_colocalization_result(self, method: str | None = None) -> ColocalizationResult:
-        """The :class:`~nispace.results.ColocalizationResult` of ``method``."""
+        """The :class:`~nispace.results.ColocalizationResult` of ``method`` (only reads).
+
+        Parameters
+        ----------
+        %(method)s
+
+        Returns
+        -------
+        ColocalizationResult
+        """
         self._check_fitted()
         return self.colocalizations_[self._coloc_key(method)]
 
     def get_permutation_result(self, method: str | None = None,
                                permute_what: str | None = None) -> PermutationResult:
-        """The :class:`~nispace.results.PermutationResult` of one permutation."""
+        """The :class:`~nispace.results.PermutationResult` of one permutation (only reads).
+
+        Parameters
+        ----------
+        %(method)s
+        %(permute_what)s
+
+        Returns
+        -------
+        PermutationResult
+        """
         self._check_fitted()
         return self._permutation(method, permute_what)
 
     def get_correction_result(self, method: str | None = None,
                               permute_what: str | None = None, mc_method: str | None = None,
                               mc_dimension: str | None = None) -> CorrectionResult:
-        """The :class:`~nispace.results.CorrectionResult` asked for (default: the last
-        correction of the permutation)."""
+        """The :class:`~nispace.results.CorrectionResult` asked for (only reads).
+
+        Parameters
+        ----------
+        %(method)s
+        %(permute_what)s
+        mc_method : str or None
+            Which correction (``"meff"``, ``"fdr_bh"``, ...); None: the last
+            correction of the permutation.
+        mc_dimension : {"x", "y", "array"} or None
+            Which family of that correction; None: the last one.
+
+        Returns
+        -------
+        CorrectionResult
+        """
         self._check_fitted()
         return self._correction(method, permute_what, mc_method, mc_dimension)
 
@@ -2040,13 +2165,40 @@ class NiSpace:
     def get_corrected_p_values(self, method: str | None = None, stat: str | None = None,
                                mc_method: str | None = None,
                                permute_what: str | None = None):
-        """The p-values of the last :meth:`correct_p` call (for ``mc_method``, if given)."""
+        """The p-values of the last :meth:`correct_p` call (only reads).
+
+        Parameters
+        ----------
+        %(method)s
+        %(stat)s
+        mc_method : str or None
+            The correction (None: the last one of the permutation).
+        %(permute_what)s
+
+        Returns
+        -------
+        pandas.DataFrame
+            Corrected p-values, rows Y maps, columns X maps (or sets).
+        """
         self._check_fitted()
         return self._correction(method, permute_what, mc_method, None).get_p(stat)
 
     def get_nulls(self, method: str | None = None, stat: str | None = None,
                   permute_what: str | None = None):
-        """Null colocalizations ``(n_perm, n_rows, n_cols)`` per statistic (copies)."""
+        """Null colocalizations of one permutation (copies; only reads).
+
+        Parameters
+        ----------
+        %(method)s
+        %(stat)s
+        %(permute_what)s
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n_perm, n_y, n_x)`` (rows and columns as
+            :meth:`get_colocalizations`).
+        """
         self._check_fitted()
         return self._permutation(method, permute_what).get_nulls(stat)
 
@@ -2197,7 +2349,25 @@ class NiSpace:
 
     def plot_nulls(self, method: str | None = None, stat: str | None = None, maps=None,
                    row: int = 0, permute_what: str | None = None, **kwargs):
-        """Null distribution of every X map (histogram), with the observed value and p."""
+        """Null distribution of every X map (histogram), with the observed value and p.
+
+        Parameters
+        ----------
+        %(method)s
+        stat : str or None
+            One statistic; None: the method's main one.
+        maps : list, optional
+            X maps (columns) to show, by label or position; default: all.
+        row : int
+            The Y map (row) whose nulls are shown.
+        %(permute_what)s
+        **kwargs
+            Passed to :func:`nispace.plotting.plot_null_distributions`.
+
+        Returns
+        -------
+        (Figure, ndarray of Axes)
+        """
         from .plotting import method_label, plot_null_distributions
 
         self._check_fitted()
@@ -2289,17 +2459,17 @@ class NiSpace:
     def plot_brain(self, data: str | pd.DataFrame = "Y", maps=None,
                    symmetric_cmap: bool | str | None = None, n_max: int | None = 5,
                    title: str | list[str] | None = "auto", **kwargs):
-        """Draw parcel values of Y (or X, or Z, or a table) on the brain: the cortex on
-        the template surface (lateral and medial views of both hemispheres),
-        subcortical and volumetric parcellations as slices. Returns a matplotlib
-        Figure.
+        """Draw parcel values of Y (or X, or Z, or a table) on the brain.
+
+        The cortex is drawn on the template surface (lateral and medial views of both
+        hemispheres), subcortical and volumetric parcellations as slices.
 
         Parameters
         ----------
         data : {"Y", "X", "Z"} or DataFrame
             Which maps, or a table (maps x parcels, columns = parcel labels).
         maps : label, int or list, optional
-            A subset of the maps.
+            A subset of the maps, by label or position; default: all.
         symmetric_cmap : bool, "auto" or None
             Colour scale symmetric around 0; ``"auto"``/None: when a map has both
             signs.
@@ -2313,6 +2483,10 @@ class NiSpace:
             ``vmax``, ``space``, ``surf_mesh``, ``views``, ``figsize``,
             ``colorbar_label``). NiSpace's ``kind``, ``shared_colorscale``,
             ``colorbar``, ``ncols``, ``show``, ... with their default only.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
         """
         from .plotting import plot_brain
 
@@ -2376,15 +2550,42 @@ class NiSpace:
 
     def to_pickle(self, filepath: str | os.PathLike, save_nulls: bool = True,
                   verbose=None) -> Path:
-        """NiSpace's name for :meth:`save`. Despite the name, this writes the open
-        ``nispace-results`` format (folder, or zip for ``*.zip``), not a pickle."""
+        """NiSpace's name for :meth:`save`.
+
+        Despite the name, this writes the open ``nispace-results`` format (folder, or
+        zip for ``*.zip``), not a pickle.
+
+        Parameters
+        ----------
+        filepath : str or Path
+            As ``path`` of :meth:`save`.
+        save_nulls : bool
+            Also save the null colocalizations.
+        verbose : None
+            Accepted for NiSpace's signature, at its default only.
+
+        Returns
+        -------
+        Path
+        """
         _nispace_only("save", {"verbose": verbose})
         return self.save(filepath, save_nulls=save_nulls)
 
     @classmethod
     def from_pickle(cls, filepath: str | os.PathLike, verbose=True) -> NiSpace:
         """NiSpace's name for :meth:`load` (reads the open format; refuses pickles).
-        ``verbose`` is accepted for NiSpace's signature and not used."""
+
+        Parameters
+        ----------
+        filepath : str or Path
+            A folder or zip written by :meth:`save`.
+        verbose : bool
+            Accepted for NiSpace's signature; not used.
+
+        Returns
+        -------
+        NiSpace
+        """
         return cls.load(filepath)
 
     @classmethod

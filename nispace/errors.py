@@ -16,15 +16,15 @@ Input errors are the caller's to fix by changing the call; data and state errors
 about what the call was given or what ran before. The ``nispace`` command line maps
 them to exit codes by type (never by the wording of the message):
 
-=====================================================  =========
-exception                                              exit code
-=====================================================  =========
-:class:`InputError`, :class:`InputTypeError`,          2 (usage)
+=======================================================  =========
+exception                                                exit code
+=======================================================  =========
+:class:`InputError`, :class:`InputTypeError`,            2 (usage)
 :class:`MissingFileError`, :class:`ExistingPathError`,
 a command-line usage error
-:class:`DataError`, :class:`StateError`, anything      1 (analysis failed)
+:class:`DataError`, :class:`StateError`, anything        1 (analysis failed)
 else
-=====================================================  =========
+=======================================================  =========
 
 The command line runs the steps of an analysis itself, so a :class:`StateError` there
 means the analysis could not go on (for example a results folder whose files do not

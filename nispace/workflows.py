@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ._alignment import align_to_index
+from ._docs import fill_doc
 from ._logging import verbose_context
 from .api import NiSpace
 from .results.objects import pick_all
@@ -151,6 +152,7 @@ def _finish(nsp: NiSpace, methods: list[str], xsea: bool, what: str, n_perm: int
     return pick(colocs), pick(ps), pick(qs), nsp
 
 
+@fill_doc
 def colocalization(y, x="pet", z=None, x_collection: str | None = None,
                    standardize: str | bool = "xz", parcellation="Schaefer200",
                    y_covariates: pd.DataFrame | None = None, combat: bool = False,
@@ -171,35 +173,23 @@ def colocalization(y, x="pet", z=None, x_collection: str | None = None,
     y : images, table, array or dict
         Your map(s): a NIfTI/GIfTI image or path, a list or ``{label: image}`` dict,
         a DataFrame (maps x parcels) or an array.
-    x : str or same as y
-        Reference maps, or a dataset name (``"pet"``, ``"mrna"``, ...) fetched for
-        the parcellation (``x_collection`` selects a collection).
-    z : optional
-        Covariate maps (partial correlations).
-    standardize : str or bool
-        Which of X, Y, Z to z-score across parcels (default ``"xz"``).
-    parcellation : str, Parcellation, image or None
-        Default ``"Schaefer200"``. ``None`` for data that are already parcellated
-        (tables or arrays sharing parcel labels); spatial nulls then need a distance
-        matrix (``init_kwargs={"parcellation_dist_mat": ...}``) or your own null maps.
+    %(x)s
+    %(z)s
+    %(x_collection)s
+    %(standardize)s
+    %(parcellation)s
     y_covariates : DataFrame, optional
         Subject covariates to regress from Y first (``combat=True``: harmonise the
         ``site`` column with ComBat).
-    colocalization_method : str or list of str
-        Default ``"spearman"``.
-    null_method : str or tuple, optional
-        Null model (default: spins for cortical surface parcellations, else Moran).
+    %(colocalization_method)s
+    %(null_method)s
     pooled_p : bool or {"mean", "median", "auto"}
         One p per X map from colocalizations averaged over the Y maps.
-    mc_method : str or None
-        Multiple-comparison correction (default ``"meff"``).
-    n_perm, seed, n_proc
-        Permutations (default 10,000), random seed, parallel workers (-1: all).
-    plot : bool
-        Draw the results (:meth:`NiSpace.plot`, one figure per method).
-    return_nispace_only : bool
-        Return the fitted :class:`~nispace.api.NiSpace` (default) or
-        ``(colocalizations, p_values, corrected_p_values, nsp)``.
+    %(mc_method)s
+    %(n_perm_seed_n_proc)s
+    %(plot)s
+    %(verbose)s
+    %(return_nispace_only)s
     nispace_object : NiSpace, optional
         Continue with this object instead of building one.
     init_kwargs, clean_y_kwargs, colocalize_kwargs, permute_kwargs, correct_p_kwargs,
@@ -207,15 +197,18 @@ def colocalization(y, x="pet", z=None, x_collection: str | None = None,
         Passed to the corresponding NiSpace methods.
     xsea : bool
         Aggregate colocalizations over the sets of X (see :func:`xsea`).
-    space : str or list of str, optional
-        Space of the image data (``data_space`` of :class:`~nispace.api.NiSpace`):
-        e.g. ``"MNI152NLin6Asym"`` or ``"MNI152NLin2009cAsym"``, or a list of 1 or
-        3 (x, y, z). Default: the ``space-`` entity of the file names, else
-        ``"MNI152NLin6Asym"`` for volumes (with a WARNING); surfaces by vertex count.
+    %(space)s
 
     Returns
     -------
-    NiSpace, or a tuple (see ``return_nispace_only``).
+    %(workflow_returns)s
+
+    Examples
+    --------
+    >>> from nispace.workflows import colocalization
+    >>> nsp = colocalization(y="my_map.nii.gz", x="pet", x_collection="UniqueTracers",
+    ...                      n_perm=1000, seed=42)  # doctest: +SKIP
+    >>> nsp.to_frame()  # doctest: +SKIP
     """
     with verbose_context(verbose):
         methods = _methods(colocalization_method)
@@ -292,6 +285,7 @@ def _design_frame(design, y_index: pd.Index, paired: bool,
     return frame
 
 
+@fill_doc
 def group_colocalization(y, design, x="pet", z=None, x_collection: str | None = None,
                          standardize: str | bool = "xz", parcellation="Schaefer200",
                          comparison_method: str = "hedges(a,b)", paired: bool = False,
@@ -328,8 +322,30 @@ def group_colocalization(y, design, x="pet", z=None, x_collection: str | None = 
         in sorted order).
     paired : bool
         Paired design (labels exchanged within subjects only).
-    Other parameters
-        As :func:`colocalization` (``space``: the space of the image data).
+    %(x)s
+    %(z)s
+    %(x_collection)s
+    %(standardize)s
+    %(parcellation)s
+    combat : bool
+        Harmonise the ``site`` column of ``design`` with ComBat before the comparison.
+    %(colocalization_method)s
+    %(mc_method)s
+    %(n_perm_seed_n_proc)s
+    %(plot)s
+    %(verbose)s
+    %(return_nispace_only)s
+    nispace_object : NiSpace, optional
+        Continue with this object instead of building one.
+    init_kwargs, clean_y_kwargs, transform_y_kwargs, colocalize_kwargs, permute_kwargs, correct_p_kwargs, plot_kwargs : dict, optional
+        Passed to the corresponding NiSpace methods.
+    xsea : bool
+        Aggregate colocalizations over the sets of X (see :func:`group_xsea`).
+    %(space)s
+
+    Returns
+    -------
+    %(workflow_returns)s
     """
     with verbose_context(verbose):
         methods = _methods(colocalization_method)
@@ -360,6 +376,7 @@ def group_colocalization(y, design, x="pet", z=None, x_collection: str | None = 
                        return_nispace_only, paired=paired)
 
 
+@fill_doc
 def xsea(y, x="mrna", z=None, x_collection: str | None = None,
          standardize: str | bool = "xz", parcellation="Schaefer200",
          colocalization_method: str | list[str] = "spearman", null_method=None,
@@ -372,8 +389,34 @@ def xsea(y, x="mrna", z=None, x_collection: str | None = None,
 
     Set statistics average the colocalizations of a set's maps (correlations on
     Fisher's z scale); nulls are spatial null maps of Y aggregated the same way.
-    Parameters as :func:`colocalization` (``x`` defaults to ``"mrna"``; ``space``: the
-    space of the image data).
+
+    Parameters
+    ----------
+    y : images, table, array or dict
+        Your map(s), as in :func:`colocalization`.
+    x : str, images, table or array
+        Reference maps with a ``set`` index level, or a dataset name (default
+        ``"mrna"``: gene expression, sets from ``x_collection``, e.g. cell-type
+        marker genes).
+    %(z)s
+    %(x_collection)s
+    %(standardize)s
+    %(parcellation)s
+    %(colocalization_method)s
+    %(null_method)s
+    pooled_p : bool or {"mean", "median", "auto"}
+        One p per set from colocalizations averaged over the Y maps.
+    %(mc_method)s
+    %(n_perm_seed_n_proc)s
+    %(plot)s
+    %(verbose)s
+    %(return_nispace_only)s
+    %(space)s
+    %(workflow_kwargs)s
+
+    Returns
+    -------
+    %(workflow_returns)s
     """
     return colocalization(y, x=x, z=z, x_collection=x_collection, standardize=standardize,
                           parcellation=parcellation,
@@ -384,6 +427,7 @@ def xsea(y, x="mrna", z=None, x_collection: str | None = None,
                           **kwargs)
 
 
+@fill_doc
 def group_xsea(y, design, x="mrna", z=None, x_collection: str | None = None,
                comparison_method: str = "hedges(a,b)", parcellation="Schaefer200",
                colocalization_method: str | list[str] = "spearman",
@@ -395,7 +439,36 @@ def group_xsea(y, design, x="mrna", z=None, x_collection: str | None = None,
 
     Group labels are permuted to make null effect-size maps, which are colocalized
     with all reference maps and aggregated into sets like the observed map.
-    Parameters as :func:`group_colocalization` (``space``: the space of the image data).
+
+    Parameters
+    ----------
+    y : table, images or array
+        Subject-level data, one row (map) per subject.
+    design : DataFrame, Series or 1D array
+        One row per subject, matched to Y by label, as in
+        :func:`group_colocalization`.
+    x : str, images, table or array
+        Reference maps with a ``set`` index level, or a dataset name (default
+        ``"mrna"``).
+    %(z)s
+    %(x_collection)s
+    comparison_method : str
+        A ``transform_y`` formula, default ``"hedges(a,b)"``.
+    %(parcellation)s
+    %(colocalization_method)s
+    %(mc_method)s
+    %(n_perm_seed_n_proc)s
+    %(plot)s
+    %(verbose)s
+    %(return_nispace_only)s
+    %(space)s
+    **kwargs
+        Further arguments of :func:`group_colocalization` (e.g. ``paired``,
+        ``combat``, ``init_kwargs``).
+
+    Returns
+    -------
+    %(workflow_returns)s
     """
     return group_colocalization(y, design, x=x, z=z, x_collection=x_collection,
                                 parcellation=parcellation,
@@ -407,6 +480,7 @@ def group_xsea(y, design, x="mrna", z=None, x_collection: str | None = None,
                                 space=space, **kwargs)
 
 
+@fill_doc
 def paired_colocalization(y, x, z=None, standardize: str | bool = "xz",
                           parcellation="Schaefer200",
                           colocalization_method: str = "spearman", n_perm: int = 10000,
@@ -417,8 +491,28 @@ def paired_colocalization(y, x, z=None, standardize: str | bool = "xz",
     """Are paired maps (Y_i, X_i; e.g. two modalities of each subject) more similar to
     each other than to other subjects' maps? The statistic is the mean within-pair
     colocalization; its null re-pairs the maps at random (SPICE; Weinstein et al.,
-    2021, https://doi.org/10.1002/hbm.25577). Parameters as :func:`colocalization`
-    (``space``: the space of the image data)."""
+    2021, https://doi.org/10.1002/hbm.25577).
+
+    Parameters
+    ----------
+    y, x : images, table or array
+        The paired maps: the i-th map of Y is paired with the i-th map of X (same
+        number of maps).
+    %(z)s
+    %(standardize)s
+    %(parcellation)s
+    colocalization_method : str
+        Colocalization statistic, default ``"spearman"``.
+    %(n_perm_seed_n_proc)s
+    %(verbose)s
+    %(return_nispace_only)s
+    %(space)s
+    %(workflow_kwargs)s
+
+    Returns
+    -------
+    %(workflow_returns)s
+    """
     return colocalization(y, x=x, z=z, standardize=standardize, parcellation=parcellation,
                           colocalization_method=colocalization_method, mc_method=None,
                           n_perm=n_perm, seed=seed, n_proc=n_proc, plot=False,

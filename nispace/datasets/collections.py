@@ -21,13 +21,26 @@ import pandas as pd
 from .._errors import suggest
 from ..errors import InputError
 from .download import fetch_file, fetch_manifest
+from .._docs import fill_doc
 
 _COLUMNS = {1: ["map"], 2: ["set", "map"], 3: ["set", "map", "weight"]}
 _HEADER_WORDS = {"map", "set", "x", "weight", "gene", "maps"}
 
 
+@fill_doc
 def list_collections(dataset: str, data_dir=None, data_url=None) -> list[str]:
-    """Names of the collections integrated for ``dataset`` (canonical dataset name)."""
+    """Names of the collections integrated for ``dataset``.
+
+    Parameters
+    ----------
+    dataset : str
+        Canonical reference dataset name (``"pet"``, ``"mrna"``, ...).
+    %(data_dir_url)s
+
+    Returns
+    -------
+    list of str
+    """
     prefix = f"reference/{dataset}/collection-"
     return sorted(k[len(prefix):].rsplit(".", 1)[0]
                   for k in fetch_manifest(data_dir, data_url) if k.startswith(prefix))
@@ -83,9 +96,19 @@ def parse_collection(text: str, source: str = "collection") -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+@fill_doc
 def load_collection(dataset: str, collection: str | os.PathLike, data_dir=None,
                     data_url=None) -> tuple[str, pd.DataFrame]:
     """Load an integrated collection by name, or a user's collection file by path.
+
+    Parameters
+    ----------
+    dataset : str
+        Canonical reference dataset name (``"pet"``, ``"mrna"``, ...).
+    collection : str or path-like
+        A collection name (see :func:`list_collections`) or the path of your own
+        collection file.
+    %(data_dir_url)s
 
     Returns
     -------

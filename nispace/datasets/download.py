@@ -52,6 +52,7 @@ from .._cache import remove_stale_parts
 from .._logging import progress_bar, verbose_context
 from ..errors import DataError, InputError
 from .config import get_data_dir, get_data_url
+from .._docs import fill_doc
 
 logger = logging.getLogger(__name__)
 
@@ -384,6 +385,7 @@ def _unreachable(relpath: str, data_url: str, data_dir: Path, reason: str) -> Da
     )
 
 
+@fill_doc
 def fetch_manifest(data_dir: str | os.PathLike | None = None,
                    data_url: str | None = None,
                    refresh: bool = False) -> dict[str, str]:
@@ -391,6 +393,17 @@ def fetch_manifest(data_dir: str | os.PathLike | None = None,
 
     The manifest is cached as ``<data_dir>/file_hashes.json``; a cached manifest is
     used without contacting the source unless ``refresh=True``.
+
+    Parameters
+    ----------
+    %(data_dir_url)s
+    refresh : bool
+        Fetch the manifest from the source again even if one is cached.
+
+    Returns
+    -------
+    dict of str to str
+        Relative path -> SHA-256 (hex).
     """
     data_dir, data_url = get_data_dir(data_dir), get_data_url(data_url)
     key = (str(data_dir), data_url)

@@ -13,12 +13,24 @@ from ..errors import InputError
 from .download import fetch_file, fetch_library_file, fetch_manifest
 from .registry import list_names, load_manifest, parse_parcellation_name
 from .tables import merge_tables, read_table
+from .._docs import fill_doc
 
 logger = logging.getLogger("nispace.datasets")
 
 
+@fill_doc
 def available_examples(data_dir=None, data_url=None) -> list[str]:
-    """Names of the example datasets in the data repository."""
+    """Names of the example datasets in the data repository.
+
+    Parameters
+    ----------
+    %(data_dir_url)s
+
+    Returns
+    -------
+    list of str
+        E.g. ``["painmeta", "anorexianervosa", ...]``.
+    """
     return list_names("example", data_dir, data_url)
 
 

@@ -13,13 +13,26 @@ from ..parcellation.parcellation import SURFACE_SPACES, Parcellation, _Space
 from .download import fetch_library_file, fetch_manifest
 from .registry import list_names, load_manifest, parse_parcellation_name
 from .templates import template_source
+from .._docs import fill_doc
 
 logger = logging.getLogger("nispace.parcellation")
 
 
+@fill_doc
 def available_parcellations(data_dir=None, data_url=None, include_aliases: bool = True
                             ) -> list[str]:
-    """Names of the library parcellations (and their aliases)."""
+    """Names of the library parcellations (and their aliases).
+
+    Parameters
+    ----------
+    %(data_dir_url)s
+    include_aliases : bool
+        Also list the aliases of the parcellations (other names of the same one).
+
+    Returns
+    -------
+    list of str
+    """
     names = list_names("parcellation", data_dir, data_url)
     if include_aliases:
         return names

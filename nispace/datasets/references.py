@@ -17,6 +17,7 @@ from .collections import load_collection
 from .download import fetch_file, fetch_manifest
 from .registry import list_names, load_manifest, parse_parcellation_name
 from .tables import merge_tables, read_table, zscore_rows
+from .._docs import fill_doc
 
 logger = logging.getLogger("nispace.datasets")
 
@@ -25,8 +26,19 @@ SPACE_PREFERENCE = ["MNI152NLin2009cAsym", "MNI152NLin6Asym", "fsLR", "fsaverage
 _COMPARISON = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d*)?)\s*$")
 
 
+@fill_doc
 def available_datasets(data_dir=None, data_url=None) -> list[str]:
-    """Names of the reference datasets in the data repository."""
+    """Names of the reference datasets in the data repository.
+
+    Parameters
+    ----------
+    %(data_dir_url)s
+
+    Returns
+    -------
+    list of str
+        E.g. ``["pet", "mrna", ...]``.
+    """
     return list_names("reference", data_dir, data_url)
 
 
@@ -104,8 +116,21 @@ def filter_maps(names: list[str], maps) -> list[str]:
 # --------------------------------------------------------------------------------------
 # metadata and references
 
+@fill_doc
 def fetch_metadata(dataset: str, data_dir=None, data_url=None) -> pd.DataFrame | None:
-    """The ``map_info.csv`` table of a dataset (index = map name), or None if absent."""
+    """The ``map_info.csv`` table of a dataset (index = map name).
+
+    Parameters
+    ----------
+    dataset : str
+        Reference dataset name (see :func:`available_datasets`).
+    %(data_dir_url)s
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        One row per map; None if the dataset has no such table.
+    """
     dataset, _ = load_manifest("reference", dataset, data_dir, data_url, argument="dataset")
     rel = f"reference/{dataset}/map_info.csv"
     if rel not in fetch_manifest(data_dir, data_url):

@@ -1,26 +1,26 @@
 """Spatial null models: one module per family, one registry.
 
-=====================  ===============================================  ==============
-method                 what it does                                     geometry
-=====================  ===============================================  ==============
-``alexander_bloch``    rotate parcel centroids on the sphere, nearest    sphere
+=====================  =================================================  ==============
+method                 what it does                                       geometry
+=====================  =================================================  ==============
+``alexander_bloch``    rotate parcel centroids on the sphere, nearest      sphere
                        rotated parcel (Alexander-Bloch et al., 2018)
-``vasa``               rotations with a greedy one-to-one assignment     sphere
+``vasa``               rotations with a greedy one-to-one assignment       sphere
                        (Vasa et al., 2018)
-``hungarian``          rotations with an optimal one-to-one assignment   sphere
+``hungarian``          rotations with an optimal one-to-one assignment     sphere
                        (Markello & Misic, 2021)
-``baum``               rotate vertices, parcel takes the most frequent   sphere mesh
+``baum``               rotate vertices, parcel takes the most frequent     sphere mesh
                        rotated parcel (Baum et al., 2020)
-``cornblath``          rotate vertices, re-parcellate (Cornblath et      sphere mesh
+``cornblath``          rotate vertices, re-parcellate (Cornblath et        sphere mesh
                        al., 2020)
-``moran``              Moran spectral randomisation (Wagner & Dray,      distances
+``moran``              Moran spectral randomisation (Wagner & Dray,        distances
                        2015)
-``variomoran``         Moran surrogates selected by variogram fit        distances
-``burt2020``           variogram-matched surrogates (Burt et al., 2020)  distances
-``burt2018``           spatial autoregressive surrogates (Burt et al.,   distances
+``variomoran``         Moran surrogates selected by variogram fit          distances
+``burt2020``           variogram-matched surrogates (Burt et al., 2020)    distances
+``burt2018``           spatial autoregressive surrogates (Burt et al.,     distances
                        2018)
-``random``             plain random permutation (no spatial structure)   none
-=====================  ===============================================  ==============
+``random``             plain random permutation (no spatial structure)     none
+=====================  =================================================  ==============
 
 Every family returns null maps ``(n_perm, n_parcels)``; NaN parcels of the input stay
 NaN. :func:`make_null_model` prepares a model for the permutation engine;

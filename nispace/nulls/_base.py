@@ -19,8 +19,20 @@ __all__ = ["NullModel", "SplitNullModel", "SubsetNullModel", "gather"]
 
 
 def gather(data: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Resolve index nulls: ``data[idx]`` (1-D data → (n, n_parcels)), NaN where the
-    index is -1 or the source is NaN, and the input's NaN parcels stay NaN."""
+    """Resolve index nulls: ``data[idx]``, NaN where the index is -1 or the source is NaN.
+
+    Parameters
+    ----------
+    data : numpy.ndarray, shape (n_parcels,)
+        One map.
+    idx : numpy.ndarray of int, shape (n, n_parcels)
+        Null maps as parcel indices into ``data`` (-1: no source parcel).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, n_parcels)
+        The null maps; the input's NaN parcels stay NaN.
+    """
     data = np.asarray(data, dtype=np.float64)
     bad = idx < 0
     out = data[np.where(bad, 0, idx)]
@@ -79,14 +91,50 @@ class NullModel:
         return {}
 
     def prepare(self, data: np.ndarray) -> None:
-        """Do the per-map preparation for every row of ``data`` (n_maps, n_parcels) once,
-        before the model is shipped to workers (default: nothing to do)."""
+        """Do the per-map preparation once, before the model is shipped to workers.
+
+        Parameters
+        ----------
+        data : numpy.ndarray, shape (n_maps, n_parcels)
+            The maps that will be permuted (default: nothing to prepare).
+        """
 
     def indices(self, n: int, seed) -> np.ndarray:  # index kind
+        """Null maps as parcel indices (models of the ``"index"`` kind only).
+
+        Parameters
+        ----------
+        n : int
+            Number of null maps.
+        seed : int, numpy.random.SeedSequence or None
+            Seed of this chunk (the same for every map, so all maps share the
+            permutations).
+
+        Returns
+        -------
+        numpy.ndarray of int, shape (n, n_parcels)
+            Source parcel of every parcel in every null map (-1: none).
+        """
         raise NotImplementedError
 
     def values(self, data: np.ndarray, n: int, seed_map, seed_shared=None) -> np.ndarray:
-        """``(n, n_parcels)`` nulls of the 1-D map ``data``."""
+        """Null maps of one map.
+
+        Parameters
+        ----------
+        data : numpy.ndarray, shape (n_parcels,)
+            The map.
+        n : int
+            Number of null maps.
+        seed_map : int, numpy.random.SeedSequence or None
+            Seed of this map and chunk (models of the ``"values"`` kind).
+        seed_shared : int, numpy.random.SeedSequence or None
+            Seed shared by all maps of the chunk (models of the ``"index"`` kind).
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_parcels)
+        """
         if self.kind == "index":
             return gather(data, self.indices(n, seed_shared))
         raise NotImplementedError
@@ -104,7 +152,15 @@ def _children(seed) -> tuple:
 
 
 class SplitNullModel(NullModel):
-    """Cortex and subcortex parcels permuted by two models, stitched together."""
+    """Cortex and subcortex parcels permuted by two models, stitched together.
+
+    Parameters
+    ----------
+    cortex, subcortex : NullModel
+        The models of the cortical and of the subcortical parcels.
+    cx_idx, sc_idx : array_like of int
+        Positions of the cortical and subcortical parcels in the maps.
+    """
 
     kind = "values"
 
@@ -145,8 +201,19 @@ class SplitNullModel(NullModel):
 
 
 class SubsetNullModel(NullModel):
-    """A model of all ``n_all`` parcels applied to data on the parcels ``keep`` only;
-    parcels outside ``keep`` count as NaN."""
+    """A model of all ``n_all`` parcels applied to data on the parcels ``keep`` only.
+
+    Parcels outside ``keep`` count as NaN.
+
+    Parameters
+    ----------
+    model : NullModel
+        A model prepared for all ``n_all`` parcels.
+    keep : array_like of int
+        Positions of the parcels the data have.
+    n_all : int
+        Number of parcels of ``model``.
+    """
 
     def __init__(self, model: NullModel, keep, n_all: int):
         self.model, self.keep, self.n_all = model, np.asarray(keep), int(n_all)

@@ -45,8 +45,20 @@ def _canonical(name: str, argname: str = "null_method") -> str:
 
 
 def parse_null_method(null_method, name: str = "null_method") -> tuple[str, str | None]:
-    """``(cortex_or_single_method, subcortex_method_or_None)`` from a name, a
-    ``"spin+moran"`` string or a 2-tuple (``name``: the argument, for messages)."""
+    """Read a null method: one name, a ``"spin+moran"`` string or a 2-tuple.
+
+    Parameters
+    ----------
+    null_method : str or tuple of str
+        The method, or the cortical and subcortical methods of a split.
+    name : str
+        The argument's name, for error messages.
+
+    Returns
+    -------
+    tuple of (str, str or None)
+        ``(cortex_or_single_method, subcortex_method_or_None)``, canonical names.
+    """
     if isinstance(null_method, (tuple, list)):
         if len(null_method) != 2:
             raise InputError(f"{name}: a split method needs two names (cortex, "

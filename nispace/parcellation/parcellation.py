@@ -38,6 +38,7 @@ from . import geometry
 from .combine import merge_label_volumes
 from .formats import (MESH_DENSITIES, annot_hemispheres, dlabel_hemispheres, is_annot_pair,
                       is_cifti, labels_to_gifti_pair)
+from .._docs import fill_doc
 
 logger = logging.getLogger("nispace.parcellation")
 
@@ -109,6 +110,7 @@ def _read_labels(path) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+@fill_doc
 class Parcellation:
     """A brain parcellation available in one or more spaces.
 
@@ -231,6 +233,17 @@ class Parcellation:
         offset by the number of cortical parcels; overlapping voxels stay
         cortical). The cortical surface spaces are kept in
         :attr:`components` for surface-based null models of the cortex.
+
+        Parameters
+        ----------
+        cortex, subcortex : Parcellation
+            The two parcellations (not modified).
+        name : str, optional
+            Name of the combination (default: the two names joined).
+
+        Returns
+        -------
+        Parcellation
         """
         name = name or f"{cortex.name}{subcortex.name}"
         common = [s for s in cortex.spaces if s in subcortex.spaces
@@ -268,7 +281,18 @@ class Parcellation:
         return [s for s in comps[0].spaces if s in SURFACE_SPACES]
 
     def set_active_space(self, space: str) -> Parcellation:
-        """Make ``space`` the default space of all methods; returns self."""
+        """Make ``space`` the default space of all methods; returns self.
+
+        Parameters
+        ----------
+        space : str
+            One of :attr:`spaces`.
+
+        Returns
+        -------
+        Parcellation
+            This object.
+        """
         check_option("space", space, self.spaces)
         if space != self._active:
             logger.info("Parcellation '%s': active space set to '%s' (was '%s').",
@@ -287,7 +311,18 @@ class Parcellation:
         return new
 
     def with_space(self, space: str) -> Parcellation:
-        """A copy whose active space is ``space``; this object is not changed."""
+        """A copy whose active space is ``space``; this object is not changed.
+
+        Parameters
+        ----------
+        space : str
+            One of :attr:`spaces`.
+
+        Returns
+        -------
+        Parcellation
+            A copy.
+        """
         check_option("space", space, self.spaces)
         new = self.copy()
         new._active = space
@@ -299,25 +334,61 @@ class Parcellation:
         return space, self._spaces[space]
 
     def is_surface(self, space: str | None = None) -> bool:
-        """True if the (active) space is a surface space."""
+        """True if the (active) space is a surface space.
+
+        Parameters
+        ----------
+        %(parc_space)s
+
+        Returns
+        -------
+        bool
+        """
         return self._space(space)[1].kind == "surface"
 
     # ----------------------------------------------------------------------------------
     # images, labels
 
     def get_img(self, space: str | None = None):
-        """The label image: a NIfTI image, or an (L, R) pair of GIfTI images."""
+        """The label image: a NIfTI image, or an (L, R) pair of GIfTI images.
+
+        Parameters
+        ----------
+        %(parc_space)s
+
+        Returns
+        -------
+        nibabel.nifti1.Nifti1Image or tuple of nibabel.gifti.GiftiImage
+        """
         space, entry = self._space(space)
         if entry._img is None:
             logger.info("Lazy-loading parcellation image for space '%s'.", space)
         return entry.img()
 
     def get_data(self, space: str | None = None) -> np.ndarray:
-        """Integer label array: the 3D volume, or L then R vertices of a surface."""
+        """Integer label array: the 3D volume, or L then R vertices of a surface.
+
+        Parameters
+        ----------
+        %(parc_space)s
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         return self._space(space)[1].data()
 
     def get_label_values(self, space: str | None = None) -> np.ndarray:
-        """Label value of every parcel (length ``n_parcels``)."""
+        """Label value of every parcel (length ``n_parcels``).
+
+        Parameters
+        ----------
+        %(parc_space)s
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         space, entry = self._space(space)
         key = ("values", space)
         if key not in self._cache:
@@ -330,7 +401,16 @@ class Parcellation:
         return self._cache[key]
 
     def get_labels(self, space: str | None = None) -> list[str]:
-        """Parcel names of the (active) space."""
+        """Parcel names of the (active) space.
+
+        Parameters
+        ----------
+        %(parc_space)s
+
+        Returns
+        -------
+        list of str
+        """
         space, entry = self._space(space)
         if entry.labels is None:
             return [str(v) for v in self.get_label_values(space)]
@@ -375,6 +455,16 @@ class Parcellation:
 
         Taken from ``hemi-L`` / ``hemi-R`` in the labels where present; otherwise
         from the surface the parcel lies on, or the sign of the centroid's x.
+
+        Parameters
+        ----------
+        hemi : {"L", "R"}
+            The hemisphere.
+        %(parc_space)s
+
+        Returns
+        -------
+        numpy.ndarray
         """
         check_option("hemi", hemi, ["L", "R"])
         labels = self.get_labels(space)
@@ -392,7 +482,17 @@ class Parcellation:
         return np.flatnonzero(side == hemi)
 
     def get_level_indices(self, level: str) -> np.ndarray:
-        """0-based indices of the ``"cortex"`` or ``"subcortex"`` parcels."""
+        """0-based indices of the ``"cortex"`` or ``"subcortex"`` parcels.
+
+        Parameters
+        ----------
+        level : {"cortex", "subcortex"}
+            The level.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         check_option("level", level, ["cortex", "subcortex"])
         n = self.n_parcels
         if self.level == "combined":
@@ -455,9 +555,17 @@ class Parcellation:
                  ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Template mesh of a surface space: ``([coords_L, coords_R], [faces_L, faces_R])``.
 
-        ``desc`` is ``"midthickness"`` (fsaverage: mean of white and pial),
-        ``"inflated"``, ``"sphere"``, ``"white"``, ``"pial"``, ... as the data
-        source provides them.
+        Parameters
+        ----------
+        %(parc_space)s
+        desc : str
+            ``"midthickness"`` (fsaverage: mean of white and pial), ``"inflated"``,
+            ``"sphere"``, ``"white"``, ``"pial"``, ... as the data source provides them.
+
+        Returns
+        -------
+        tuple of (list of ndarray, list of ndarray)
+            ``([coords_L, coords_R], [faces_L, faces_R])``.
         """
         space, entry = self._space(space)
         if entry.kind != "surface":
@@ -466,15 +574,38 @@ class Parcellation:
         return self._mesh(space, desc)
 
     def get_hemi_sizes(self, space: str | None = None) -> tuple[int, int]:
-        """Vertices per hemisphere ``(n_left, n_right)`` of a surface space."""
+        """Vertices per hemisphere ``(n_left, n_right)`` of a surface space.
+
+        Parameters
+        ----------
+        %(parc_space)s
+
+        Returns
+        -------
+        tuple of int
+        """
         space, entry = self._space(space)
         if entry.kind != "surface":
             raise InputError(f"space: {space!r} is not a surface space of {self.name!r}.")
         return entry.hemi_sizes()
 
     def get_template(self, space: str, desc: str = "T1w", res: str | None = None):
-        """A template file of ``space`` from the same data source as this parcellation
-        (see :func:`nispace.datasets.fetch_template`)."""
+        """A template file of ``space`` from the same data source as this parcellation.
+
+        Parameters
+        ----------
+        space : str
+            Template space, e.g. ``"MNI152NLin6Asym"`` or ``"fsLR"``.
+        desc : str
+            Which template (``"T1w"``, ``"brain"``, ``"midthickness"``, ...; see
+            :func:`nispace.datasets.fetch_template`).
+        res : str, optional
+            Resolution or density (e.g. ``"1mm"``, ``"32k"``).
+
+        Returns
+        -------
+        pathlib.Path or list of pathlib.Path
+        """
         return self._template(space, desc, res)
 
     def _medial_mask(self, space: str) -> list[np.ndarray] | None:
@@ -490,6 +621,14 @@ class Parcellation:
         Volumes: mean voxel position in world (mm) coordinates. Surfaces: on the
         template sphere (for spin tests), the parcel vertex closest to the mean of
         the parcel's sphere coordinates.
+
+        Parameters
+        ----------
+        %(parc_space)s
+
+        Returns
+        -------
+        numpy.ndarray
         """
         space, entry = self._space(space)
         key = ("centroids", space)
@@ -517,6 +656,16 @@ class Parcellation:
         label image and meshes; a cached matrix is used only if its sidecar's key
         and SHA-256 match (else it is computed again, with a WARNING), and an
         unwritable cache folder keeps the matrix in memory (WARNING).
+
+        Parameters
+        ----------
+        %(parc_space)s
+        cache : bool
+            Read and write the disk cache.
+
+        Returns
+        -------
+        numpy.ndarray
         """
         space, entry = self._space(space)
         key = ("dist", space)
@@ -578,6 +727,10 @@ class Parcellation:
         the template mesh (fsLR midthickness; fsaverage: mean of white and pial),
         one third of every triangle's area going to each of its vertices (mm²).
 
+        Parameters
+        ----------
+        %(parc_space)s
+
         Returns
         -------
         DataFrame
@@ -609,7 +762,19 @@ class Parcellation:
         Volumes give a :class:`nilearn.maskers.NiftiLabelsMasker`, surfaces a
         :class:`nilearn.maskers.SurfaceLabelsMasker` on the template mesh
         (midthickness); both carry the parcel names as a look-up table
-        (``lut``, background 0). Extra keyword arguments go to the masker.
+        (``lut``, background 0).
+
+        Parameters
+        ----------
+        %(parc_space)s
+        strategy : str
+            How parcel values are summarised (``"mean"``, ``"median"``, ...).
+        **kwargs
+            Further arguments of the masker.
+
+        Returns
+        -------
+        nilearn.maskers.NiftiLabelsMasker or nilearn.maskers.SurfaceLabelsMasker
         """
         from nilearn import maskers
 

@@ -171,6 +171,15 @@ def _is_missing(value: object) -> bool:
 def format_p(p: object) -> str:
     """Format a p-value: 3 significant digits, values below 0.001 in exponent notation.
 
+    Parameters
+    ----------
+    p : float or None
+        The p-value; None and NaN give ``"n/a"``.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> format_p(0.012345), format_p(0.00023), format_p(0.000234567), format_p(float("nan"))

@@ -22,14 +22,31 @@ logger = logging.getLogger("nispace.report")
 
 
 class ParcellationReport:
-    """An HTML report: ``.html`` (text), ``.save_as_html(path)``, notebook display."""
+    """An HTML report: ``.html`` (text), ``.save_as_html(path)``, notebook display.
+
+    Parameters
+    ----------
+    context : ReportContext
+        What the report shows (see :func:`parcellation_report`, which builds it).
+    """
 
     def __init__(self, context: ReportContext):
         self.context = context
         self.html = render_report(context)
 
     def save_as_html(self, path: str | os.PathLike) -> Path:
-        """Write the report (atomically, UTF-8); returns the path."""
+        """Write the report (atomically, UTF-8).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The ``.html`` file to write.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+        """
         return write_report(self.context, path)
 
     def _repr_html_(self) -> str:

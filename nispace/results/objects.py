@@ -24,6 +24,7 @@ import pandas as pd
 
 from .._errors import check_option
 from ..errors import InputError, StateError
+from .._docs import fill_doc
 
 __all__ = ["html_summary", "FrozenMap", "ColocalizationResult", "PermutationResult", "CorrectionResult",
            "MissingResultError", "StaleResultError", "PERMUTE_WHAT"]
@@ -145,10 +146,13 @@ def _n_below(tables: Mapping[str, pd.DataFrame], alpha: float = 0.05) -> str:
 
 
 @dataclass(frozen=True, eq=False)
+@fill_doc
 class ColocalizationResult:
     """Colocalizations of every Y map with every X map (or X set).
 
-    Attributes
+    Made by :class:`~nispace.api.NiSpace`; the fields are its read-only attributes.
+
+    Parameters
     ----------
     key : str
         The name results are stored under (``"spearman"``, ``"spearman_xsea"``).
@@ -178,7 +182,16 @@ class ColocalizationResult:
         object.__setattr__(self, "provenance", _frozen(self.provenance))
 
     def get(self, stat: str | None = None):
-        """A copy of one statistic's table (``stat`` may be omitted when there is one)."""
+        """A copy of one statistic's table.
+
+        Parameters
+        ----------
+        %(stat)s
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
         return pick(self.stats, stat)
 
     def to_frame(self) -> pd.DataFrame:
@@ -195,10 +208,13 @@ class ColocalizationResult:
 
 
 @dataclass(frozen=True, eq=False)
+@fill_doc
 class PermutationResult:
     """Observed colocalizations tested against one kind of null distribution.
 
-    Attributes
+    Made by :class:`~nispace.api.NiSpace`; the fields are its read-only attributes.
+
+    Parameters
     ----------
     key : str
         The colocalization it tests (``"spearman"``, ...).
@@ -253,19 +269,55 @@ class PermutationResult:
         return list(self.p)
 
     def get_p(self, stat: str | None = None):
-        """A copy of the p-values of one statistic."""
+        """A copy of the p-values of one statistic.
+
+        Parameters
+        ----------
+        %(stat)s
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
         return pick(self.p, stat)
 
     def get_z(self, stat: str | None = None):
-        """A copy of the z-scores of one statistic against its null."""
+        """A copy of the z-scores of one statistic against its null.
+
+        Parameters
+        ----------
+        %(stat)s
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
         return pick(self.z, stat)
 
     def get_observed(self, stat: str | None = None):
-        """A copy of the observed values of one statistic."""
+        """A copy of the observed values of one statistic.
+
+        Parameters
+        ----------
+        %(stat)s
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
         return pick(self.observed, stat)
 
     def get_nulls(self, stat: str | None = None):
-        """A writeable copy of the null colocalizations ``(n_perm, n_rows, n_cols)``."""
+        """A writeable copy of the null colocalizations of one statistic.
+
+        Parameters
+        ----------
+        %(stat)s
+
+        Returns
+        -------
+        numpy.ndarray, shape (n_perm, n_rows, n_cols)
+        """
         if not self.nulls:
             raise MissingResultError(
                 f"The {self.permute_what!r} permutation of {self.key!r} was saved without "
@@ -292,10 +344,13 @@ class PermutationResult:
 
 
 @dataclass(frozen=True, eq=False)
+@fill_doc
 class CorrectionResult:
     """p-values of one permutation corrected for multiple comparisons.
 
-    Attributes
+    Made by :class:`~nispace.api.NiSpace`; the fields are its read-only attributes.
+
+    Parameters
     ----------
     key, permute_what : str
         The permutation corrected (see :class:`PermutationResult`).
@@ -320,7 +375,16 @@ class CorrectionResult:
         object.__setattr__(self, "provenance", _frozen(self.provenance))
 
     def get_p(self, stat: str | None = None):
-        """A copy of the corrected p-values of one statistic."""
+        """A copy of the corrected p-values of one statistic.
+
+        Parameters
+        ----------
+        %(stat)s
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
         return pick(self.p, stat)
 
     def _repr_html_(self) -> str:

@@ -54,7 +54,16 @@ def content_hash(frame: pd.DataFrame | None) -> str | None:
     """SHA-256 of a table: its values as float64 (C order) and its row and column labels.
 
     Two tables with the same numbers but other labels (or another order) differ.
-    ``None`` gives ``None``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or None
+        The table; None gives None.
+
+    Returns
+    -------
+    str or None
+        The hexadecimal digest.
     """
     if frame is None:
         return None

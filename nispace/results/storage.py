@@ -264,7 +264,17 @@ def _looks_like_pickle(path: Path) -> bool:
 
 
 def is_saved_analysis(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is a folder or zip written by :func:`save_nispace`."""
+    """Whether ``path`` is a folder or zip written by :func:`save_nispace`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A folder or zip file.
+
+    Returns
+    -------
+    bool
+    """
     path = Path(path)
     try:
         return read_manifest(path).get("format") == FORMAT

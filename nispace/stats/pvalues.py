@@ -196,7 +196,7 @@ def null_to_p(obs: ArrayLike, null: ArrayLike, tail: str = "two") -> np.ndarray:
     ----------
     obs : array_like, shape S
         Observed statistics, e.g. ``(n_y, n_x)`` colocalizations. A scalar is fine.
-    null : array_like, shape (n_perm, *S)
+    null : array_like, shape ``(n_perm, *S)``
         The same statistics on each permutation. NaN values are ignored per element.
     tail : {"two", "upper", "lower"}, default "two"
         ``"upper"``: ``null >= obs`` is extreme; ``"lower"``: ``null <= obs``;
@@ -239,7 +239,7 @@ def null_zscore(obs: ArrayLike, null: ArrayLike) -> np.ndarray:
     ----------
     obs : array_like, shape S
         Observed statistics.
-    null : array_like, shape (n_perm, *S)
+    null : array_like, shape ``(n_perm, *S)``
         Null statistics; NaN values are ignored per element.
 
     Returns
@@ -258,7 +258,7 @@ def null_summary(null: ArrayLike, percentiles: Sequence[float] = (2.5, 50, 97.5)
 
     Parameters
     ----------
-    null : array_like, shape (n_perm, *S)
+    null : array_like, shape ``(n_perm, *S)``
         Null statistics.
     percentiles : sequence of float, default (2.5, 50, 97.5)
         Percentiles in [0, 100] (linear interpolation, as :func:`numpy.nanpercentile`).

@@ -21,6 +21,7 @@ from ..datasets.download import fetch_library_file
 from ..errors import InputError, InputTypeError
 from ..parcellation.formats import MESH_DENSITIES, arrays_to_gifti, gifti_columns
 from ._sphere import adaptive_area_weights, apply_weights, label_mode
+from .._docs import fill_doc
 
 __all__ = ["SURFACE_DENSITIES", "resample_surface", "fsaverage_to_fslr", "fslr_to_fsaverage",
            "fsaverage_to_fsaverage"]
@@ -152,27 +153,68 @@ def _gifti_pair(arrays, labels: bool = False) -> tuple:
     return tuple(arrays_to_gifti(a, h, labels) for a, h in zip(arrays, ("L", "R")))
 
 
+@fill_doc
 def fsaverage_to_fslr(data: Any, target_density: str = "32k", method: str = "linear",
                       source_density: str = "164k", as_arrays: bool = False):
     """Resample an (L, R) fsaverage map to fsLR (see :func:`resample_surface`).
 
-    ``source_density``: ``"164k"`` (fsaverage) or ``"10k"`` (fsaverage5).
+    Parameters
+    ----------
+    %(surface_data)s
+    target_density : {"32k", "164k"}
+        fsLR density (as the data source provides the meshes).
+    %(surface_method)s
+    source_density : {"164k", "10k"}
+        ``"164k"`` (fsaverage) or ``"10k"`` (fsaverage5).
+    %(as_arrays)s
+
+    Returns
+    -------
+    %(surface_returns)s
     """
     return resample_surface(data, ("fsaverage", source_density), ("fsLR", target_density),
                             method, as_arrays)
 
 
+@fill_doc
 def fslr_to_fsaverage(data: Any, target_density: str = "164k", method: str = "linear",
                       source_density: str = "32k", as_arrays: bool = False):
-    """Resample an (L, R) fsLR map to fsaverage (``"164k"``) or fsaverage5 (``"10k"``)
-    (see :func:`resample_surface`)."""
+    """Resample an (L, R) fsLR map to fsaverage or fsaverage5 (see :func:`resample_surface`).
+
+    Parameters
+    ----------
+    %(surface_data)s
+    target_density : {"164k", "10k"}
+        ``"164k"`` (fsaverage) or ``"10k"`` (fsaverage5).
+    %(surface_method)s
+    source_density : {"32k", "164k"}
+        fsLR density of ``data``.
+    %(as_arrays)s
+
+    Returns
+    -------
+    %(surface_returns)s
+    """
     return resample_surface(data, ("fsLR", source_density), ("fsaverage", target_density),
                             method, as_arrays)
 
 
+@fill_doc
 def fsaverage_to_fsaverage(data: Any, target_density: str = "10k", method: str = "linear",
                            source_density: str = "164k", as_arrays: bool = False):
-    """Resample between fsaverage densities (``"164k"``, ``"10k"``)
-    (see :func:`resample_surface`)."""
+    """Resample between fsaverage densities (see :func:`resample_surface`).
+
+    Parameters
+    ----------
+    %(surface_data)s
+    target_density, source_density : {"164k", "10k"}
+        ``"164k"`` (fsaverage) or ``"10k"`` (fsaverage5).
+    %(surface_method)s
+    %(as_arrays)s
+
+    Returns
+    -------
+    %(surface_returns)s
+    """
     return resample_surface(data, ("fsaverage", source_density),
                             ("fsaverage", target_density), method, as_arrays)

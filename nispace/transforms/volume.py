@@ -30,6 +30,7 @@ from scipy.interpolate import RegularGridInterpolator
 
 from ..errors import InputError, InputTypeError, StateError
 from .surface import _gifti_pair, resample_surface
+from .._docs import fill_doc
 
 __all__ = ["regfusion_version", "mni152_to_fsaverage", "mni152_to_fslr", "describe"]
 
@@ -160,11 +161,33 @@ def mni152_to_fsaverage(img: Any, fsavg_density: str = "164k", method: str = "li
     return _gifti_pair((lh, rh), method == "nearest")
 
 
+@fill_doc
 def mni152_to_fslr(img: Any, fslr_density: str = "32k", method: str = "linear",
                    space: str | None = None, as_arrays: bool = False):
-    """Project an MNI152 volume to fsLR: registration fusion to fsaverage 164k, then
+    """Project an MNI152 volume to fsLR.
+
+    Registration fusion to fsaverage 164k (see :func:`mni152_to_fsaverage`), then
     area-weighted adaptive barycentric resampling through the HCP fsLR-to-fsaverage
-    sphere (see :func:`mni152_to_fsaverage`; parameters and returns alike)."""
+    sphere.
+
+    Parameters
+    ----------
+    img : str, os.PathLike or nibabel image
+        3D (one map) or 4D (one map per volume) NIfTI in MNI152 space.
+    fslr_density : {"32k", "164k"}
+        fsLR density.
+    method : {"linear", "nearest"}
+        Interpolation in the volume; ``"nearest"`` for label images (then the
+        resampling to fsLR takes the weighted mode).
+    space : str, optional
+        The volume's MNI152 variant; anything but ``MNI152NLin6Asym`` is projected
+        as it is with a WARNING.
+    %(as_arrays)s
+
+    Returns
+    -------
+    %(surface_returns)s
+    """
     pair = mni152_to_fsaverage(img, "164k", method, space, as_arrays=True)
     return resample_surface(pair, ("fsaverage", "164k"), ("fsLR", fslr_density), method,
                             as_arrays)
