@@ -265,6 +265,10 @@ class NiSpace:
                                     parcellation=getattr(self.parcellation_, "name", None),
                                     parcellation_space={})
             self.x_ = self._read("x", self.x, self.x_labels, data_spaces["x"])
+            if self.x_collection is not None and isinstance(self.x, str):
+                self.fit_record_["x_collection"] = {  # "dataset default" from xsea()
+                    "name": self.x_collection,
+                    "source": getattr(self, "_x_collection_source", "x_collection")}
             self.y_ = (self._read("y", self.y, self.y_labels, data_spaces["y"])
                        if self.y is not None else None)
             self.z_ = (self._read("z", self.z, self.z_labels, data_spaces["z"])
@@ -813,8 +817,14 @@ class NiSpace:
 
         names = self.x_.index.names or []
         if "set" not in names:
+            hint = ""
+            if isinstance(self.x, str) and self.x_collection is None:
+                hint = (f" NiSpace(x={self.x!r}) loads all maps of the dataset; pass "
+                        f"x_collection= (e.g. its default collection, see `nispace list "
+                        f"collections --dataset {self.x}`) or use nispace.workflows.xsea, "
+                        f"which applies the default.")
             raise InputError("xsea: X needs a ['set', 'map'] index (e.g. a set-structured "
-                             "collection); got index levels " f"{names}.")
+                             "collection); got index levels " f"{names}.{hint}")
         sets = self.x_.index.get_level_values("set").to_numpy()
         weights = (self.x_.index.get_level_values("weight").to_numpy(dtype=float)
                    if "weight" in names else None)
