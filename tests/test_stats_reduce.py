@@ -161,8 +161,9 @@ def test_ml_fa_min_ev_is_judged_on_the_unrotated_solution(X):
     assert len(res.labels) == n
 
 
-def test_default_fa_follows_nispace_and_needs_factor_analyzer(X):
+def test_default_fa_follows_nispace_and_needs_factor_analyzer(X, monkeypatch):
     try:
+        import factor_analyzer.factor_analyzer as fa_module
         from factor_analyzer import FactorAnalyzer
     except ImportError:
         with pytest.raises(ImportError, match="pip install factor-analyzer.*fa_method='ml'"):
@@ -170,6 +171,18 @@ def test_default_fa_follows_nispace_and_needs_factor_analyzer(X):
         with pytest.raises(MissingDependencyError):
             reduce_x(X, "fa", n_components=2, fa_method="ml", fa_rotation="promax")
         return
+    from sklearn.utils import check_array
+
+    try:
+        FactorAnalyzer(n_factors=1).fit(X.T)
+    except TypeError:  # factor_analyzer 0.5.1 with scikit-learn >= 1.8
+        with pytest.raises(MissingDependencyError, match="does not work with scikit-learn"):
+            reduce_x(X, "fa", n_components=2)
+
+        def compatible(*args, force_all_finite=None, **kwargs):
+            return check_array(*args, ensure_all_finite=force_all_finite, **kwargs)
+
+        monkeypatch.setattr(fa_module, "check_array", compatible)  # for the reference
     res = reduce_x(X, "fa", n_components=2)  # minres extraction, promax rotation
     ref = FactorAnalyzer(n_factors=2, method="minres", rotation="promax").fit(X.T)
     np.testing.assert_allclose(res.loadings, ref.loadings_)

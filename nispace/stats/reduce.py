@@ -389,6 +389,18 @@ def _factor_analysis(data: np.ndarray, k: int, seed, fa_method: str, fa_rotation
             f"fa_method='ml' with fa_rotation=None, 'varimax' or 'quartimax' "
             f"(scikit-learn).") from None
     est = FactorAnalyzer(n_factors=k, method=fa_method, rotation=fa_rotation, **kwargs)
-    est.fit(data)
+    try:
+        est.fit(data)
+    except TypeError as err:  # factor_analyzer 0.5.1 calls check_array(force_all_finite=)
+        if "force_all_finite" not in str(err):
+            raise
+        from importlib.metadata import version
+
+        raise MissingDependencyError(
+            f"fa_method={fa_method!r} with fa_rotation={fa_rotation!r}: the installed "
+            f"factor_analyzer {version('factor_analyzer')} does not work with "
+            f"scikit-learn {version('scikit-learn')} ({err}). Install a factor_analyzer "
+            f"release that supports it, or use fa_method='ml' with fa_rotation=None, "
+            f"'varimax' or 'quartimax' (scikit-learn).") from None
     return (np.asarray(est.transform(data)), np.asarray(est.get_factor_variance()[1]),
             np.asarray(est.loadings_))
