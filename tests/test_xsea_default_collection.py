@@ -10,7 +10,7 @@ import pytest
 
 from nispace.api import NiSpace
 from nispace.datasets import fetch_example
-from nispace.workflows import xsea
+from nispace.workflows import group_xsea, xsea
 
 
 @pytest.fixture
@@ -45,3 +45,22 @@ def test_nispace_without_sets_names_the_call_to_make(pain):
                                          r"--dataset mrna"):
         nsp.colocalize("spearman", xsea=True)
     assert np.isfinite(nsp.colocalize("spearman").get_colocalizations().to_numpy()).any()
+
+
+def test_the_report_names_the_collection_and_where_it_came_from(pain):
+    from nispace.report.context import _fit_rows
+
+    rows = dict(_fit_rows(run_xsea(pain).fit_record_))
+    assert rows["X collection"] == "CellTypesPsychEncodeTPM (dataset default)"
+
+
+def test_group_xsea_applies_the_default_collection(data_url):
+    an = fetch_example("anorexianervosa", parcellation="Schaefer200", verbose=False)
+    design = pd.DataFrame({"groups": an.index.str[-2:]}, index=an.index)
+    kwargs = dict(x="mrna", parcellation="Schaefer200", n_perm=10, seed=1, mc_method=None,
+                  plot=False, verbose=False)
+    default = group_xsea(an, design, **kwargs)
+    assert default.fit_record_["x_collection"]["source"] == "dataset default"
+    explicit = group_xsea(an, design, x_collection="CellTypesPsychEncodeTPM", **kwargs)
+    pd.testing.assert_frame_equal(default.get_colocalizations(),
+                                  explicit.get_colocalizations())
