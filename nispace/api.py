@@ -515,6 +515,10 @@ class NiSpace:
             if self._parcellate_options:
                 self.fit_record_["parcellate_options"] = dict(self._parcellate_options)
             self.x_ = self._read("x", self.x, self.x_labels, data_spaces["x"])
+            if self.x_collection is not None and isinstance(self.x, str):
+                self.fit_record_["x_collection"] = {  # "dataset default" from xsea()
+                    "name": self.x_collection,
+                    "source": getattr(self, "_x_collection_source", "x_collection")}
             self.y_ = (self._read("y", self.y, self.y_labels, data_spaces["y"])
                        if self.y is not None else None)
             self.z_ = (self._read("z", self.z, self.z_labels, data_spaces["z"])
@@ -531,6 +535,7 @@ class NiSpace:
                     setattr(self, f"{name}_", _zscore_rows(frame).astype(self.dtype))
             self.y_raw_ = self.y_
             self.x_raw_ = self.x_
+            self.x_reduction_ = None  # set by reduce_x()
             self.transforms_: list[dict] = []
             self.y_steps_: list[dict] = []
             self._reset_results()
@@ -1131,46 +1136,127 @@ class NiSpace:
                                            record=self.fit_record_.setdefault("alignment",
                                                                               [])))
 
-    def reduce_x(self, reduction: str = "mean", n_components: int | None = None,
-                 per_set: bool = True, weighted: bool = False) -> NiSpace:
-        """Reduce X to fewer maps (see :func:`nispace.stats.reduce.reduce_x`).
+    def reduce_x(self, reduction: str = "mean", mean_by_set: bool = False,
+                 weighted_mean: bool = False, n_components: int | None = None,
+                 min_ev: float | None = None, fa_method: str = "minres",
+                 fa_rotation: str | None = "promax", seed: int | None = None) -> NiSpace:
+        """Reduce X to fewer maps: averages or components (NiSpace's ``reduce_x``).
+
+        Always reduces X as fitted (a second call replaces the first reduction).
+        The record, with explained variance and loadings, is returned by
+        :meth:`get_x_reduction`; :meth:`get_x` returns the reduced maps and
+        ``get_x(raw=True)`` the fitted ones.
 
         Parameters
         ----------
         reduction : {"mean", "median", "pca", "ica", "fa"}
-            ``"mean"``/``"median"``: one map per set (or one for all maps);
-            ``"pca"``/``"ica"``/``"fa"``: components (seeded with the object's
-            ``seed``).
+            Parcel-wise mean or median of the X maps, or principal components,
+            independent components (FastICA) or factors (maps as variables,
+            parcels as observations); see :func:`nispace.stats.reduce.reduce_x`.
+        mean_by_set : bool
+            Reduce every set of X (its ``"set"`` index level, e.g. from a
+            set-structured collection) on its own: one mean/median map per set,
+            or ``n_components`` components per set (index ``["set", "map"]``
+            with maps ``c0, c1, ...``, so XSEA can aggregate them by set).
+            Default False: all maps together.
+        weighted_mean : bool
+            ``"mean"`` only: weight the maps by X's ``"weight"`` index level.
         n_components : int, optional
-            Number of components of ``"pca"``, ``"ica"``, ``"fa"``.
-        per_set : bool
-            Reduce each set separately when X has a ``set`` index level.
-        weighted : bool
-            Weighted mean with the ``weight`` index level of X.
+            Components (per set) for ``"pca"``/``"ica"``/``"fa"``; default as many
+            as the data allow. Components are named ``c0, c1, ...``.
+        min_ev : float in (0, 1], optional
+            ``"pca"``/``"fa"`` instead of `n_components`: the fewest components
+            whose explained variance adds up to at least `min_ev` (a WARNING
+            when even all components explain less).
+        fa_method : {"minres", "ml", "principal"}
+            Factor extraction for ``"fa"``.
+        fa_rotation : str or None
+            Factor rotation for ``"fa"`` (default ``"promax"``). ``fa_method="ml"``
+            with None, ``"varimax"`` or ``"quartimax"`` runs scikit-learn; other
+            combinations need the optional ``factor_analyzer`` package.
+        seed : int, optional
+            Seed for ICA and FA; default the object's ``seed``.
 
         Returns
         -------
         NiSpace
-            This object, with the reduced X (:meth:`get_x` with ``raw=True`` still
-            returns the fitted X).
+            self, with X reduced.
         """
+        from .results.reduction import XReduction
         from .stats.reduce import reduce_x
 
         self._check_fitted()
-        x = self.x_
-        sets = weights = None
-        if per_set and "set" in (x.index.names or []):
-            sets = x.index.get_level_values("set").to_numpy()
-        if weighted:
-            if "weight" not in (x.index.names or []):
-                raise InputError("weighted: X has no 'weight' index level.")
-            weights = x.index.get_level_values("weight").to_numpy(dtype=float)
-        out = reduce_x(x.to_numpy(), reduction, sets=sets, weights=weights,
-                       n_components=n_components, seed=self.seed)
-        values, labels = out[0], out[1]
-        self.x_ = pd.DataFrame(values, index=pd.Index(labels, name="x"), columns=x.columns)
-        self.transforms_.append({"reduce_x": reduction})
-        return self
+        check_bool(mean_by_set, "mean_by_set")
+        check_bool(weighted_mean, "weighted_mean")
+        check_seed(seed)
+        seed = self.seed if seed is None else seed
+        with verbose_context(self.verbose):
+            logger.info("*** NiSpace.reduce_x() - X dimensionality reduction. ***")
+            x = self.x_raw_
+            levels = list(x.index.names or [])
+            sets = weights = None
+            if mean_by_set:
+                if "set" not in levels:
+                    raise InputError(f"mean_by_set: X has no 'set' index level (levels "
+                                     f"{levels}); use a set-structured x_collection or "
+                                     f"mean_by_set=False.")
+                sets = x.index.get_level_values("set").to_numpy()
+            if weighted_mean:
+                if not (isinstance(reduction, str) and reduction.lower() == "mean"):
+                    raise InputError(f"weighted_mean: only used by reduction='mean'; got "
+                                     f"reduction={reduction!r}.")
+                if "weight" not in levels:
+                    raise InputError(f"weighted_mean: X has no 'weight' index level "
+                                     f"(levels {levels}); use weighted_mean=False.")
+                weights = x.index.get_level_values("weight").to_numpy(dtype=float)
+            out = reduce_x(x.to_numpy(), reduction, sets=sets, weights=weights,
+                           n_components=n_components, seed=seed, min_ev=min_ev,
+                           fa_method=fa_method, fa_rotation=fa_rotation)
+            method = reduction.lower()
+            if out.sets is not None:
+                index = pd.MultiIndex.from_arrays([out.sets, out.labels], names=["set", "map"])
+            else:
+                index = pd.Index(out.labels, name="x")
+            self.x_ = pd.DataFrame(out.maps, index=index, columns=x.columns).astype(self.dtype)
+            options: dict[str, Any] = dict(mean_by_set=mean_by_set,
+                                           weighted_mean=weighted_mean,
+                                           n_components=n_components, min_ev=min_ev,
+                                           seed=seed, n_maps_in=len(x), n_maps_out=len(index))
+            if method == "fa":
+                options.update(fa_method=fa_method, fa_rotation=fa_rotation)
+            ev = (None if out.explained_variance is None
+                  else pd.Series(out.explained_variance, index=index, name="ev"))
+            if min_ev is not None and ev is not None:
+                totals = ev.groupby(level="set", sort=False).sum() if out.sets is not None \
+                    else pd.Series({"all maps": ev.sum()})
+                short = totals[totals < min_ev - 1e-12]
+                if len(short):
+                    logger.warning("min_ev=%s: all components together explain only %s; "
+                                   "kept all of them.", min_ev,
+                                   ", ".join(f"{v:.3f} ({k})" for k, v in short.items()))
+                    options["min_ev_not_reached"] = {str(k): float(v) for k, v in short.items()}
+            loadings = (None if out.loadings is None
+                        else pd.DataFrame(out.loadings, index=x.index, columns=index))
+            self.x_reduction_ = XReduction(method, options, ev, loadings)
+            self.transforms_.append({"reduce_x": method, **{
+                k: v for k, v in options.items() if k not in ("n_maps_in", "n_maps_out")}})
+            logger.info("Reduced X from %d to %d maps (%s).", len(x), len(index), method)
+            return self
+
+    def get_x_reduction(self):
+        """The record of the last :meth:`reduce_x`: method, options, explained variance
+        and loadings (read-only; tables come back as copies).
+
+        Returns
+        -------
+        nispace.results.reduction.XReduction
+        """
+        self._check_fitted()
+        record = getattr(self, "x_reduction_", None)
+        if record is None:
+            raise MissingResultError("No X reduction yet; call nsp.reduce_x('pca') (or "
+                                     "'mean', 'median', 'ica', 'fa') first.")
+        return record
 
     # ----------------------------------------------------------------------------------
     # colocalization
@@ -1299,8 +1385,14 @@ class NiSpace:
 
         names = self.x_.index.names or []
         if "set" not in names:
+            hint = ""
+            if isinstance(self.x, str) and self.x_collection is None:
+                hint = (f" NiSpace(x={self.x!r}) loads all maps of the dataset; pass "
+                        f"x_collection= (e.g. its default collection, see `nispace list "
+                        f"collections --dataset {self.x}`) or use nispace.workflows.xsea, "
+                        f"which applies the default.")
             raise InputError("xsea: X needs a ['set', 'map'] index (e.g. a set-structured "
-                             "collection); got index levels " f"{names}.")
+                             "collection); got index levels " f"{names}.{hint}")
         sets = self.x_.index.get_level_values("set").to_numpy()
         weights = (self.x_.index.get_level_values("weight").to_numpy(dtype=float)
                    if "weight" in names else None)
@@ -2636,6 +2728,7 @@ class NiSpace:
         for name, frame in state["tables"].items():
             setattr(obj, f"{name}_", frame)
         obj.transforms_ = list(m["transforms"])
+        obj.x_reduction_ = state.get("x_reduction")
         obj.y_steps_ = None  # kept as hashes in the provenance only
         obj._reset_results()
         for c in state["colocalizations"]:

@@ -166,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
                         parents=[quiet])
     ls.add_argument("what", choices=["datasets", "collections", "maps", "parcellations",
                                      "spaces", "examples"])
-    ls.add_argument("--dataset", default="pet", help="dataset (collections, maps)")
+    ls.add_argument("--dataset", help="dataset (required for collections; maps: default pet)")
     ls.add_argument("--parcellation", default="Schaefer200", help="parcellation (spaces)")
     r = sub.add_parser("report", help="re-render report.html from a results folder",
                        parents=[quiet])
@@ -432,15 +432,33 @@ def _list(args) -> int:
     elif args.what == "parcellations":
         items = datasets.available_parcellations()
     elif args.what == "collections":
-        items = datasets.list_collections(args.dataset)
+        items, default = _collections(args.dataset)
+        if default and not args.quiet:  # stdout stays one name per line
+            print(f"default collection of {args.dataset}: {default}", file=sys.stderr)
     elif args.what == "spaces":
         items = datasets.fetch_parcellation(args.parcellation, verbose=False).spaces
     else:
-        info = datasets.fetch_metadata(args.dataset)
+        info = datasets.fetch_metadata(args.dataset or "pet")
         items = [] if info is None else list(info.index)
     for item in items:
         print(item)
     return 0
+
+
+def _collections(dataset: str | None) -> tuple[list[str], str | None]:
+    """Collection names of ``dataset`` and its default one; no dataset is an error."""
+    from .datasets.collections import datasets_with_collections, default_collection
+    from .datasets.collections import list_collections
+    from .datasets.registry import load_manifest
+
+    if dataset is None:
+        having = ", ".join(f"{name} (default {default})" if default else name
+                           for name, default in datasets_with_collections().items())
+        raise UsageError(f"--dataset: 'nispace list collections' needs a dataset; got none. "
+                         f"Datasets with collections: {having}. Example: "
+                         f"nispace list collections --dataset mrna")
+    dataset = load_manifest("reference", dataset, argument="--dataset")[0]
+    return list_collections(dataset), default_collection(dataset)
 
 
 def _report(args) -> int:

@@ -42,7 +42,7 @@ logger = logging.getLogger("nispace.workflows")
 
 
 def _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, verbose,
-             nispace_object, init_kwargs, space=None) -> NiSpace:
+             nispace_object, init_kwargs, space=None, xsea: bool = False) -> NiSpace:
     if nispace_object is not None:
         if not isinstance(nispace_object, NiSpace):
             raise InputTypeError(f"nispace_object: expected a NiSpace object; got "
@@ -72,7 +72,29 @@ def _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, ver
                              f"({init_kwargs['data_space']!r}) differ; give one of them.")
         kwargs["data_space"] = space
     kwargs.update(init_kwargs or {})
-    return NiSpace(**kwargs).fit()
+    source = None
+    if xsea and kwargs["x_collection"] is None:
+        kwargs["x_collection"] = _default_collection(x)
+        source = None if kwargs["x_collection"] is None else "dataset default"
+    nsp = NiSpace(**kwargs)
+    if source is not None:  # fit() records it in fit_record_["x_collection"]
+        nsp._x_collection_source = source
+    return nsp.fit()
+
+
+def _default_collection(x) -> str | None:
+    """The default collection of reference dataset ``x`` (XSEA needs sets), or None when
+    ``x`` is not a dataset name or the dataset names no default."""
+    from .datasets.collections import default_collection
+    from .datasets.registry import list_names
+
+    if not isinstance(x, str) or x.lower() not in {n.lower() for n in list_names("reference")}:
+        return None
+    name = default_collection(x)
+    if name is not None:
+        logger.info("x_collection: using %r, the default collection of dataset %r; pass "
+                    "x_collection= to choose another.", name, x)
+    return name
 
 
 def _methods(colocalization_method) -> list[str]:
@@ -219,7 +241,7 @@ def colocalization(y, x="pet", z=None, x_collection: str | None = None,
                              permute_kwargs=permute_kwargs,
                              correct_p_kwargs=correct_p_kwargs, plot_kwargs=plot_kwargs))
         nsp = _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, verbose,
-                       nispace_object, init_kwargs, space)
+                       nispace_object, init_kwargs, space, xsea=xsea)
         if y_covariates is not None or combat:
             kwargs = dict(how="between", covariates_between=y_covariates, combat=combat)
             kwargs.update(clean_y_kwargs or {})
@@ -358,7 +380,7 @@ def group_colocalization(y, design, x="pet", z=None, x_collection: str | None = 
                              correct_p_kwargs=correct_p_kwargs, plot_kwargs=plot_kwargs))
         _check_design(design, paired, combat)
         nsp = _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, verbose,
-                       nispace_object, init_kwargs, space)
+                       nispace_object, init_kwargs, space, xsea=xsea)
         frame = _design_frame(design, nsp.get_y().index, paired,
                               record=nsp.fit_record_.setdefault("alignment", []))
         covariates = frame.drop(columns=["subjects"], errors="ignore")
@@ -389,6 +411,11 @@ def xsea(y, x="mrna", z=None, x_collection: str | None = None,
 
     Set statistics average the colocalizations of a set's maps (correlations on
     Fisher's z scale); nulls are spatial null maps of Y aggregated the same way.
+
+    With a dataset name as ``x`` and no ``x_collection``, the dataset's default
+    collection is used (``"CellTypesPsychEncodeTPM"`` for ``"mrna"``,
+    ``"UniqueTracers"`` for ``"pet"``); which one is recorded in
+    ``nsp.fit_record_["x_collection"]``.
 
     Parameters
     ----------
@@ -439,6 +466,9 @@ def group_xsea(y, design, x="mrna", z=None, x_collection: str | None = None,
 
     Group labels are permuted to make null effect-size maps, which are colocalized
     with all reference maps and aggregated into sets like the observed map.
+
+    Without ``x_collection`` the dataset's default collection is used, as in
+    :func:`xsea`.
 
     Parameters
     ----------

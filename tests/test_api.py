@@ -174,7 +174,7 @@ def test_reduce_x_per_set_and_clean_y_within(data_url, pain):
     nsp = NiSpace(x=x, y=pain, z=x.iloc[:1].to_numpy(), parcellation="Schaefer200",
                   verbose=False).fit()
     raw = nsp.get_x()
-    nsp.reduce_x("mean")
+    nsp.reduce_x("mean", mean_by_set=True)
     reduced = nsp.get_x()
     sets = list(dict.fromkeys(raw.index.get_level_values("set")))
     assert list(reduced.index) == sets

@@ -22,6 +22,7 @@ from .._errors import suggest
 from ..errors import InputError
 from .download import fetch_file, fetch_manifest
 from .._docs import fill_doc
+from .registry import list_names, load_manifest
 
 _COLUMNS = {1: ["map"], 2: ["set", "map"], 3: ["set", "map", "weight"]}
 _HEADER_WORDS = {"map", "set", "x", "weight", "gene", "maps"}
@@ -44,6 +45,37 @@ def list_collections(dataset: str, data_dir=None, data_url=None) -> list[str]:
     prefix = f"reference/{dataset}/collection-"
     return sorted(k[len(prefix):].rsplit(".", 1)[0]
                   for k in fetch_manifest(data_dir, data_url) if k.startswith(prefix))
+
+
+def default_collection(dataset: str, data_dir=None, data_url=None) -> str | None:
+    """The collection a dataset's ``ref.yaml`` names as ``default_collection``.
+
+    Parameters
+    ----------
+    dataset : str
+        A reference dataset name such as ``"mrna"`` (case-insensitive).
+
+    Returns
+    -------
+    str or None
+        The collection name, or None when the dataset names no default.
+    """
+    _, meta = load_manifest("reference", dataset, data_dir, data_url, argument="dataset")
+    name = meta.get("default_collection")
+    return None if name is None else str(name)
+
+
+def datasets_with_collections(data_dir=None, data_url=None) -> dict[str, str | None]:
+    """Every reference dataset that has integrated collections, with its default one.
+
+    Returns
+    -------
+    dict
+        ``{dataset: default collection or None}``, datasets in catalogue order.
+    """
+    return {name: default_collection(name, data_dir, data_url)
+            for name in list_names("reference", data_dir, data_url)
+            if list_collections(name, data_dir, data_url)}
 
 
 def parse_collection(text: str, source: str = "collection") -> pd.DataFrame:

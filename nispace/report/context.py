@@ -123,6 +123,8 @@ def _fit_rows(record: dict) -> list[tuple[str, str]]:
         if parc_spaces.get(name) and parc_spaces.get(name) != space:
             line += f"; parcellated in {parc_spaces[name]}"
         rows.append((f"{name.upper()} space", line))
+    if record.get("x_collection"):  # {"name": ..., "source": "x_collection" | "dataset default"}
+        rows.append(("X collection", "{name} ({source})".format(**record["x_collection"])))
     if record.get("geometry_space"):
         rows.append(("Null-model geometry", f"{record['geometry_space']} "
                      f"({record.get('geometry_space_source', 'data')})"))

@@ -37,6 +37,7 @@ import pandas as pd
 
 from ..errors import DataError, ExistingPathError, InputError, MissingFileError
 from .objects import ColocalizationResult, CorrectionResult, PermutationResult
+from .reduction import XReduction
 from .provenance import flat_label, jsonable, now
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "save_nispace", "read_manifest", "load_state",
@@ -205,6 +206,11 @@ def save_nispace(nsp, path: str | os.PathLike, save_nulls: bool = True) -> Path:
     manifest["transforms"] = jsonable(list(nsp.transforms_))
     manifest["tables"] = {name: w.table(f"tables/{name}.csv", getattr(nsp, f"{name}_"))
                           for name in ("x", "x_raw", "y", "y_raw", "z")}
+    reduction = getattr(nsp, "x_reduction_", None)  # NiSpace.reduce_x's record
+    if reduction is not None:
+        manifest["x_reduction"] = {"method": reduction.method,
+                                   "options": jsonable(reduction.options),
+                                   "tables": w.tables("tables/x_reduction", reduction.frames())}
     manifest["colocalizations"] = [
         {"key": c.key, "method": c.method, "xsea": c.xsea, "xsea_aggr": c.xsea_aggr,
          "options": jsonable(dict(c.options)), "provenance": jsonable(dict(c.provenance)),
@@ -325,6 +331,9 @@ def load_state(path: str | os.PathLike, allow_pickle: bool = False,
     try:
         state = {"manifest": manifest,
                  "tables": {k: r.table(v) for k, v in manifest["tables"].items()}}
+        red = manifest.get("x_reduction")
+        state["x_reduction"] = None if red is None else XReduction.from_frames(
+            red["method"], red["options"], r.tables(red["tables"]))
         regions = manifest["parcellation"].get("regions")
         state["regions"] = (pd.read_csv(io.BytesIO(r.read(regions)))
                             if regions else None)
