@@ -1441,13 +1441,29 @@ class NiSpace:
 
     def normalize_colocalizations(self, method: str | None = None, z_method: str = "robust",
                                   permute_what: str | None = None, **kwargs) -> NiSpace:
-        """Choose how :meth:`get_colocalizations` ``(normalized=True)`` scores the
-        colocalizations against their null distribution (NiSpace's step; default
-        ``"robust"``: median and MAD, as in NiSpace; ``"zscore"``: mean and SD).
+        """Choose how colocalizations are scored against their null distribution.
 
-        The z-scores are computed from the stored permutation when read, so they
-        always belong to the current one. ``coloc_method`` is NiSpace's name for
-        ``method``. Returns self.
+        Sets what :meth:`get_colocalizations` ``(normalized=True)`` returns
+        (NiSpace's step). The z-scores are computed from the stored permutation when
+        read, so they always belong to the current one.
+
+        Parameters
+        ----------
+        method : str, optional
+            The colocalization method (default: the only one permuted);
+            ``coloc_method`` is NiSpace's name for it.
+        z_method : {"robust", "zscore"}
+            ``"robust"`` (default, as in NiSpace): median and MAD x 1.4826 of the
+            null; ``"zscore"``: mean and SD.
+        permute_what : str, optional
+            Which permutation (may be omitted when there is one).
+        **kwargs
+            NiSpace's other parameters, at their default only.
+
+        Returns
+        -------
+        NiSpace
+            This object.
         """
         method = _alias(kwargs, "coloc_method", "method", method, None)
         _nispace_only("normalize_colocalizations", kwargs)
@@ -1464,7 +1480,25 @@ class NiSpace:
                                        stat: str | None = None,
                                        permute_what: str | None = None,
                                        z_method: str | None = None):
-        """``get_colocalizations(..., normalized=True)`` (NiSpace's getter)."""
+        """NiSpace's getter: ``get_colocalizations(..., normalized=True)``.
+
+        Parameters
+        ----------
+        method : str, optional
+            The colocalization method (default: the only one).
+        stat : str, optional
+            The statistic, for methods with several.
+        permute_what : str, optional
+            Which permutation (may be omitted when there is one).
+        z_method : {"robust", "zscore"}, optional
+            Default: the one chosen with :meth:`normalize_colocalizations`, else
+            ``"zscore"``.
+
+        Returns
+        -------
+        DataFrame
+            Y maps x X maps.
+        """
         return self.get_colocalizations(method, stat, normalized=True,
                                         permute_what=permute_what, z_method=z_method)
 

@@ -762,8 +762,26 @@ def nimare_xsea(y, x="mrna", z=None, x_collection: str | None = None,
 
     The null maps of Y (randomly placed foci, or ``nimare_nulls``) are aggregated
     the same way; without either (Y given as an image and no ``nimare_nulls``), Y
-    is permuted with spatial null maps, as in :func:`xsea`. Parameters as
-    :func:`nimare_colocalization` (``x`` defaults to ``"mrna"``).
+    is permuted with spatial null maps, as in :func:`xsea`.
+
+    Parameters
+    ----------
+    y, z, x_collection, standardize, parcellation, colocalization_method, mc_method
+        As in :func:`nimare_colocalization`.
+    x : str, images, table or array
+        Reference maps with a ``set`` index level, or a dataset name (default
+        ``"mrna"``, with its default collection).
+    pooled_p, plot, nimare_nulls, estimator, nimare_map, y_label, n_perm, seed, n_proc
+        As in :func:`nimare_colocalization`.
+    verbose, return_nispace_only, init_kwargs, colocalize_kwargs, permute_kwargs
+        As in :func:`nimare_colocalization`.
+    correct_p_kwargs, plot_kwargs, space
+        As in :func:`nimare_colocalization`.
+
+    Returns
+    -------
+    NiSpace or (NiSpace, figures)
+        As :func:`nimare_colocalization`.
     """
     return _nimare_workflow(y, x, z, x_collection, standardize, parcellation,
                             colocalization_method, mc_method, pooled_p, plot, nimare_nulls,

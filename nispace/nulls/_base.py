@@ -187,16 +187,44 @@ class SplitNullModel(NullModel):
         return out
 
     def part_values(self, part: int, data, n: int, seed_map, seed_shared=None) -> np.ndarray:
-        """The columns of :meth:`values` of one part (0: cortex, 1: subcortex), drawn
-        alone with the same seeds: ``(n, n_part_parcels)`` for the full map ``data``."""
+        """The columns of :meth:`values` of one part, drawn alone with the same seeds.
+
+        Parameters
+        ----------
+        part : {0, 1}
+            0: cortex, 1: subcortex.
+        data : array, shape (n_parcels,)
+            The full map.
+        n : int
+            Number of null maps.
+        seed_map, seed_shared : SeedSequence
+            The seeds :meth:`values` is called with.
+
+        Returns
+        -------
+        ndarray, shape (n, n_part_parcels)
+        """
         model, idx = (self.cortex, self.cx_idx) if part == 0 else (self.subcortex, self.sc_idx)
         data = np.asarray(data, dtype=np.float64)
         return model.values(data[idx], n, _children(seed_map)[part],
                             _children(seed_shared)[part])
 
     def cortex_indices(self, n: int, seed_shared) -> np.ndarray:
-        """Index nulls of the cortex part (index-kind cortex model only), the rows
-        :meth:`values` gathers the cortex columns from, ``(n, n_cortex_parcels)``."""
+        """Index nulls of the cortex part (index-kind cortex model only).
+
+        These are the rows :meth:`values` gathers the cortex columns from.
+
+        Parameters
+        ----------
+        n : int
+            Number of null maps.
+        seed_shared : SeedSequence
+            The shared seed :meth:`values` is called with.
+
+        Returns
+        -------
+        ndarray, shape (n, n_cortex_parcels)
+        """
         return self.cortex.indices(n, _children(seed_shared)[0])
 
 
