@@ -11,7 +11,6 @@ from sklearn.decomposition import FactorAnalysis
 from nispace.api import NiSpace
 from nispace.datasets import fetch_example, fetch_reference
 from nispace.results.objects import MissingResultError
-from nispace.stats.reduce import MissingDependencyError
 
 
 @pytest.fixture
@@ -128,7 +127,7 @@ def test_ica_is_reproducible_with_the_seed(nsp):
     assert nsp.get_x_reduction().explained_variance is None
 
 
-def test_fa_with_sklearn_and_the_default_needing_factor_analyzer(nsp):
+def test_fa_with_sklearn_and_with_the_nispace_defaults(nsp):
     raw = nsp.get_x()
     nsp.reduce_x("fa", n_components=2, fa_method="ml", fa_rotation="varimax")
     ref = FactorAnalysis(n_components=2, rotation="varimax", random_state=7)
@@ -137,11 +136,10 @@ def test_fa_with_sklearn_and_the_default_needing_factor_analyzer(nsp):
                                ref.fit(data).components_.T, rtol=1e-6, atol=1e-9)
     options = nsp.get_x_reduction().options
     assert options["fa_method"] == "ml" and options["fa_rotation"] == "varimax"
-    try:
-        import factor_analyzer  # noqa: F401
-    except ImportError:
-        with pytest.raises(MissingDependencyError, match="pip install factor-analyzer"):
-            nsp.reduce_x("fa")  # NiSpace's default: minres with promax rotation
+    nsp.reduce_x("fa", n_components=2)  # NiSpace's default: minres with promax rotation
+    options = nsp.get_x_reduction().options
+    assert options["fa_method"] == "minres" and options["fa_rotation"] == "promax"
+    assert nsp.get_x().shape[0] == 2
 
 
 def test_reduction_is_saved_and_loaded(nsp, tmp_path):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA, FactorAnalysis, FastICA
 
-from nispace.stats.reduce import (REDUCE_METHODS, MissingDependencyError, ReducedX,
-                                  reduce_x)
+from nispace.stats.factor import factor_analysis
+from nispace.stats.reduce import REDUCE_METHODS, ReducedX, reduce_x
 
 
 @pytest.fixture
@@ -161,33 +161,21 @@ def test_ml_fa_min_ev_is_judged_on_the_unrotated_solution(X):
     assert len(res.labels) == n
 
 
-def test_default_fa_follows_nispace_and_needs_factor_analyzer(X, monkeypatch):
-    try:
-        import factor_analyzer.factor_analyzer as fa_module
-        from factor_analyzer import FactorAnalyzer
-    except ImportError:
-        with pytest.raises(ImportError, match="pip install factor-analyzer.*fa_method='ml'"):
-            reduce_x(X, "fa", n_components=2)
-        with pytest.raises(MissingDependencyError):
-            reduce_x(X, "fa", n_components=2, fa_method="ml", fa_rotation="promax")
-        return
-    from sklearn.utils import check_array
+def test_default_fa_is_minres_with_promax_and_needs_no_optional_package(X):
+    res = reduce_x(X, "fa", n_components=2)  # NiSpace's defaults
+    ref = factor_analysis(X.T, 2, method="minres", rotation="promax")
+    tol = dict(rtol=0, atol=1e-6)  # the optimizer's tolerance; X.T is not contiguous
+    np.testing.assert_allclose(res.loadings, ref.loadings, **tol)
+    np.testing.assert_allclose(res.maps, ref.scores.T, **tol)
+    np.testing.assert_allclose(res.explained_variance, ref.explained_variance, **tol)
+    assert res.labels == ["c0", "c1"]
 
-    try:
-        FactorAnalyzer(n_factors=1).fit(X.T)
-    except TypeError:  # factor_analyzer 0.5.1 with scikit-learn >= 1.8
-        with pytest.raises(MissingDependencyError, match="does not work with scikit-learn"):
-            reduce_x(X, "fa", n_components=2)
 
-        def compatible(*args, force_all_finite=None, **kwargs):
-            return check_array(*args, ensure_all_finite=force_all_finite, **kwargs)
-
-        monkeypatch.setattr(fa_module, "check_array", compatible)  # for the reference
-    res = reduce_x(X, "fa", n_components=2)  # minres extraction, promax rotation
-    ref = FactorAnalyzer(n_factors=2, method="minres", rotation="promax").fit(X.T)
-    np.testing.assert_allclose(res.loadings, ref.loadings_)
-    np.testing.assert_allclose(res.maps, ref.transform(X.T).T)
-    np.testing.assert_allclose(res.explained_variance, ref.get_factor_variance()[1])
+def test_ml_fa_rotates_only_as_scikit_learn_does(X):
+    with pytest.raises(ValueError, match="fa_rotation: fa_method='ml'.*got 'promax'.*minres"):
+        reduce_x(X, "fa", n_components=2, fa_method="ml", fa_rotation="promax")
+    with pytest.raises(ValueError, match="estimator_kwargs: not used by fa_method='minres'"):
+        reduce_x(X, "fa", n_components=2, estimator_kwargs={"tol": 1e-3})
 
 
 # ---------------------------------------------------------------------------

@@ -22,8 +22,10 @@ References
 .. [2] Hyvarinen, A., & Oja, E. (2000). Independent component analysis:
    algorithms and applications. Neural Networks, 13(4-5), 411-430.
    https://doi.org/10.1016/S0893-6080(00)00026-5
-.. [3] Bishop, C. M. (2006). Pattern Recognition and Machine Learning.
-   Springer, section 12.2.4 (factor analysis).
+.. [3] Harman, H. H., & Jones, W. H. (1966). Factor analysis by minimizing
+   residuals (minres). Psychometrika, 31(3), 351-368.
+   https://doi.org/10.1007/BF02289468 (NiSpace's default extraction; see
+   :mod:`nispace.stats.factor`).
 .. [4] Hendrickson, A. E., & White, P. O. (1964). Promax: a quick method for
    rotation to oblique simple structure. British Journal of Statistical
    Psychology, 17(1), 65-70. https://doi.org/10.1111/j.2044-8317.1964.tb00244.x
@@ -38,20 +40,18 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import DataError, InputError, InputTypeError
+from .factor import ROTATIONS, factor_analysis
 
-__all__ = ["reduce_x", "ReducedX", "REDUCE_METHODS", "FA_METHODS", "FA_ROTATIONS",
-           "MissingDependencyError"]
+__all__ = ["reduce_x", "ReducedX", "REDUCE_METHODS", "FA_METHODS", "FA_ROTATIONS"]
 
 #: Valid values of ``method``.
 REDUCE_METHODS: tuple[str, ...] = ("mean", "median", "pca", "ica", "fa")
 #: Valid values of ``fa_method`` (factor extraction, as in the factor_analyzer package).
 FA_METHODS: tuple[str, ...] = ("minres", "ml", "principal")
 #: Valid values of ``fa_rotation`` (None: unrotated).
-FA_ROTATIONS: tuple[str | None, ...] = (None, "varimax", "promax", "oblimin", "oblimax",
-                                        "quartimin", "quartimax", "equamax", "geomin_obl",
-                                        "geomin_ort")
-#: (fa_method, fa_rotation) pairs scikit-learn's FactorAnalysis computes itself.
-_SKLEARN_FA = {("ml", None), ("ml", "varimax"), ("ml", "quartimax")}
+FA_ROTATIONS: tuple[str | None, ...] = ROTATIONS
+#: Rotations of ``fa_method="ml"`` (scikit-learn's FactorAnalysis).
+_ML_ROTATIONS: tuple[str | None, ...] = (None, "varimax", "quartimax")
 
 
 class ReducedX(NamedTuple):
@@ -70,7 +70,8 @@ class ReducedX(NamedTuple):
         Fraction of the total variance of the (valid-parcel) input maps (of
         the set) explained by each component: PCA's explained variance ratio;
         for FA the sum of squared loadings of each factor divided by the total
-        variance (factor_analyzer's "proportion variance"). ``None`` for
+        variance (the number of maps for minres/principal on z-scored maps:
+        factor_analyzer's "proportion variance"). ``None`` for
         ``"ica"`` (components are not ordered by variance), ``"mean"`` and
         ``"median"``.
     loadings : numpy.ndarray of shape (n_maps, n_out) or None
@@ -87,11 +88,6 @@ class ReducedX(NamedTuple):
     explained_variance: np.ndarray | None
     loadings: np.ndarray | None = None
     sets: list | None = None
-
-
-class MissingDependencyError(InputError, ImportError):
-    """An option needs an optional package that is not installed; the message names the
-    package and the options that work without it (command line: exit 2)."""
 
 
 def _check_method(method: str) -> str:
@@ -154,9 +150,9 @@ def reduce_x(X: ArrayLike, method: str, sets: ArrayLike | None = None,
         Default: as many as the data allow (``min(n_maps, n_valid_parcels)``
         for PCA, ``n_maps`` for ICA and FA), unless `min_ev` is given.
     seed : int or numpy.random.Generator, optional
-        Seed for the ``random_state`` of ICA and of scikit-learn's FA (PCA is
-        computed by a full SVD and needs none); fixed seeds give identical
-        results.
+        Seed for the ``random_state`` of ICA and of scikit-learn's ML factor
+        analysis (PCA and the minres/principal FA are deterministic and need
+        none); fixed seeds give identical results.
     min_ev : float in (0, 1], optional
         ``"pca"``/``"fa"`` only, instead of `n_components`: keep the smallest
         number of components whose explained variances add up to at least
@@ -167,13 +163,19 @@ def reduce_x(X: ArrayLike, method: str, sets: ArrayLike | None = None,
         principal factors (NiSpace's default ``"minres"``).
     fa_rotation : str or None
         Rotation of the ``"fa"`` factors, one of :data:`FA_ROTATIONS` (default
-        ``"promax"``, oblique [4]_; None: unrotated). ``fa_method="ml"`` with no
-        rotation, ``"varimax"`` or ``"quartimax"`` runs scikit-learn's
-        ``FactorAnalysis``; every other combination needs the optional
-        ``factor_analyzer`` package (``pip install factor-analyzer``).
+        ``"promax"``, oblique [4]_; None: unrotated). ``"minres"`` and
+        ``"principal"`` run nispace's own factor analysis
+        (:func:`nispace.stats.factor.factor_analysis`, which reproduces the
+        ``factor_analyzer`` package and R's ``psych::fa``) with any rotation;
+        their loadings are on the correlation scale, their explained variance
+        is the sum of squared loadings over the number of maps and the maps
+        are regression factor scores. ``fa_method="ml"`` runs scikit-learn's
+        ``FactorAnalysis`` and rotates only with None, ``"varimax"`` or
+        ``"quartimax"``.
     estimator_kwargs : dict, optional
-        Extra arguments for the estimator (``PCA``, ``FastICA``,
-        ``FactorAnalysis`` or ``FactorAnalyzer``).
+        Extra arguments for the estimator (``PCA``, ``FastICA`` or, for
+        ``fa_method="ml"``, ``FactorAnalysis``); not accepted by
+        ``"minres"``/``"principal"``.
 
     Returns
     -------
@@ -195,9 +197,8 @@ def reduce_x(X: ArrayLike, method: str, sets: ArrayLike | None = None,
         For an unknown `method`, mismatched `sets`/`weights` lengths,
         negative or all-zero weights, arguments that do not apply to the
         method, or an invalid `n_components`/`min_ev`.
-    MissingDependencyError
-        (an ImportError and ValueError) for an FA that needs
-        ``factor_analyzer`` when it is not installed.
+    nispace.errors.DataError
+        For fewer than 2 parcels without NaN, or a constant map in an FA.
     """
     method = _check_method(method)
     try:
@@ -304,6 +305,10 @@ def _check_fa(fa_method, fa_rotation) -> str:
     if fa_rotation not in FA_ROTATIONS:
         raise InputError(f"fa_rotation: expected one of {list(FA_ROTATIONS)}; "
                          f"got {fa_rotation!r}.")
+    if fa_method.lower() == "ml" and fa_rotation not in _ML_ROTATIONS:
+        raise InputError(f"fa_rotation: fa_method='ml' (scikit-learn's FactorAnalysis) "
+                         f"rotates with one of {list(_ML_ROTATIONS)}; got {fa_rotation!r}. "
+                         f"For an oblique rotation use fa_method='minres' or 'principal'.")
     return fa_method.lower()
 
 
@@ -372,7 +377,7 @@ def _components(X: np.ndarray, method: str, n_components, min_ev, seed, fa_metho
 def _factor_analysis(data: np.ndarray, k: int, seed, fa_method: str, fa_rotation,
                      kwargs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Scores (n_samples, k), proportion of variance (k,), loadings (n_maps, k)."""
-    if (fa_method, fa_rotation) in _SKLEARN_FA:
+    if fa_method == "ml":
         from sklearn.decomposition import FactorAnalysis
 
         est = FactorAnalysis(n_components=k, rotation=fa_rotation, random_state=seed,
@@ -380,27 +385,11 @@ def _factor_analysis(data: np.ndarray, k: int, seed, fa_method: str, fa_rotation
         scores = est.fit_transform(data)
         loadings = est.components_.T
         return scores, (loadings ** 2).sum(axis=0) / np.var(data, axis=0).sum(), loadings
-    try:
-        from factor_analyzer import FactorAnalyzer
-    except ImportError:
-        raise MissingDependencyError(
-            f"fa_method={fa_method!r} with fa_rotation={fa_rotation!r} needs the optional "
-            f"package factor_analyzer: pip install factor-analyzer. Without it, use "
-            f"fa_method='ml' with fa_rotation=None, 'varimax' or 'quartimax' "
-            f"(scikit-learn).") from None
-    est = FactorAnalyzer(n_factors=k, method=fa_method, rotation=fa_rotation, **kwargs)
-    try:
-        est.fit(data)
-    except TypeError as err:  # factor_analyzer 0.5.1 calls check_array(force_all_finite=)
-        if "force_all_finite" not in str(err):
-            raise
-        from importlib.metadata import version
-
-        raise MissingDependencyError(
-            f"fa_method={fa_method!r} with fa_rotation={fa_rotation!r}: the installed "
-            f"factor_analyzer {version('factor_analyzer')} does not work with "
-            f"scikit-learn {version('scikit-learn')} ({err}). Install a factor_analyzer "
-            f"release that supports it, or use fa_method='ml' with fa_rotation=None, "
-            f"'varimax' or 'quartimax' (scikit-learn).") from None
-    return (np.asarray(est.transform(data)), np.asarray(est.get_factor_variance()[1]),
-            np.asarray(est.loadings_))
+    if kwargs:
+        raise InputError(f"estimator_kwargs: not used by fa_method={fa_method!r} (nispace's "
+                         f"own factor analysis); got {sorted(kwargs)}.")
+    if np.any(np.ptp(data, axis=0) == 0):
+        raise DataError("X: factor analysis needs maps that vary across the valid parcels; "
+                        "got a constant map.")
+    fa = factor_analysis(data, k, method=fa_method, rotation=fa_rotation)
+    return fa.scores, fa.explained_variance, fa.loadings
