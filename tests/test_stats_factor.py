@@ -16,8 +16,11 @@ import numpy as np
 import pytest
 
 from nispace.errors import DataError, InputError
-from nispace.stats.factor import (OBLIQUE_ROTATIONS, ROTATIONS, extract_factors,
-                                  factor_analysis, factor_scores, rotate_factors)
+from scipy.optimize import minimize
+
+from nispace.stats.factor import (OBLIQUE_ROTATIONS, ROTATIONS, count_factors,
+                                  extract_factors, factor_analysis, factor_scores,
+                                  rotate_factors)
 from nispace.stats.reduce import reduce_x
 
 TOL = dict(rtol=0, atol=1e-4)
@@ -160,3 +163,27 @@ def test_errors_name_the_argument(maps):
     constant[:, 3] = 1.0
     with pytest.raises(DataError, match=r"columns \[3\] are constant"):
         factor_analysis(constant, 2)
+
+
+def test_an_optimizer_that_does_not_converge_is_logged(maps, monkeypatch, caplog):
+    import nispace.stats.factor as factor
+
+    def stopped_early(*args, **kwargs):
+        result = minimize(*args, **kwargs)
+        result.success = False
+        return result
+
+    monkeypatch.setattr(factor, "minimize", stopped_early)
+    with caplog.at_level("WARNING", logger="nispace"):
+        fa = factor_analysis(maps, 2)
+    assert not fa.converged
+    assert "did not converge" in caplog.text
+
+
+def test_rotating_factors_without_loadings_raises_with_the_call_to_make(maps):
+    # three maps copied twice: minres with 6 factors leaves factors without loadings
+    data = np.hstack([maps[:, :3], maps[:, :3] + 1e-3 * maps[:, 3:6]])
+    n_real = count_factors(factor_analysis(data, 6, rotation=None).loadings)
+    assert n_real < 6
+    with pytest.raises(DataError, match=rf"only {n_real} factor\(s\).*at most {n_real}"):
+        factor_analysis(data, 6, rotation="promax")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA, FactorAnalysis, FastICA
 
-from nispace.stats.factor import factor_analysis
+from nispace.stats.factor import count_factors, factor_analysis
 from nispace.stats.reduce import REDUCE_METHODS, ReducedX, reduce_x
 
 
@@ -169,6 +169,19 @@ def test_default_fa_is_minres_with_promax_and_needs_no_optional_package(X):
     np.testing.assert_allclose(res.maps, ref.scores.T, **tol)
     np.testing.assert_allclose(res.explained_variance, ref.explained_variance, **tol)
     assert res.labels == ["c0", "c1"]
+
+
+def test_default_fa_keeps_the_factors_that_can_be_rotated(X):
+    # 8 maps from 3 patterns: minres with 8 factors leaves some factors without loadings
+    full = factor_analysis(X.T, 8, rotation=None)
+    n_real = count_factors(full.loadings)
+    assert 3 <= n_real < 8
+    res = reduce_x(X, "fa")  # no n_components: every factor that can be rotated
+    assert res.labels == [f"c{i}" for i in range(n_real)]
+    with pytest.raises(ValueError, match=rf"only {n_real} factor\(s\) with non-zero .*"
+                                         rf"n_components={n_real}"):
+        reduce_x(X, "fa", n_components=8)
+    assert len(reduce_x(X, "fa", n_components=8, fa_rotation=None).labels) == 8
 
 
 def test_ml_fa_rotates_only_as_scikit_learn_does(X):

@@ -47,7 +47,8 @@ from scipy.optimize import minimize
 from ..errors import DataError, InputError
 
 __all__ = ["EXTRACTIONS", "ROTATIONS", "OBLIQUE_ROTATIONS", "FactorSolution",
-           "factor_analysis", "extract_factors", "rotate_factors", "factor_scores"]
+           "factor_analysis", "extract_factors", "rotate_factors", "factor_scores",
+           "count_factors"]
 
 logger = logging.getLogger("nispace.stats")
 
@@ -154,6 +155,24 @@ def extract_factors(corr: ArrayLike, n_factors: int,
     reduced = corr.copy()
     np.fill_diagonal(reduced, 1 - res.x)
     return _leading_loadings(reduced, n_factors), bool(res.success)
+
+
+def count_factors(loadings: ArrayLike) -> int:
+    """Number of factors with non-zero loadings (sum of squares above 1e-12).
+
+    A minres solution with more factors than its reduced correlation matrix
+    has positive eigenvalues has all-zero columns for the extra factors;
+    they cannot be rotated.
+
+    Parameters
+    ----------
+    loadings : array-like of shape (n_variables, n_factors)
+
+    Returns
+    -------
+    int
+    """
+    return int(((np.asarray(loadings, dtype=np.float64) ** 2).sum(axis=0) > 1e-12).sum())
 
 
 # --- rotations -------------------------------------------------------------------------
@@ -353,7 +372,8 @@ def factor_analysis(data: ArrayLike, n_factors: int, method: str = "minres",
     InputError
         For an invalid `n_factors`, `method` or `rotation`.
     DataError
-        For data with NaN, fewer than 2 samples or a constant column.
+        For data with NaN, fewer than 2 samples or a constant column, or when
+        a rotation is asked for more factors than have non-zero loadings.
 
     Examples
     --------
@@ -387,6 +407,13 @@ def factor_analysis(data: ArrayLike, n_factors: int, method: str = "minres",
         logger.warning("factor analysis: the minres optimisation of %d factors did not "
                        "converge; the loadings may be inaccurate.", n_factors)
     uniquenesses = 1 - (unrotated ** 2).sum(axis=1)
+    n_real = count_factors(unrotated)
+    if rotation is not None and 1 < n_factors and n_real < n_factors:
+        raise DataError(f"n_factors: the {method} solution has only {n_real} factor(s) with "
+                        f"non-zero loadings (the other eigenvalues of the reduced "
+                        f"correlation matrix are not positive), so {n_factors} factors "
+                        f"cannot be rotated ({rotation!r}); ask for at most {n_real} "
+                        f"(reduce_x: n_components={n_real}) or pass rotation=None.")
     loadings, phi = rotate_factors(unrotated, rotation)
     signs = np.where(loadings.sum(axis=0) < 0, -1.0, 1.0)
     loadings = loadings * signs

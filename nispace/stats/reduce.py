@@ -40,7 +40,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import DataError, InputError, InputTypeError
-from .factor import ROTATIONS, factor_analysis
+from .factor import ROTATIONS, count_factors, factor_analysis
 
 __all__ = ["reduce_x", "ReducedX", "REDUCE_METHODS", "FA_METHODS", "FA_ROTATIONS"]
 
@@ -148,7 +148,10 @@ def reduce_x(X: ArrayLike, method: str, sets: ArrayLike | None = None,
     n_components : int, optional
         Number of components (per set) for ``"pca"``, ``"ica"``, ``"fa"``.
         Default: as many as the data allow (``min(n_maps, n_valid_parcels)``
-        for PCA, ``n_maps`` for ICA and FA), unless `min_ev` is given.
+        for PCA, ``n_maps`` for ICA and ML factor analysis; for minres and
+        principal FA the factors with non-zero loadings in the unrotated
+        solution with ``n_maps`` factors, at most ``n_maps``), unless `min_ev`
+        is given.
     seed : int or numpy.random.Generator, optional
         Seed for the ``random_state`` of ICA and of scikit-learn's ML factor
         analysis (PCA and the minres/principal FA are deterministic and need
@@ -156,7 +159,8 @@ def reduce_x(X: ArrayLike, method: str, sets: ArrayLike | None = None,
     min_ev : float in (0, 1], optional
         ``"pca"``/``"fa"`` only, instead of `n_components`: keep the smallest
         number of components whose explained variances add up to at least
-        `min_ev` (for FA judged on the unrotated solution with all factors).
+        `min_ev` (for FA judged on the unrotated solution with all factors;
+        for minres/principal only the factors with non-zero loadings count).
         When even all components explain less, all are kept.
     fa_method : {"minres", "ml", "principal"}
         Factor extraction of ``"fa"``: minimum residuals, maximum likelihood or
@@ -364,9 +368,13 @@ def _components(X: np.ndarray, method: str, n_components, min_ev, seed, fa_metho
         scores = FastICA(n_components=k, random_state=seed, **kw).fit_transform(data)
         ev, loadings = None, _correlations(data, scores)
     else:
-        if min_ev is not None:
-            _, ev_all, _ = _factor_analysis(data, max_comp, seed, fa_method, None, kwargs)
-            k = _n_for_min_ev(ev_all, min_ev)
+        if min_ev is not None or (n_components is None and fa_method != "ml"):
+            # judged on the unrotated solution with all factors; minres/principal keep at
+            # most the factors with non-zero loadings (the others cannot be rotated)
+            _, ev_all, full = _factor_analysis(data, max_comp, seed, fa_method, None, kwargs)
+            if fa_method != "ml":
+                ev_all = ev_all[:count_factors(full)]
+            k = len(ev_all) if min_ev is None else _n_for_min_ev(ev_all, min_ev)
         scores, ev, loadings = _factor_analysis(data, k, seed, fa_method, fa_rotation, kwargs)
 
     maps = np.full((scores.shape[1], n_parcels), np.nan)
