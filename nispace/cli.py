@@ -189,9 +189,10 @@ def _read_table(path: str):
     return pd.read_csv(path, sep=sep, index_col=0)
 
 
-def _input(values: list[str], parcellation: str, collection: str | None, name: str):
+def _input(values: list[str], parcellation: str, collection: str | None, name: str,
+           labels: str | None = None):
     """One CLI input (list of strings) → what NiSpace accepts."""
-    from .datasets import fetch_example, fetch_reference
+    from .datasets import fetch_example
 
     if len(values) == 1:
         v = values[0]
@@ -200,9 +201,13 @@ def _input(values: list[str], parcellation: str, collection: str | None, name: s
             dataset, _, coll = rest.partition(":")
             if kind == "example":
                 return fetch_example(dataset, parcellation=parcellation, verbose=False)
-            return fetch_reference(dataset, parcellation=parcellation,
-                                   collection=coll or collection, print_references=False,
-                                   verbose=False)
+            from .datasets import fetch_parcellation
+            from .io import parcellate_reference  # any atlas: table, else the images
+
+            parc = (fetch_parcellation(parcellation, labels=labels, verbose=False)
+                    if os.path.exists(parcellation) else parcellation)
+            return parcellate_reference(dataset, parc, collection=coll or collection,
+                                        name=name, verbose=False)
         if _TABLE.search(v):
             if not os.path.isfile(v):
                 raise UsageError(f"--{name}: file not found: {v}")
@@ -335,9 +340,10 @@ def _analysis(args) -> int:
     reset_files_used()
     group = args.command.startswith("group")
     xsea = args.command.endswith("xsea")
-    y = _input(args.y, args.parcellation, None, "y")
-    x = _input(args.x, args.parcellation, args.x_collection, "x")
-    z = _input(args.z, args.parcellation, None, "z") if args.z else None
+    labels = args.parcellation_labels
+    y = _input(args.y, args.parcellation, None, "y", labels)
+    x = _input(args.x, args.parcellation, args.x_collection, "x", labels)
+    z = _input(args.z, args.parcellation, None, "z", labels) if args.z else None
     mc = None if str(args.mc_method).lower() == "none" else args.mc_method
     permute_kwargs = {"p_tails": args.p_tails} if args.p_tails else {}
     init = {"y_labels": args.y_labels,

@@ -71,10 +71,15 @@ _INSTALL = ("NiMARE is needed for maps from peak coordinates: pip install nimare
 
 def _nimare():
     """Import NiMARE, or raise an ImportError naming the install command."""
+    import matplotlib
+
     try:
-        import nimare  # noqa: F401
-        from nimare.dataset import Dataset  # noqa: F401
-        from nimare.meta import cbma  # noqa: F401
+        # NiMARE's imports change matplotlib's savefig settings (bbox "tight", dpi 100)
+        # for the whole process; rc_context puts the user's settings back
+        with matplotlib.rc_context():
+            import nimare  # noqa: F401
+            from nimare.dataset import Dataset  # noqa: F401
+            from nimare.meta import cbma  # noqa: F401
     except ImportError as err:
         raise ImportError(_INSTALL + ".") from err
     return nimare

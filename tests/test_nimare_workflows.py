@@ -103,10 +103,21 @@ def _quiet():
 @pytest.fixture
 def nimare():
     with _quiet():
-        if os.environ.get("CI", "").lower() == "true":  # CI installs NiMARE: never skip
-            import nimare as module
-            return module
-        return pytest.importorskip("nimare")
+        try:
+            return coords._nimare()  # imported the way nispace does (rcParams kept)
+        except ImportError:
+            if os.environ.get("CI", "").lower() == "true":  # CI installs NiMARE
+                raise
+            pytest.skip("NiMARE is not installed (optional: pip install nimare)")
+
+
+def test_importing_nimare_through_nispace_keeps_matplotlib_settings(nimare):
+    """NiMARE sets savefig.bbox="tight" and savefig.dpi=100 for the whole process when
+    it is first imported; nispace imports it inside matplotlib.rc_context."""
+    import matplotlib
+
+    assert matplotlib.rcParams["savefig.bbox"] in (None, "standard")
+    assert matplotlib.rcParams["savefig.dpi"] == "figure"
 
 
 @pytest.fixture

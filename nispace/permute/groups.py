@@ -202,5 +202,6 @@ def null_colocalizations_groups(spec: ColocSpec, X: np.ndarray, y_raw: np.ndarra
                          "'hedges(a,b)').")
     chunks = run_chunks(_groups_chunk, n_perm, seed,
                         args=(spec, X, np.asarray(y_raw, float), steps, blocks),
-                        n_proc=n_proc, desc="Permuting groups", verbose=verbose)
+                        n_proc=n_proc, desc="Permuting groups", verbose=verbose,
+                        prefer="threads")
     return stack_chunks(chunks)
