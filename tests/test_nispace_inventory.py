@@ -5,11 +5,8 @@ The table transcribes ``shared/spec/nispace-api-inventory.md`` (sections 1.2-1.1
 data: 20 parcels, 3 X maps, 4 Y maps) or raises the documented error, whose text
 names the nispace way. Every refused parameter is listed in docs/differences.rst.
 
-Left out here because other branches change them now: ``reduce_x`` and its
-parameters, the ``nimare_*`` workflows, ``fetch_neurovault(resample=, timeout=)``,
-``x="pet"`` with custom parcellations and ``z="gm"``. The workflows' NiSpace-only
-parameters (``mc_method`` lists, ``data_space``, ``fit_kwargs``, ...) are not yet in
-this table.
+The workflows (section 2) have their own rows: NiSpace's workflow parameters
+(``mc_method`` lists, ``data_space``, ``fit_kwargs``, ...) and deprecated names.
 """
 
 from __future__ import annotations
@@ -521,6 +518,169 @@ ACCEPTED = [
 ]
 
 
+# ---------------------------------------------------------------------------------------
+# workflows (section 2): small tables, no parcellation, random-permutation nulls
+
+SUBJECTS = _frame(6, [f"s{i}" for i in range(8)])
+GROUPS = pd.Series(["a", "b"] * 4, index=SUBJECTS.index)
+X_SETS = X.set_axis(pd.MultiIndex.from_tuples([("s1", "xa"), ("s1", "xb"), ("s2", "xc")],
+                                              names=["set", "map"]))
+
+
+def wf(function: str = "colocalization", *args, **kwargs):
+    """A workflow of nispace.workflows on the synthetic tables."""
+    from nispace import workflows
+
+    args = args or ((SUBJECTS, GROUPS) if "group" in function else (Y,))
+    kwargs = {"x": X, "parcellation": None, "n_perm": N_PERM, "seed": 1, "plot": False,
+              "mc_dimension": "x", **kwargs}
+    kwargs["correct_p_kwargs"] = {"mc_dimension": kwargs.pop("mc_dimension"),
+                                  **(kwargs.get("correct_p_kwargs") or {})}
+    if "group" not in function and "paired" not in function:
+        kwargs.setdefault("null_method", "random")
+    return getattr(workflows, function)(*args, **kwargs)
+
+
+def _wf_mc_method_list():
+    both = wf(mc_method=["fdr_bh", "bonferroni"])
+    for mc in ("fdr_bh", "bonferroni"):  # each stored, as if run alone
+        same(both.get_p_values(mc_method=mc), wf(mc_method=mc).get_p_values(mc_method=mc))
+    p = both.get_p_values().to_numpy()
+    same(both.get_p_values(mc_method="bonferroni"), np.minimum(p * p.shape[1], 1))
+    _, _, q, _ = wf(mc_method=["fdr_bh", "bonferroni"], return_nispace_only=False)
+    assert sorted(q) == ["bonferroni", "fdr_bh"]
+
+
+def _wf_correct_p_kwargs_mc_method():
+    obj = wf(mc_method="meff", correct_p_kwargs={"mc_method": "holm"})
+    assert obj.get_correction_result().mc_method == "holm"  # the dict wins, as in NiSpace
+
+
+def _wf_data_space():
+    assert wf(data_space="MNI152NLin6Asym").data_space == "MNI152NLin6Asym"
+    assert wf(data_space="MNI152NLin6Asym", space="MNI152NLin6Asym").data_space \
+        == "MNI152NLin6Asym"
+
+
+def _wf_parcellation_params():
+    obj = wf(parcellation_space="MNI152NLin6Asym", parcellation_hemi=["L", "R"])
+    assert obj.parcellation_space == "MNI152NLin6Asym" and obj.parcellation_hemi is None
+
+
+def _wf_fit_kwargs():
+    parc = Parcellation.from_image(_label_image(), labels=list("abcdef"), name="toy",
+                                   space="MNI152NLin6Asym")
+    kwargs = dict(x=[_data_image()], parcellation=parc, data_space="MNI152NLin6Asym",
+                  standardize=False, null_method="random", mc_method=None)
+    kept = wf("colocalization", _data_image(), fit_kwargs={"background_value": False},
+              **kwargs)
+    same(kept.get_y().to_numpy()[0], [0.5, 2, 3, 4, 5, 6])  # zeros kept, as fit(...)
+    same(wf("colocalization", _data_image(), **kwargs).get_y().to_numpy()[0],
+         [1, 2, 3, 4, 5, 6])
+
+
+def _wf_fetch_x_kwargs_collection():
+    from nispace.workflows import _init_kwargs
+
+    assert _init_kwargs(None, None, None, None, {"collection": "UniqueTracers"})[1] \
+        == "UniqueTracers"  # = x_collection="UniqueTracers"
+
+
+def _wf_normalize_colocalizations():
+    obj = wf(normalize_colocalizations=True)
+    null = obj.get_nulls()[:, 0, 0]
+    med = np.median(null)
+    expected = (rho(obj)[0, 0] - med) / (1.4826 * np.median(np.abs(null - med)))
+    assert obj.get_colocalizations(normalized=True).iloc[0, 0] == pytest.approx(expected)
+
+
+def _wf_binary_y():
+    obj = wf(binary_y=True, colocalization_method=None)
+    assert list(obj.colocalizations_) == ["pearson"]  # NiSpace's default for binary Y
+    assert obj.fit_record_["binary_y"] is True
+    same(obj.get_y(), Y)  # never z-scored
+    assert list(wf(colocalization_method=None).colocalizations_) == ["spearman"]
+
+
+def _wf_y_covariates():
+    cov = pd.DataFrame({"age": [20.0, 30, 45, 50]}, index=Y.index)
+    obj = wf(y_covariates=cov)
+    same(obj.get_y(), nsp().clean_y("between", covariates_between=cov).get_y())
+
+
+def _wf_p_from_average_y(caplog):
+    with caplog.at_level(logging.WARNING, logger="nispace"):
+        a = wf(p_from_average_y="mean").get_p_values()
+    assert "p_from_average_y is deprecated" in caplog.text
+    same(a, wf(pooled_p="mean").get_p_values())
+    assert a.shape == (1, 3)
+
+
+def _wf_deprecated_names(caplog):
+    with caplog.at_level(logging.WARNING, logger="nispace"):
+        a = wf("simple_colocalization").get_p_values()
+        b = wf("group_comparison").get_p_values()
+        c = wf("simple_xsea", x=X_SETS).get_p_values()
+    for old in ("simple_colocalization", "group_comparison", "simple_xsea"):
+        assert f"{old} is deprecated" in caplog.text
+    same(a, wf().get_p_values())
+    same(b, wf("group_colocalization").get_p_values())
+    same(c, wf("xsea", x=X_SETS).get_p_values())
+
+
+def _wf_group_transform_y_kwargs():
+    obj = wf("group_colocalization", comparison_method="cohen(a,b)",
+             transform_y_kwargs={"groups": GROUPS})
+    a, b = SUBJECTS[GROUPS == "a"], SUBJECTS[GROUPS == "b"]
+    pooled = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
+    same(obj.get_y().iloc[0], (a.mean() - b.mean()) / pooled)  # Cohen's d, a - b
+
+
+def _wf_xsea_aggregation_method():
+    obj = wf("xsea", x=X_SETS, xsea_aggregation_method="median", colocalization_method=None)
+    full = rho(nsp().colocalize("spearman"))  # Spearman's rho: aggregated as is
+    same(obj.get_colocalizations("spearman_xsea")["s1"], np.median(full[:, :2], axis=1))
+
+
+def _wf_xsea_permute_sets():
+    obj = wf("xsea", x=X_SETS, permute_sets=True)
+    assert obj.get_permutation_result("spearman_xsea").permute_what == "sets"
+
+
+def _wf_group_xsea():
+    obj = wf("group_xsea", x=X_SETS)
+    assert obj.get_p_values("spearman_xsea").shape == (1, 2)
+
+
+def _wf_paired_colocalization():
+    from nispace.workflows import paired_colocalization
+
+    obj = paired_colocalization(Y.iloc[:3], X, parcellation=None, n_perm=N_PERM, seed=1)
+    assert obj.get_p_values().shape == (1, 1)  # SPICE: one p for the mean pair similarity
+
+
+WORKFLOW_ACCEPTED = [
+    ("colocalization", "mc_method=[...]", _wf_mc_method_list),
+    ("colocalization", "correct_p_kwargs['mc_method']", _wf_correct_p_kwargs_mc_method),
+    ("colocalization", "data_space", _wf_data_space),
+    ("colocalization", "parcellation_space/parcellation_hemi", _wf_parcellation_params),
+    ("colocalization", "fit_kwargs", _wf_fit_kwargs),
+    ("colocalization", "fetch_x_kwargs={'collection': ...}", _wf_fetch_x_kwargs_collection),
+    ("colocalization", "normalize_colocalizations", _wf_normalize_colocalizations),
+    ("colocalization", "binary_y/colocalization_method=None", _wf_binary_y),
+    ("colocalization", "y_covariates", _wf_y_covariates),
+    ("colocalization", "p_from_average_y", _wf_p_from_average_y),
+    ("workflows", "simple_colocalization/group_comparison/simple_xsea", _wf_deprecated_names),
+    ("group_colocalization", "comparison_method/transform_y_kwargs",
+     _wf_group_transform_y_kwargs),
+    ("xsea", "xsea_aggregation_method", _wf_xsea_aggregation_method),
+    ("xsea", "permute_sets", _wf_xsea_permute_sets),
+    ("group_xsea", "x with sets", _wf_group_xsea),
+    ("paired_colocalization", "y/x", _wf_paired_colocalization),
+]
+ACCEPTED += WORKFLOW_ACCEPTED
+
+
 @pytest.mark.parametrize("call, parameter, check", ACCEPTED,
                          ids=[f"{c}-{p}" for c, p, _ in ACCEPTED])
 def test_accepted_with_nispace_meaning(call, parameter, check, request):
@@ -628,6 +788,21 @@ REFUSED = [
      InputError, "vmin= and vmax="),
     ("plot_brain", "kind", _fitted_call("plot_brain", kind="glass"), InputError,
      "follows the parcellation"),
+    ("colocalization", "data_space + space", lambda: wf(data_space="MNI152NLin6Asym",
+     space="MNI152NLin2009cAsym"), InputError, "give one"),
+    ("colocalization", "fetch_x_kwargs", lambda: wf(fetch_x_kwargs={"maps": ["xa"]}),
+     InputError, "nispace.datasets.fetch_reference"),
+    ("colocalization", "p_from_average_y + pooled_p",
+     lambda: wf(p_from_average_y="mean", pooled_p="median"), InputError, "pooled_p only"),
+    ("colocalization", "mc_method=[]", lambda: wf(mc_method=[]), InputError, "mc_method"),
+    ("colocalization", "unknown", lambda: wf(colour="red"), InputTypeError,
+     "unexpected keyword"),
+    ("colocalization", "fit_kwargs + fitted nispace_object",
+     lambda: wf("colocalization", None, nispace_object=nsp(),
+                fit_kwargs={"background_value": False}), InputError,
+     "nsp.fit(...)"),
+    ("xsea", "x_background", lambda: wf("xsea", x=X_SETS, x_background=X), InputError,
+     "as x="),
 ]
 
 
