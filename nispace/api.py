@@ -116,6 +116,8 @@ _NISPACE_ONLY: dict[str, dict[str, tuple[Any, str]]] = {
                         "nsp.get_colocalizations(method)"),
         "force_dict": (False, "all statistics of a method: "
                               "nsp.get_colocalization_result(method).stats"),
+        "r_equal_one": ("raise", "nispace keeps correlations of 1 as they are; replace them "
+                                 "in the table of nsp.get_colocalizations() if needed"),
         "dist_mat_kwargs": (None, "pass coords= (parcel centroids, n_parcels x 3) for the "
                                   "spatial cross-validation blocks"),
         "n_proc": (None, _SET_AT_INIT.format(name="n_proc")),
@@ -132,6 +134,25 @@ _NISPACE_ONLY: dict[str, dict[str, tuple[Any, str]]] = {
         "store": (True, "results are always stored; read them with nsp.get_p_values()"),
         "force_dict": (False, "all statistics: nsp.get_permutation_result(method).p"),
         "verbose": (None, _SET_AT_INIT.format(name="verbose")),
+    },
+    "reduce_x": {
+        "store": (True, "the reduction always replaces X; nsp.get_x(raw=True) gives X "
+                        "before it"),
+        "verbose": (None, _SET_AT_INIT.format(name="verbose")),
+    },
+    "copy": {
+        "deep": (True, "a shallow copy would share the stored results; nsp.copy() is deep"),
+        "verbose": (True, _SET_AT_INIT.format(name="verbose")),
+    },
+    "get_x": {
+        "copy": (True, "getters always return copies, so stored data cannot change"),
+        "verbose": (None, _SET_AT_INIT.format(name="verbose")),
+        "X_reduction": (None, _CALL_FIRST.format(call="nsp.reduce_x(...)", what="X")),
+    },
+    "get_y": {
+        "copy": (True, "getters always return copies, so stored data cannot change"),
+        "verbose": (None, _SET_AT_INIT.format(name="verbose")),
+        "Y_transform": (None, _CALL_FIRST.format(call="nsp.transform_y(...)", what="Y")),
     },
     "correct_p": {
         "store": (True, "corrections are always stored; read them with "
@@ -317,6 +338,27 @@ def _set_means(x: pd.DataFrame) -> pd.DataFrame:
                         index=pd.Index(names, name="set"), columns=x.columns)
 
 
+def _pick_maps(frame: pd.DataFrame, maps, squeeze: bool) -> pd.DataFrame | pd.Series:
+    """Rows of ``frame`` named in ``maps`` (exact label, or a part of a label or of an
+    index level, as NiSpace's getters); ``squeeze`` turns one row into a Series."""
+    check_bool(squeeze, "squeeze")
+    if maps is not None:
+        wanted = [maps] if isinstance(maps, str) else list(maps)
+        keys = [tuple(str(v) for v in (k if isinstance(k, tuple) else (k,)))
+                for k in frame.index]
+        keep = np.zeros(len(frame), bool)
+        for item in wanted:
+            exact = np.array([str(item) in k for k in keys])
+            hit = exact if exact.any() else np.array(
+                [any(str(item) in v for v in k) for k in keys])
+            if not hit.any():
+                raise InputError(f"maps: {item!r} matches no map; maps are "
+                                 f"{list(frame.index)[:10]}.")
+            keep |= hit
+        frame = frame[keep]
+    return frame.squeeze(axis=0) if squeeze and len(frame) == 1 else frame
+
+
 def _zscore_rows(frame: pd.DataFrame) -> pd.DataFrame:
     from .datasets.tables import zscore_rows
 
@@ -476,9 +518,12 @@ class NiSpace:
             Parcels with a smaller valid fraction of their voxels/vertices become NaN
             (give one of the two thresholds).
         **kwargs
-            NiSpace's deprecated ``ignore_background_data`` and
-            ``drop_background_parcels`` raise an error naming their replacement.
+            NiSpace's ``report_background_parcels`` (True or False: parcels that come
+            out NaN are always named in a WARNING); its deprecated
+            ``ignore_background_data`` and ``drop_background_parcels`` raise an error
+            naming their replacement.
         """
+        check_bool(kwargs.pop("report_background_parcels", True), "report_background_parcels")
         _nispace_only("fit", kwargs)
         self._parcellate_options = self._fit_options(
             background_value, min_num_valid_datapoints, min_fraction_valid_datapoints)
@@ -879,27 +924,37 @@ class NiSpace:
     # ----------------------------------------------------------------------------------
     # getters
 
-    def get_x(self, raw: bool = False) -> pd.DataFrame:
+    def get_x(self, raw: bool = False, maps=None, squeeze: bool = False,
+              **kwargs) -> pd.DataFrame | pd.Series:
         """X, the reference maps (maps x parcels), a copy.
 
         Parameters
         ----------
         raw : bool
             The X maps as fitted, before :meth:`reduce_x`.
+        maps : str or list of str, optional
+            Keep these maps (as in NiSpace: a label matches exactly, or as a part of
+            a label or of an index level); no match raises.
+        squeeze : bool
+            One map: return it as a Series.
+        **kwargs
+            NiSpace's ``copy``, ``verbose`` and ``X_reduction``, at their default only.
 
         Returns
         -------
-        pandas.DataFrame
+        pandas.DataFrame or pandas.Series
         """
+        _nispace_only("get_x", kwargs)
         self._check_fitted()
-        return (self.x_raw_ if raw else self.x_).copy()
+        return _pick_maps((self.x_raw_ if raw else self.x_).copy(), maps, squeeze)
 
     def _y(self) -> pd.DataFrame:
         """Y as stored (X when y=None), without the copy a getter makes: read-only use
         inside this class (sizes, hashes)."""
         return self.x_ if self.y_ is None else self.y_
 
-    def get_y(self, raw: bool = False) -> pd.DataFrame:
+    def get_y(self, raw: bool = False, maps=None, squeeze: bool = False,
+              **kwargs) -> pd.DataFrame | pd.Series:
         """Y (maps x parcels) after any transform or cleaning, a copy.
 
         With ``y=None`` this is X (X colocalized with itself).
@@ -908,14 +963,39 @@ class NiSpace:
         ----------
         raw : bool
             The Y maps as fitted, before :meth:`clean_y` and :meth:`transform_y`.
+        maps : str or list of str, optional
+            Keep these maps, matched as in :meth:`get_x`.
+        squeeze : bool
+            One map: return it as a Series.
+        **kwargs
+            NiSpace's ``copy``, ``verbose`` and ``Y_transform``, at their default only.
 
         Returns
         -------
-        pandas.DataFrame
+        pandas.DataFrame or pandas.Series
         """
+        _nispace_only("get_y", kwargs)
         self._check_fitted()
         frame = self.y_raw_ if raw else self.y_
-        return (self.x_ if frame is None else frame).copy()
+        return _pick_maps((self.x_ if frame is None else frame).copy(), maps, squeeze)
+
+    def copy(self, **kwargs) -> NiSpace:
+        """A deep copy of this object, with its data and results (NiSpace's ``copy``).
+
+        Parameters
+        ----------
+        **kwargs
+            NiSpace's ``deep`` and ``verbose``, at their default only.
+
+        Returns
+        -------
+        NiSpace
+            The copy; steps run on it leave this object unchanged.
+        """
+        import copy
+
+        _nispace_only("copy", kwargs)
+        return copy.deepcopy(self)
 
     def get_z(self) -> pd.DataFrame | None:
         """Z (covariate maps x parcels) or None."""
@@ -1139,7 +1219,8 @@ class NiSpace:
     def reduce_x(self, reduction: str = "mean", mean_by_set: bool = False,
                  weighted_mean: bool = False, n_components: int | None = None,
                  min_ev: float | None = None, fa_method: str = "minres",
-                 fa_rotation: str | None = "promax", seed: int | None = None) -> NiSpace:
+                 fa_rotation: str | None = "promax", seed: int | None = None,
+                 **kwargs) -> NiSpace:
         """Reduce X to fewer maps: averages or components (NiSpace's ``reduce_x``).
 
         Always reduces X as fitted (a second call replaces the first reduction).
@@ -1176,12 +1257,15 @@ class NiSpace:
             combinations need the optional ``factor_analyzer`` package.
         seed : int, optional
             Seed for ICA and FA; default the object's ``seed``.
+        **kwargs
+            NiSpace's ``store`` and ``verbose``, at their default only.
 
         Returns
         -------
         NiSpace
             self, with X reduced.
         """
+        _nispace_only("reduce_x", kwargs)
         from .results.reduction import XReduction
         from .stats.reduce import reduce_x
 
@@ -1266,8 +1350,9 @@ class NiSpace:
                    r2_adjusted: bool = True, regress_z: bool = True, **kwargs) -> NiSpace:
         """Colocalize every Y map with the X maps.
 
-        ``fisher_z``, ``xsea_aggr`` and ``r2_adjusted`` may be given under NiSpace's
-        names ``r_to_z``, ``xsea_aggregation_method`` and ``adj_r2``; ``seed``
+        ``fisher_z``, ``xsea_aggr``, ``r2_adjusted`` and mlr's ``individual`` may be
+        given under NiSpace's names ``r_to_z``, ``xsea_aggregation_method``,
+        ``adj_r2`` and ``mlr_individual``; ``seed``
         overrides the object's seed (cross-validated methods). Correlations are
         reported as r unless ``fisher_z=True`` (NiSpace: Fisher z by default); the
         permutation p-values are the same either way. ``regress_z`` (default True, as
@@ -1318,6 +1403,11 @@ class NiSpace:
         fisher_z = _alias(kwargs, "r_to_z", "fisher_z", fisher_z, False)
         xsea_aggr = _alias(kwargs, "xsea_aggregation_method", "xsea_aggr", xsea_aggr, "mean")
         r2_adjusted = _alias(kwargs, "adj_r2", "r2_adjusted", r2_adjusted, True)
+        if "mlr_individual" in kwargs:  # NiSpace's name of mlr's "individual"
+            individual = _alias(kwargs, "mlr_individual", "individual",
+                                kwargs.pop("individual", False), False)
+            if individual or method == "mlr":
+                kwargs["individual"] = individual
         seed = kwargs.pop("seed", None)
         check_seed(seed)
         seed = self.seed if seed is None else seed

@@ -681,6 +681,53 @@ WORKFLOW_ACCEPTED = [
 ACCEPTED += WORKFLOW_ACCEPTED
 
 
+# ---------------------------------------------------------------------------------------
+# other methods (section 1.10) and colocalize's remaining options
+
+def _get_x_maps_squeeze():
+    obj = nsp()
+    same(obj.get_x(maps=["xa", "xc"]), obj.get_x().loc[["xa", "xc"]])
+    assert obj.get_x(maps="xb", squeeze=True).name == "xb"  # one map: a Series
+    same(obj.get_y(maps="y", copy=True), obj.get_y())  # a part of the labels
+    sets = NiSpace(x=X_SETS, y=Y).fit()
+    same(sets.get_x(maps="s1"), sets.get_x().iloc[:2])  # an index level
+
+
+def _copy():
+    obj = permuted()
+    twin = obj.copy(deep=True, verbose=True)
+    twin.correct_p("fdr_bh", mc_dimension="x")
+    assert twin.corrections_ and not obj.corrections_  # the original is unchanged
+    same(twin.get_p_values(), obj.get_p_values())
+
+
+def _fit_report_background_parcels():
+    same(image_nispace(report_background_parcels=True), image_nispace())
+    same(image_nispace(report_background_parcels=False), image_nispace())
+
+
+def _colocalize_mlr_individual():
+    a = nsp().colocalize("mlr", mlr_individual=True).get_colocalizations("mlr", "individual")
+    b = nsp().colocalize("mlr", individual=True).get_colocalizations("mlr", "individual")
+    same(a, b)
+    nsp().colocalize("spearman", mlr_individual=False, r_equal_one="raise")  # defaults
+
+
+def _reduce_x_store_verbose():
+    same(nsp().reduce_x("pca", store=True, verbose=None).get_x(),
+         nsp().reduce_x("pca").get_x())
+
+
+OTHER_ACCEPTED = [
+    ("get_x/get_y", "maps/squeeze/copy", _get_x_maps_squeeze),
+    ("copy", "deep/verbose", _copy),
+    ("fit", "report_background_parcels", _fit_report_background_parcels),
+    ("colocalize", "mlr_individual/r_equal_one", _colocalize_mlr_individual),
+    ("reduce_x", "store/verbose", _reduce_x_store_verbose),
+]
+ACCEPTED += OTHER_ACCEPTED
+
+
 @pytest.mark.parametrize("call, parameter, check", ACCEPTED,
                          ids=[f"{c}-{p}" for c, p, _ in ACCEPTED])
 def test_accepted_with_nispace_meaning(call, parameter, check, request):
@@ -801,6 +848,14 @@ REFUSED = [
      lambda: wf("colocalization", None, nispace_object=nsp(),
                 fit_kwargs={"background_value": False}), InputError,
      "nsp.fit(...)"),
+    ("colocalize", "r_equal_one", _fitted_call("colocalize", r_equal_one=np.nan),
+     InputError, "nsp.get_colocalizations()"),
+    ("get_x", "copy=False", _fitted_call("get_x", copy=False), InputError, "copies"),
+    ("get_y", "maps (no match)", _fitted_call("get_y", maps="nope"), InputError,
+     "matches no map"),
+    ("copy", "deep=False", _fitted_call("copy", deep=False), InputError, "nsp.copy()"),
+    ("reduce_x", "store=False", _fitted_call("reduce_x", reduction="pca", store=False),
+     InputError, "get_x(raw=True)"),
     ("xsea", "x_background", lambda: wf("xsea", x=X_SETS, x_background=X), InputError,
      "as x="),
 ]
