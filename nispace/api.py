@@ -190,7 +190,6 @@ _NISPACE_ONLY: dict[str, dict[str, tuple[Any, str]]] = {
     "plot_brain": {
         "X_reduction": (None, _CALL_FIRST.format(call="nsp.reduce_x(...)", what="X")),
         "Y_transform": (None, _CALL_FIRST.format(call="nsp.transform_y(...)", what="Y")),
-        "views": (None, "nispace draws the lateral and medial views of both hemispheres"),
         "kind": (None, "the kind follows the parcellation (surface views for cortex, "
                        "slices for volumes)"),
         "shared_colorscale": (False, "pass vmin= and vmax= for one colour scale"),
@@ -2696,7 +2695,7 @@ class NiSpace:
             Titles (``"auto"``: the map labels).
         **kwargs
             Passed to :func:`nispace.plotting.plot_brain` (``cmap``, ``vmin``,
-            ``vmax``, ``space``, ``surf_mesh``, ``views``, ``figsize``,
+            ``vmax``, ``space``, ``surf_mesh``, ``views`` (NiSpace's surface views), ``figsize``,
             ``colorbar_label``). NiSpace's ``kind``, ``shared_colorscale``,
             ``colorbar``, ``ncols``, ``show``, ... with their default only.
 

@@ -725,6 +725,29 @@ OTHER_ACCEPTED = [
     ("colocalize", "mlr_individual/r_equal_one", _colocalize_mlr_individual),
     ("reduce_x", "store/verbose", _reduce_x_store_verbose),
 ]
+
+
+def _plot_brain_views(data_url):
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from nispace.datasets import fetch_parcellation
+
+    parc = fetch_parcellation("Schaefer100", verbose=False)
+    table = pd.DataFrame(np.random.default_rng(7).normal(size=(1, 100)), index=["m"],
+                         columns=parc.labels)
+    obj = NiSpace(x=table, parcellation=parc).fit()
+    fig = obj.plot_brain("X", views=["lateral"])
+    assert [ax.get_label() for ax in fig.axes if ax.get_label().startswith("surface:")] \
+        == ["surface:left:lateral", "surface:right:lateral"]
+    plt.close(fig)
+    with pytest.raises(InputError, match=r"views: expected one or more of \['lateral', "
+                                         r"'medial'\]"):
+        obj.plot_brain("X", views="dorsal")
+
+
+OTHER_ACCEPTED.append(("plot_brain", "views", _plot_brain_views))
+
 ACCEPTED += OTHER_ACCEPTED
 
 
@@ -829,8 +852,6 @@ REFUSED = [
     ("plot", "sort_colocs", _fitted_call("plot", sort_colocs=True), InputError,
      "sort_by='coloc'"),
     ("plot", "show", _fitted_call("plot", show=False), InputError, "pyplot.show()"),
-    ("plot_brain", "views", _fitted_call("plot_brain", views=["lateral"]), InputError,
-     "lateral and medial"),
     ("plot_brain", "shared_colorscale", _fitted_call("plot_brain", shared_colorscale=True),
      InputError, "vmin= and vmax="),
     ("plot_brain", "kind", _fitted_call("plot_brain", kind="glass"), InputError,
