@@ -135,6 +135,13 @@ _NISPACE_ONLY: dict[str, dict[str, tuple[Any, str]]] = {
         "force_dict": (False, "all statistics: nsp.get_permutation_result(method).p"),
         "verbose": (None, _SET_AT_INIT.format(name="verbose")),
     },
+    "correlate_within_region": {
+        "X_reduction": (None, _CALL_FIRST.format(call="nsp.reduce_x(...)", what="X")),
+        "Y_transform": (None, _CALL_FIRST.format(call="nsp.transform_y(...)", what="Y")),
+        "store": (True, "results are always stored; read them with "
+                        "nsp.get_within_region_correlations()"),
+        "verbose": (None, _SET_AT_INIT.format(name="verbose")),
+    },
     "reduce_x": {
         "store": (True, "the reduction always replaces X; nsp.get_x(raw=True) gives X "
                         "before it"),
@@ -1618,6 +1625,8 @@ class NiSpace:
         self.permutations_: dict[str, dict[str, PermutationResult]] = {}
         #: every CorrectionResult, oldest first
         self.corrections_: list[CorrectionResult] = []
+        #: the last correlate_within_region() (``{}`` before it)
+        self.within_region_: dict = {}
 
     def _discard_permutations(self, key: str, permute_what: str | None = None) -> None:
         """Drop the permutations (and their corrections) built on the result ``key``."""
@@ -2734,6 +2743,143 @@ class NiSpace:
             [title] * len(frame) if isinstance(title, str) else list(title)
         return plot_brain(values, self.parcellation_, titles=titles,
                           symmetric_cmap=symmetric_cmap, **kwargs)
+
+    # ----------------------------------------------------------------------------------
+    # correlations across subjects within each parcel
+
+    def correlate_within_region(self, method: str = "pearson", n_perm: int = 1000,
+                                seed: int | None = None, r_to_z: bool = True, X=None,
+                                Y=None, **kwargs) -> NiSpace:
+        """Correlate X and Y across subjects, parcel by parcel (NiSpace's step).
+
+        X and Y hold the same subjects (maps, matched by label); the statistic of a
+        parcel is the correlation of its X and Y values across subjects. The null
+        re-pairs subjects: one permutation of X's subjects for all parcels, so the
+        max-T corrections and the omnibus test keep the dependence among parcels.
+        Read the results with :meth:`get_within_region_correlations` and
+        :meth:`get_within_region_correlations_omnibus`.
+
+        Parameters
+        ----------
+        method : {"pearson", "spearman"}
+            Correlation across subjects.
+        n_perm : int
+            Number of re-pairings (default 1000, as in NiSpace).
+        seed : int, optional
+            Default: the object's seed.
+        r_to_z : bool
+            Report Fisher z (default, as in NiSpace) instead of r; p-values are the
+            same.
+        X, Y : Series, optional
+            A covariate instead of X (or Y): one value per subject of the other side,
+            e.g. age, or 0/1 groups (point-biserial r, equivalent to a t-test),
+            matched by label (an unlabelled array is taken in order with a WARNING).
+        **kwargs
+            NiSpace's ``X_reduction``, ``Y_transform``, ``store`` and ``verbose``,
+            at their default only.
+
+        Returns
+        -------
+        NiSpace
+            This object, with the result stored.
+        """
+        from .stats.within import WITHIN_REGION_METHODS, within_region_correlations
+
+        _nispace_only("correlate_within_region", kwargs)
+        check_option("method", method, list(WITHIN_REGION_METHODS))
+        check_n_perm(n_perm)
+        check_seed(seed)
+        check_bool(r_to_z, "r_to_z")
+        if X is not None and Y is not None:
+            raise InputError("X, Y: give a covariate for one side only; the other side is "
+                             "the fitted data.")
+        self._check_fitted()
+        if X is None and Y is None:
+            x, y = self.get_x(), self.get_y()
+            if len(x) != len(y) or set(x.index) != set(y.index) or x.index.has_duplicates:
+                raise InputError(f"x, y: correlate_within_region needs the same subjects "
+                                 f"(map labels) in X and Y; got {list(x.index)[:5]} and "
+                                 f"{list(y.index)[:5]}.")
+            x_values, frame = x.loc[y.index].to_numpy(), y
+        else:
+            frame = self.get_y() if X is not None else self.get_x()
+            x_values = self._align("X" if X is not None else "Y", X if X is not None else Y,
+                                   frame, "subject").astype(float)
+        rng = np.random.default_rng(self.seed if seed is None else seed)
+        r, null = within_region_correlations(x_values, frame.to_numpy(), method, n_perm, rng)
+        self.within_region_ = {"method": method, "r_to_z": r_to_z, "n_perm": n_perm,
+                               "r": pd.Series(r, index=frame.columns), "null": null}
+        return self
+
+    def _within_region(self) -> dict:
+        self._check_fitted()
+        if not self.within_region_:
+            raise StateError("No within-region correlations yet; call "
+                             "nsp.correlate_within_region() first.")
+        return self.within_region_
+
+    def get_within_region_correlations(self, mc_method: str | None = "step_maxT",
+                                       method: str | None = None) -> dict:
+        """Per-parcel statistics of :meth:`correlate_within_region`, p-values and
+        corrected p-values (only reads).
+
+        Parameters
+        ----------
+        mc_method : str or None
+            ``"step_maxT"`` (default, as in NiSpace), ``"maxT"``, ``"fdr_bh"``,
+            ``"bonferroni"``, ``"holm"``, ... or None. Meff methods are refused (as in
+            NiSpace: anti-conservative with few subjects and many parcels).
+        method : str, optional
+            The correlation method run (a check; there is one result).
+
+        Returns
+        -------
+        dict
+            ``stat_type`` (``"z"`` or ``"r"``), ``mc_method``, ``stat``, ``p`` and
+            ``p_corr`` (Series over parcels; ``p_corr`` None without mc_method).
+        """
+        from .stats.correction import canonical_mc_method, correct_p
+        from .stats.pvalues import null_to_p
+
+        res = self._within_region()
+        if method is not None and method != res["method"]:
+            raise InputError(f"method: the within-region correlations were run with "
+                             f"{res['method']!r}; got {method!r}.")
+        r, null = res["r"].to_numpy(), res["null"]
+        p = null_to_p(r, null)
+        q = None
+        if mc_method is not None:
+            mc = canonical_mc_method(mc_method, "mc_method")
+            if mc.startswith("meff"):
+                raise InputError(f"mc_method: {mc_method!r} is refused here (as in NiSpace: "
+                                 f"Meff is anti-conservative when subjects are fewer than "
+                                 f"parcels); use 'step_maxT', 'maxT' or 'fdr_bh'.")
+            q = pd.Series(correct_p(p[None], mc, null=null[:, None], obs=r[None])[0],
+                          index=res["r"].index)
+        stat = np.arctanh(r) if res["r_to_z"] else r
+        return {"stat_type": "z" if res["r_to_z"] else "r", "mc_method": mc_method,
+                "stat": pd.Series(stat, index=res["r"].index),
+                "p": pd.Series(p, index=res["r"].index), "p_corr": q}
+
+    def get_within_region_correlations_omnibus(self, omnibus_stat: str = "absrho") -> dict:
+        """One test over all parcels of :meth:`correlate_within_region` (only reads).
+
+        Parameters
+        ----------
+        omnibus_stat : {"absrho", "rho", "rho2"}
+            Mean ``|r|`` (default, as in NiSpace), mean Fisher z (two-sided) or mean
+            ``r**2``, against the same statistic of the re-paired nulls.
+
+        Returns
+        -------
+        dict
+            ``stat_type``, ``stat`` and ``p``.
+        """
+        from .stats.within import within_region_omnibus
+
+        res = self._within_region()
+        stat, p = within_region_omnibus(res["r"].to_numpy(), res["null"], omnibus_stat)
+        return {"stat_type": omnibus_stat, "stat": stat, "p": p}
 
     # ----------------------------------------------------------------------------------
     # persistence

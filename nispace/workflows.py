@@ -704,6 +704,64 @@ def paired_colocalization(y, x, z=None, standardize: str | bool = "xz",
                           **kwargs)
 
 
+__all__ += ["correlate_within_region"]
+
+
+def _is_covariate(data) -> bool:
+    return isinstance(data, pd.Series) or (isinstance(data, np.ndarray) and data.ndim == 1)
+
+
+@fill_doc
+def correlate_within_region(x, y, z=None, standardize: str | bool = False,
+                            parcellation="Schaefer200", method: str = "pearson",
+                            n_perm: int = 1000, seed: int | None = None, n_proc: int = 1,
+                            verbose: bool | str | int | None = None,
+                            init_kwargs: dict | None = None, fit_kwargs: dict | None = None,
+                            correlate_kwargs: dict | None = None,
+                            space: str | list[str] | None = None) -> NiSpace:
+    """Correlate subject data X and Y across subjects, parcel by parcel
+    (:meth:`~nispace.api.NiSpace.correlate_within_region`; null: re-paired subjects).
+
+    Parameters
+    ----------
+    x, y : images, table, array or Series
+        Subject data (one map per subject, the same subjects by label); one side may
+        be a covariate (a Series over the subjects, e.g. age or 0/1 groups).
+    %(z)s
+    standardize : str or bool
+        As in :class:`~nispace.api.NiSpace`; default False (as in NiSpace: the
+        correlation across subjects needs no z-scoring across parcels).
+    %(parcellation)s
+    method : {"pearson", "spearman"}
+        Correlation across subjects.
+    %(n_perm_seed_n_proc)s
+    %(verbose)s
+    init_kwargs, fit_kwargs, correlate_kwargs : dict, optional
+        Passed to :class:`~nispace.api.NiSpace`, :meth:`~nispace.api.NiSpace.fit` and
+        :meth:`~nispace.api.NiSpace.correlate_within_region`.
+    %(space)s
+
+    Returns
+    -------
+    NiSpace
+        Read the results with ``nsp.get_within_region_correlations()`` and
+        ``nsp.get_within_region_correlations_omnibus()``.
+    """
+    with verbose_context(verbose):
+        if _is_covariate(x) and _is_covariate(y):
+            raise InputError("x, y: expected subject data on at least one side; got two "
+                             "covariates (1D).")
+        covariate = {"X": x} if _is_covariate(x) else {"Y": y} if _is_covariate(y) else {}
+        data = y if "X" in covariate else x
+        init_kwargs = dict(init_kwargs or {})
+        if covariate:  # one side of data: NiSpace(x=data, y=None), Y is then X
+            init_kwargs["y"] = None
+        nsp = _nispace(data if covariate else y, data, z, None, standardize, parcellation,
+                       n_proc, seed, verbose, None, init_kwargs, space, fit_kwargs=fit_kwargs)
+        return nsp.correlate_within_region(method=method, n_perm=n_perm, seed=seed,
+                                           **covariate, **(correlate_kwargs or {}))
+
+
 # --------------------------------------------------------------------------------------
 # NiSpace's deprecated workflow names
 

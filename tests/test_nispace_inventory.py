@@ -20,7 +20,7 @@ import pytest
 from scipy import stats
 
 from nispace.api import NiSpace
-from nispace.errors import InputError, InputTypeError
+from nispace.errors import InputError, InputTypeError, StateError
 from nispace.parcellation import Parcellation
 
 N_PARCELS = 20
@@ -748,6 +748,68 @@ def _plot_brain_views(data_url):
 
 OTHER_ACCEPTED.append(("plot_brain", "views", _plot_brain_views))
 
+# correlate_within_region: 12 subjects, correlations across subjects in each parcel
+SUB_X = _frame(10, [f"s{i:02d}" for i in range(12)])
+SUB_Y = _frame(11, [f"s{i:02d}" for i in range(12)])
+
+
+def within(**kwargs) -> NiSpace:
+    from nispace.workflows import correlate_within_region
+
+    kwargs = {"x": SUB_X, "y": SUB_Y, "parcellation": None, "n_perm": 200, "seed": 1,
+              **kwargs}
+    return correlate_within_region(**kwargs)
+
+
+def _within_region_pearson():
+    obj = within()
+    res = obj.get_within_region_correlations(mc_method="maxT")
+    r = np.array([stats.pearsonr(SUB_X[c], SUB_Y[c])[0] for c in PARCELS])
+    same(res["stat"], np.arctanh(r))  # r_to_z=True, as in NiSpace
+    assert res["stat_type"] == "z"
+    null = obj.within_region_["null"]  # (n_perm, n_parcels): one re-pairing per row
+    same(res["p"], (1 + (np.abs(null) >= np.abs(r)).sum(0)) / (len(null) + 1))
+    max_null = np.abs(null).max(axis=1)
+    same(res["p_corr"], (1 + (max_null[:, None] >= np.abs(r)).sum(0)) / (len(null) + 1))
+    step = obj.get_within_region_correlations()["p_corr"]  # step_maxT, the default
+    assert (step.to_numpy() <= res["p_corr"].to_numpy() + 1e-12).all()
+
+
+def _within_region_spearman_shuffled_labels():
+    obj = within(y=SUB_Y.sample(frac=1, random_state=0), method="spearman",
+                 correlate_kwargs={"r_to_z": False})
+    r = [stats.spearmanr(SUB_X[c], SUB_Y[c])[0] for c in PARCELS]  # matched by label
+    same(obj.get_within_region_correlations(mc_method=None)["stat"], r)
+
+
+def _within_region_group_covariate():
+    groups = pd.Series([0.0, 1.0] * 6, index=SUB_X.index)
+    obj = within(y=groups, correlate_kwargs={"r_to_z": False})
+    r = obj.get_within_region_correlations(mc_method="fdr_bh")["stat"].to_numpy()
+    t = stats.ttest_ind(SUB_X[groups == 1], SUB_X[groups == 0]).statistic
+    same(r * np.sqrt(10 / (1 - r ** 2)), t)  # point-biserial r is the t-test
+
+
+def _within_region_omnibus():
+    obj = within()
+    r = obj.within_region_["r"].to_numpy()
+    null = obj.within_region_["null"]
+    res = obj.get_within_region_correlations_omnibus("absrho")
+    assert res["stat"] == pytest.approx(np.abs(r).mean())
+    n_ge = (np.abs(null).mean(axis=1) >= np.abs(r).mean() - 1e-12).sum()
+    assert res["p"] == pytest.approx((1 + n_ge) / (len(null) + 1))
+    z = obj.get_within_region_correlations_omnibus("rho")["stat"]
+    assert z == pytest.approx(np.arctanh(r).mean())
+
+
+OTHER_ACCEPTED += [
+    ("correlate_within_region", "method='pearson'/mc_method", _within_region_pearson),
+    ("correlate_within_region", "method='spearman'/r_to_z",
+     _within_region_spearman_shuffled_labels),
+    ("correlate_within_region", "1D covariate", _within_region_group_covariate),
+    ("get_within_region_correlations_omnibus", "omnibus_stat", _within_region_omnibus),
+]
+
 ACCEPTED += OTHER_ACCEPTED
 
 
@@ -877,6 +939,17 @@ REFUSED = [
     ("copy", "deep=False", _fitted_call("copy", deep=False), InputError, "nsp.copy()"),
     ("reduce_x", "store=False", _fitted_call("reduce_x", reduction="pca", store=False),
      InputError, "get_x(raw=True)"),
+    ("get_within_region_correlations", "mc_method='meff'",
+     lambda: within().get_within_region_correlations(mc_method="meff"), InputError,
+     "step_maxT"),
+    ("get_within_region_correlations", "before correlate_within_region",
+     _fitted_call("get_within_region_correlations"), StateError,
+     "nsp.correlate_within_region()"),
+    ("correlate_within_region", "store=False",
+     _fitted_call("correlate_within_region", store=False), InputError,
+     "get_within_region_correlations"),
+    ("correlate_within_region", "subjects differ",
+     _fitted_call("correlate_within_region"), InputError, "same subjects"),
     ("xsea", "x_background", lambda: wf("xsea", x=X_SETS, x_background=X), InputError,
      "as x="),
 ]
