@@ -907,8 +907,13 @@ def _nimare_workflow(y, x, z, x_collection, standardize, parcellation, colocaliz
                      mc_method, pooled_p, plot, nimare_nulls, estimator, nimare_map, y_label,
                      n_perm, seed, n_proc, verbose, return_nispace_only, init_kwargs,
                      colocalize_kwargs, permute_kwargs, correct_p_kwargs, plot_kwargs, space,
-                     xsea: bool):
+                     xsea: bool, binary_y: bool = False):
     with verbose_context(verbose):
+        if binary_y is not False:
+            raise InputError(f"binary_y: got {binary_y!r}; the nimare workflows have no "
+                             f"binary cluster-map mode (Y is NiMARE's continuous map, "
+                             f"nimare_map=). Threshold the map yourself and run "
+                             f"colocalization(mask, binary_y=True).")
         _methods(colocalization_method)
         _check_workflow(y, n_perm, seed, n_proc, mc_method, None, pooled_p, plot,
                         permute_kwargs,
@@ -952,7 +957,8 @@ def nimare_colocalization(y, x="pet", z=None, x_collection: str | None = None,
                           colocalize_kwargs: dict | None = None,
                           permute_kwargs: dict | None = None,
                           correct_p_kwargs: dict | None = None,
-                          plot_kwargs: dict | None = None, space: str | None = None):
+                          plot_kwargs: dict | None = None, space: str | None = None,
+                          binary_y: bool = False):
     """Colocalize a coordinate-based meta-analysis with reference maps X; the null
     places the foci at random.
 
@@ -997,6 +1003,10 @@ def nimare_colocalization(y, x="pet", z=None, x_collection: str | None = None,
     space : str, optional
         Space of Y images. Coordinates always give maps on NiMARE's template
         (``"MNI152NLin6Asym"``).
+    binary_y : bool
+        NiSpace's binary cluster-map mode; only False: Y is NiMARE's continuous map.
+        For a cluster mask, threshold the map yourself and run
+        :func:`colocalization` with ``binary_y=True``.
 
     Returns
     -------
@@ -1014,7 +1024,8 @@ def nimare_colocalization(y, x="pet", z=None, x_collection: str | None = None,
                             colocalization_method, mc_method, pooled_p, plot, nimare_nulls,
                             estimator, nimare_map, y_label, n_perm, seed, n_proc, verbose,
                             return_nispace_only, init_kwargs, colocalize_kwargs,
-                            permute_kwargs, correct_p_kwargs, plot_kwargs, space, xsea=False)
+                            permute_kwargs, correct_p_kwargs, plot_kwargs, space, xsea=False,
+                            binary_y=binary_y)
 
 
 def nimare_xsea(y, x="mrna", z=None, x_collection: str | None = None,
@@ -1027,7 +1038,8 @@ def nimare_xsea(y, x="mrna", z=None, x_collection: str | None = None,
                 verbose: bool | str | int | None = None, return_nispace_only: bool = True,
                 init_kwargs: dict | None = None, colocalize_kwargs: dict | None = None,
                 permute_kwargs: dict | None = None, correct_p_kwargs: dict | None = None,
-                plot_kwargs: dict | None = None, space: str | None = None):
+                plot_kwargs: dict | None = None, space: str | None = None,
+                binary_y: bool = False):
     """X-set enrichment of a coordinate-based meta-analysis: :func:`nimare_colocalization`
     with the colocalizations aggregated over the sets of X (see :func:`xsea`).
 
@@ -1046,7 +1058,7 @@ def nimare_xsea(y, x="mrna", z=None, x_collection: str | None = None,
         As in :func:`nimare_colocalization`.
     verbose, return_nispace_only, init_kwargs, colocalize_kwargs, permute_kwargs
         As in :func:`nimare_colocalization`.
-    correct_p_kwargs, plot_kwargs, space
+    correct_p_kwargs, plot_kwargs, space, binary_y
         As in :func:`nimare_colocalization`.
 
     Returns
@@ -1058,4 +1070,5 @@ def nimare_xsea(y, x="mrna", z=None, x_collection: str | None = None,
                             colocalization_method, mc_method, pooled_p, plot, nimare_nulls,
                             estimator, nimare_map, y_label, n_perm, seed, n_proc, verbose,
                             return_nispace_only, init_kwargs, colocalize_kwargs,
-                            permute_kwargs, correct_p_kwargs, plot_kwargs, space, xsea=True)
+                            permute_kwargs, correct_p_kwargs, plot_kwargs, space, xsea=True,
+                            binary_y=binary_y)

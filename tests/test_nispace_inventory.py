@@ -810,6 +810,100 @@ OTHER_ACCEPTED += [
     ("get_within_region_correlations_omnibus", "omnibus_stat", _within_region_omnibus),
 ]
 
+# ---------------------------------------------------------------------------------------
+# added by other branches today: reduce_x, the nimare workflows, fetch_neurovault,
+# reference datasets on any parcellation and the tissue covariates (their own test
+# files check them on real data; these rows pin NiSpace's call forms)
+
+def _reduce_x_mean_by_set_weighted_mean():
+    obj = NiSpace(x=X_SETS, y=Y).fit()
+    x = obj.get_x()
+    same(obj.reduce_x("mean", mean_by_set=True).get_x(), [x.iloc[:2].mean(), x.iloc[2]])
+    weighted = X_SETS.set_axis(pd.MultiIndex.from_tuples(
+        [("s1", "xa", 1.0), ("s1", "xb", 3.0), ("s2", "xc", 1.0)],
+        names=["set", "map", "weight"]))
+    obj = NiSpace(x=weighted, y=Y).fit()
+    x = obj.get_x().to_numpy()
+    same(obj.reduce_x("mean", mean_by_set=True, weighted_mean=True).get_x().iloc[0],
+         (x[0] + 3 * x[1]) / 4)
+
+
+def _reduce_x_min_ev():
+    from sklearn.decomposition import PCA
+
+    obj = nsp().reduce_x("pca", min_ev=0.5)
+    ratio = PCA().fit(nsp().get_x().to_numpy().T).explained_variance_ratio_
+    assert obj.get_x().shape[0] == np.searchsorted(np.cumsum(ratio), 0.5) + 1
+
+
+def _reduce_x_fa_ml_seed():
+    from sklearn.decomposition import FactorAnalysis
+
+    obj = nsp().reduce_x("fa", n_components=1, fa_method="ml", fa_rotation=None, seed=3)
+    ref = FactorAnalysis(n_components=1, random_state=3).fit(nsp().get_x().to_numpy().T)
+    same(np.abs(obj.get_x_reduction().loadings.to_numpy().ravel()),
+         np.abs(ref.components_.ravel()))
+
+
+def _reduce_x_fa_minres():
+    from nispace.stats.reduce import MissingDependencyError
+
+    try:  # NiSpace's default (minres, promax) runs or names the missing package
+        obj = nsp().reduce_x("fa", n_components=1)
+    except MissingDependencyError as err:
+        assert "fa_method='ml'" in str(err)  # the error names the replacement
+    else:
+        assert obj.get_x().shape == (1, N_PARCELS)
+
+
+def _nimare_signatures():
+    import inspect
+
+    from nispace.workflows import nimare_colocalization, nimare_xsea
+
+    for function in (nimare_colocalization, nimare_xsea):
+        params = inspect.signature(function).parameters
+        assert params["nimare_nulls"].default is None
+        assert params["colocalization_method"].default == "spearman"
+        assert params["return_nispace_only"].default is True
+        assert params["binary_y"].default is False
+        assert {"estimator", "nimare_map", "y_label"} <= set(params)
+
+
+def _fetch_neurovault_resample_timeout():
+    import inspect
+
+    from nispace.datasets.neurovault import fetch_neurovault
+
+    params = inspect.signature(fetch_neurovault).parameters  # run in test_neurovault.py
+    assert params["resample"].default is False and params["timeout"].default == 10.0
+
+
+def _x_pet_custom_parcellation_z_gm(data_url, tmp_path):
+    from nispace.datasets import fetch_file
+    from nispace.io.references import SOURCE_IMAGES
+
+    ho = "parcellation/HarvardOxfordCortical/MNI152NLin6Asym/" \
+         "parc-HarvardOxfordCortical_space-MNI152NLin6Asym.label"
+    collection = tmp_path / "one_map.txt"
+    collection.write_text("target-D1_tracer-sch23390_n-13_dx-hc_pub-kaller2017\n")
+    obj = NiSpace(x="pet", x_collection=str(collection), z="gm",
+                  parcellation=fetch_file(ho + ".nii.gz"),
+                  parcellation_labels=fetch_file(ho + ".txt"), verbose=False).fit()
+    assert obj.fit_record_["reference"]["x"]["source"] == SOURCE_IMAGES
+    assert list(obj.get_z().index) == ["gm"] and obj.get_x().shape[0] == 1
+
+
+OTHER_ACCEPTED += [
+    ("reduce_x", "mean_by_set/weighted_mean", _reduce_x_mean_by_set_weighted_mean),
+    ("reduce_x", "min_ev", _reduce_x_min_ev),
+    ("reduce_x", "fa_method='ml'/fa_rotation=None/seed", _reduce_x_fa_ml_seed),
+    ("reduce_x", "fa_method='minres' (default)", _reduce_x_fa_minres),
+    ("nimare_colocalization/nimare_xsea", "signature", _nimare_signatures),
+    ("fetch_neurovault", "resample/timeout", _fetch_neurovault_resample_timeout),
+    ("NiSpace", "x='pet' + own parcellation, z='gm'", _x_pet_custom_parcellation_z_gm),
+]
+
 ACCEPTED += OTHER_ACCEPTED
 
 
@@ -834,6 +928,12 @@ def _fitted_call(method: str, **kwargs):
             return obj.plot_brain(**kwargs)
         return getattr(obj, method)(**kwargs)
     return run
+
+
+def _nimare_binary_y():
+    from nispace.workflows import nimare_colocalization
+
+    return nimare_colocalization("foci.txt", binary_y=True)
 
 
 REFUSED = [
@@ -950,6 +1050,11 @@ REFUSED = [
      "get_within_region_correlations"),
     ("correlate_within_region", "subjects differ",
      _fitted_call("correlate_within_region"), InputError, "same subjects"),
+    ("nimare_colocalization", "binary_y=True", _nimare_binary_y, InputError,
+     "colocalization(mask, binary_y=True)"),
+    ("reduce_x", "n_components + min_ev",
+     _fitted_call("reduce_x", reduction="pca", n_components=1, min_ev=0.5), InputError,
+     "min_ev"),
     ("xsea", "x_background", lambda: wf("xsea", x=X_SETS, x_background=X), InputError,
      "as x="),
 ]
