@@ -223,7 +223,7 @@ def _mc_methods(mc_method) -> list[str]:
     """``mc_method`` as a list (NiSpace takes one name or a list; None = none)."""
     if mc_method is None:
         return []
-    methods = [mc_method] if isinstance(mc_method, str) else list(mc_method)
+    methods = list(mc_method) if isinstance(mc_method, (list, tuple)) else [mc_method]
     if not methods:
         raise InputError("mc_method: expected a correction name, a list of them or None; "
                          "got an empty list.")
@@ -343,17 +343,17 @@ def colocalization(y, x="pet", z=None, x_collection: str | None = None,
     with verbose_context(verbose):
         pooled_p = _deprecated(kwargs, "colocalization", pooled_p)
         methods = _methods(colocalization_method, binary_y)
-        init_kwargs, x_collection, space = _init_kwargs(
-            init_kwargs, x_collection, space, data_space, fetch_x_kwargs,
-            parcellation_space=parcellation_space, parcellation_labels=parcellation_labels,
-            parcellation_hemi=parcellation_hemi, binary_y=binary_y)
         _check_workflow(y if nispace_object is None else True, n_perm, seed, n_proc,
                         mc_method, null_method, pooled_p, plot, permute_kwargs,
                         dict(init_kwargs=init_kwargs, clean_y_kwargs=clean_y_kwargs,
                              colocalize_kwargs=colocalize_kwargs,
                              permute_kwargs=permute_kwargs,
                              correct_p_kwargs=correct_p_kwargs, plot_kwargs=plot_kwargs,
-                             fit_kwargs=fit_kwargs))
+                             fit_kwargs=fit_kwargs, fetch_x_kwargs=fetch_x_kwargs))
+        init_kwargs, x_collection, space = _init_kwargs(
+            init_kwargs, x_collection, space, data_space, fetch_x_kwargs,
+            parcellation_space=parcellation_space, parcellation_labels=parcellation_labels,
+            parcellation_hemi=parcellation_hemi, binary_y=binary_y)
         nsp = _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, verbose,
                        nispace_object, init_kwargs or None, space, xsea=xsea,
                        fit_kwargs=fit_kwargs)
@@ -496,10 +496,6 @@ def group_colocalization(y, design, x="pet", z=None, x_collection: str | None = 
             logger.warning("group_colocalization: p_from_average_y=%r has no effect: the "
                            "group comparison gives one map of Y.", pooled)
         methods = _methods(colocalization_method)
-        init_kwargs, x_collection, space = _init_kwargs(
-            init_kwargs, x_collection, space, data_space, fetch_x_kwargs,
-            parcellation_space=parcellation_space, parcellation_labels=parcellation_labels,
-            parcellation_hemi=parcellation_hemi)
         _check_workflow(y if nispace_object is None else True, n_perm, seed, n_proc,
                         mc_method, None, False, plot, permute_kwargs,
                         dict(init_kwargs=init_kwargs, clean_y_kwargs=clean_y_kwargs,
@@ -507,8 +503,12 @@ def group_colocalization(y, design, x="pet", z=None, x_collection: str | None = 
                              colocalize_kwargs=colocalize_kwargs,
                              permute_kwargs=permute_kwargs,
                              correct_p_kwargs=correct_p_kwargs, plot_kwargs=plot_kwargs,
-                             fit_kwargs=fit_kwargs))
+                             fit_kwargs=fit_kwargs, fetch_x_kwargs=fetch_x_kwargs))
         _check_design(design, paired, combat)
+        init_kwargs, x_collection, space = _init_kwargs(
+            init_kwargs, x_collection, space, data_space, fetch_x_kwargs,
+            parcellation_space=parcellation_space, parcellation_labels=parcellation_labels,
+            parcellation_hemi=parcellation_hemi)
         nsp = _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, verbose,
                        nispace_object, init_kwargs or None, space, xsea=xsea,
                        fit_kwargs=fit_kwargs)
