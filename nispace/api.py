@@ -116,6 +116,8 @@ _NISPACE_ONLY: dict[str, dict[str, tuple[Any, str]]] = {
                         "nsp.get_colocalizations(method)"),
         "force_dict": (False, "all statistics of a method: "
                               "nsp.get_colocalization_result(method).stats"),
+        "r_equal_one": ("raise", "nispace keeps correlations of 1 as they are; replace them "
+                                 "in the table of nsp.get_colocalizations() if needed"),
         "dist_mat_kwargs": (None, "pass coords= (parcel centroids, n_parcels x 3) for the "
                                   "spatial cross-validation blocks"),
         "n_proc": (None, _SET_AT_INIT.format(name="n_proc")),
@@ -132,6 +134,32 @@ _NISPACE_ONLY: dict[str, dict[str, tuple[Any, str]]] = {
         "store": (True, "results are always stored; read them with nsp.get_p_values()"),
         "force_dict": (False, "all statistics: nsp.get_permutation_result(method).p"),
         "verbose": (None, _SET_AT_INIT.format(name="verbose")),
+    },
+    "correlate_within_region": {
+        "X_reduction": (None, _CALL_FIRST.format(call="nsp.reduce_x(...)", what="X")),
+        "Y_transform": (None, _CALL_FIRST.format(call="nsp.transform_y(...)", what="Y")),
+        "store": (True, "results are always stored; read them with "
+                        "nsp.get_within_region_correlations()"),
+        "verbose": (None, _SET_AT_INIT.format(name="verbose")),
+    },
+    "reduce_x": {
+        "store": (True, "the reduction always replaces X; nsp.get_x(raw=True) gives X "
+                        "before it"),
+        "verbose": (None, _SET_AT_INIT.format(name="verbose")),
+    },
+    "copy": {
+        "deep": (True, "a shallow copy would share the stored results; nsp.copy() is deep"),
+        "verbose": (True, _SET_AT_INIT.format(name="verbose")),
+    },
+    "get_x": {
+        "copy": (True, "getters always return copies, so stored data cannot change"),
+        "verbose": (None, _SET_AT_INIT.format(name="verbose")),
+        "X_reduction": (None, _CALL_FIRST.format(call="nsp.reduce_x(...)", what="X")),
+    },
+    "get_y": {
+        "copy": (True, "getters always return copies, so stored data cannot change"),
+        "verbose": (None, _SET_AT_INIT.format(name="verbose")),
+        "Y_transform": (None, _CALL_FIRST.format(call="nsp.transform_y(...)", what="Y")),
     },
     "correct_p": {
         "store": (True, "corrections are always stored; read them with "
@@ -169,7 +197,6 @@ _NISPACE_ONLY: dict[str, dict[str, tuple[Any, str]]] = {
     "plot_brain": {
         "X_reduction": (None, _CALL_FIRST.format(call="nsp.reduce_x(...)", what="X")),
         "Y_transform": (None, _CALL_FIRST.format(call="nsp.transform_y(...)", what="Y")),
-        "views": (None, "nispace draws the lateral and medial views of both hemispheres"),
         "kind": (None, "the kind follows the parcellation (surface views for cortex, "
                        "slices for volumes)"),
         "shared_colorscale": (False, "pass vmin= and vmax= for one colour scale"),
@@ -315,6 +342,27 @@ def _set_means(x: pd.DataFrame) -> pd.DataFrame:
     names = list(dict.fromkeys(sets))
     return pd.DataFrame([x.to_numpy()[np.asarray(sets == n)].mean(axis=0) for n in names],
                         index=pd.Index(names, name="set"), columns=x.columns)
+
+
+def _pick_maps(frame: pd.DataFrame, maps, squeeze: bool) -> pd.DataFrame | pd.Series:
+    """Rows of ``frame`` named in ``maps`` (exact label, or a part of a label or of an
+    index level, as NiSpace's getters); ``squeeze`` turns one row into a Series."""
+    check_bool(squeeze, "squeeze")
+    if maps is not None:
+        wanted = [maps] if isinstance(maps, str) else list(maps)
+        keys = [tuple(str(v) for v in (k if isinstance(k, tuple) else (k,)))
+                for k in frame.index]
+        keep = np.zeros(len(frame), bool)
+        for item in wanted:
+            exact = np.array([str(item) in k for k in keys])
+            hit = exact if exact.any() else np.array(
+                [any(str(item) in v for v in k) for k in keys])
+            if not hit.any():
+                raise InputError(f"maps: {item!r} matches no map; maps are "
+                                 f"{list(frame.index)[:10]}.")
+            keep |= hit
+        frame = frame[keep]
+    return frame.squeeze(axis=0) if squeeze and len(frame) == 1 else frame
 
 
 def _zscore_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -476,9 +524,12 @@ class NiSpace:
             Parcels with a smaller valid fraction of their voxels/vertices become NaN
             (give one of the two thresholds).
         **kwargs
-            NiSpace's deprecated ``ignore_background_data`` and
-            ``drop_background_parcels`` raise an error naming their replacement.
+            NiSpace's ``report_background_parcels`` (True or False: parcels that come
+            out NaN are always named in a WARNING); its deprecated
+            ``ignore_background_data`` and ``drop_background_parcels`` raise an error
+            naming their replacement.
         """
+        check_bool(kwargs.pop("report_background_parcels", True), "report_background_parcels")
         _nispace_only("fit", kwargs)
         self._parcellate_options = self._fit_options(
             background_value, min_num_valid_datapoints, min_fraction_valid_datapoints)
@@ -879,27 +930,37 @@ class NiSpace:
     # ----------------------------------------------------------------------------------
     # getters
 
-    def get_x(self, raw: bool = False) -> pd.DataFrame:
+    def get_x(self, raw: bool = False, maps=None, squeeze: bool = False,
+              **kwargs) -> pd.DataFrame | pd.Series:
         """X, the reference maps (maps x parcels), a copy.
 
         Parameters
         ----------
         raw : bool
             The X maps as fitted, before :meth:`reduce_x`.
+        maps : str or list of str, optional
+            Keep these maps (as in NiSpace: a label matches exactly, or as a part of
+            a label or of an index level); no match raises.
+        squeeze : bool
+            One map: return it as a Series.
+        **kwargs
+            NiSpace's ``copy``, ``verbose`` and ``X_reduction``, at their default only.
 
         Returns
         -------
-        pandas.DataFrame
+        pandas.DataFrame or pandas.Series
         """
+        _nispace_only("get_x", kwargs)
         self._check_fitted()
-        return (self.x_raw_ if raw else self.x_).copy()
+        return _pick_maps((self.x_raw_ if raw else self.x_).copy(), maps, squeeze)
 
     def _y(self) -> pd.DataFrame:
         """Y as stored (X when y=None), without the copy a getter makes: read-only use
         inside this class (sizes, hashes)."""
         return self.x_ if self.y_ is None else self.y_
 
-    def get_y(self, raw: bool = False) -> pd.DataFrame:
+    def get_y(self, raw: bool = False, maps=None, squeeze: bool = False,
+              **kwargs) -> pd.DataFrame | pd.Series:
         """Y (maps x parcels) after any transform or cleaning, a copy.
 
         With ``y=None`` this is X (X colocalized with itself).
@@ -908,14 +969,39 @@ class NiSpace:
         ----------
         raw : bool
             The Y maps as fitted, before :meth:`clean_y` and :meth:`transform_y`.
+        maps : str or list of str, optional
+            Keep these maps, matched as in :meth:`get_x`.
+        squeeze : bool
+            One map: return it as a Series.
+        **kwargs
+            NiSpace's ``copy``, ``verbose`` and ``Y_transform``, at their default only.
 
         Returns
         -------
-        pandas.DataFrame
+        pandas.DataFrame or pandas.Series
         """
+        _nispace_only("get_y", kwargs)
         self._check_fitted()
         frame = self.y_raw_ if raw else self.y_
-        return (self.x_ if frame is None else frame).copy()
+        return _pick_maps((self.x_ if frame is None else frame).copy(), maps, squeeze)
+
+    def copy(self, **kwargs) -> NiSpace:
+        """A deep copy of this object, with its data and results (NiSpace's ``copy``).
+
+        Parameters
+        ----------
+        **kwargs
+            NiSpace's ``deep`` and ``verbose``, at their default only.
+
+        Returns
+        -------
+        NiSpace
+            The copy; steps run on it leave this object unchanged.
+        """
+        import copy
+
+        _nispace_only("copy", kwargs)
+        return copy.deepcopy(self)
 
     def get_z(self) -> pd.DataFrame | None:
         """Z (covariate maps x parcels) or None."""
@@ -1139,7 +1225,8 @@ class NiSpace:
     def reduce_x(self, reduction: str = "mean", mean_by_set: bool = False,
                  weighted_mean: bool = False, n_components: int | None = None,
                  min_ev: float | None = None, fa_method: str = "minres",
-                 fa_rotation: str | None = "promax", seed: int | None = None) -> NiSpace:
+                 fa_rotation: str | None = "promax", seed: int | None = None,
+                 **kwargs) -> NiSpace:
         """Reduce X to fewer maps: averages or components (NiSpace's ``reduce_x``).
 
         Always reduces X as fitted (a second call replaces the first reduction).
@@ -1176,12 +1263,15 @@ class NiSpace:
             combinations need the optional ``factor_analyzer`` package.
         seed : int, optional
             Seed for ICA and FA; default the object's ``seed``.
+        **kwargs
+            NiSpace's ``store`` and ``verbose``, at their default only.
 
         Returns
         -------
         NiSpace
             self, with X reduced.
         """
+        _nispace_only("reduce_x", kwargs)
         from .results.reduction import XReduction
         from .stats.reduce import reduce_x
 
@@ -1266,8 +1356,9 @@ class NiSpace:
                    r2_adjusted: bool = True, regress_z: bool = True, **kwargs) -> NiSpace:
         """Colocalize every Y map with the X maps.
 
-        ``fisher_z``, ``xsea_aggr`` and ``r2_adjusted`` may be given under NiSpace's
-        names ``r_to_z``, ``xsea_aggregation_method`` and ``adj_r2``; ``seed``
+        ``fisher_z``, ``xsea_aggr``, ``r2_adjusted`` and mlr's ``individual`` may be
+        given under NiSpace's names ``r_to_z``, ``xsea_aggregation_method``,
+        ``adj_r2`` and ``mlr_individual``; ``seed``
         overrides the object's seed (cross-validated methods). Correlations are
         reported as r unless ``fisher_z=True`` (NiSpace: Fisher z by default); the
         permutation p-values are the same either way. ``regress_z`` (default True, as
@@ -1318,6 +1409,11 @@ class NiSpace:
         fisher_z = _alias(kwargs, "r_to_z", "fisher_z", fisher_z, False)
         xsea_aggr = _alias(kwargs, "xsea_aggregation_method", "xsea_aggr", xsea_aggr, "mean")
         r2_adjusted = _alias(kwargs, "adj_r2", "r2_adjusted", r2_adjusted, True)
+        if "mlr_individual" in kwargs:  # NiSpace's name of mlr's "individual"
+            individual = _alias(kwargs, "mlr_individual", "individual",
+                                kwargs.pop("individual", False), False)
+            if individual or method == "mlr":
+                kwargs["individual"] = individual
         seed = kwargs.pop("seed", None)
         check_seed(seed)
         seed = self.seed if seed is None else seed
@@ -1529,6 +1625,8 @@ class NiSpace:
         self.permutations_: dict[str, dict[str, PermutationResult]] = {}
         #: every CorrectionResult, oldest first
         self.corrections_: list[CorrectionResult] = []
+        #: the last correlate_within_region() (``{}`` before it)
+        self.within_region_: dict = {}
 
     def _discard_permutations(self, key: str, permute_what: str | None = None) -> None:
         """Drop the permutations (and their corrections) built on the result ``key``."""
@@ -2606,7 +2704,7 @@ class NiSpace:
             Titles (``"auto"``: the map labels).
         **kwargs
             Passed to :func:`nispace.plotting.plot_brain` (``cmap``, ``vmin``,
-            ``vmax``, ``space``, ``surf_mesh``, ``views``, ``figsize``,
+            ``vmax``, ``space``, ``surf_mesh``, ``views`` (NiSpace's surface views), ``figsize``,
             ``colorbar_label``). NiSpace's ``kind``, ``shared_colorscale``,
             ``colorbar``, ``ncols``, ``show``, ... with their default only.
 
@@ -2645,6 +2743,143 @@ class NiSpace:
             [title] * len(frame) if isinstance(title, str) else list(title)
         return plot_brain(values, self.parcellation_, titles=titles,
                           symmetric_cmap=symmetric_cmap, **kwargs)
+
+    # ----------------------------------------------------------------------------------
+    # correlations across subjects within each parcel
+
+    def correlate_within_region(self, method: str = "pearson", n_perm: int = 1000,
+                                seed: int | None = None, r_to_z: bool = True, X=None,
+                                Y=None, **kwargs) -> NiSpace:
+        """Correlate X and Y across subjects, parcel by parcel (NiSpace's step).
+
+        X and Y hold the same subjects (maps, matched by label); the statistic of a
+        parcel is the correlation of its X and Y values across subjects. The null
+        re-pairs subjects: one permutation of X's subjects for all parcels, so the
+        max-T corrections and the omnibus test keep the dependence among parcels.
+        Read the results with :meth:`get_within_region_correlations` and
+        :meth:`get_within_region_correlations_omnibus`.
+
+        Parameters
+        ----------
+        method : {"pearson", "spearman"}
+            Correlation across subjects.
+        n_perm : int
+            Number of re-pairings (default 1000, as in NiSpace).
+        seed : int, optional
+            Default: the object's seed.
+        r_to_z : bool
+            Report Fisher z (default, as in NiSpace) instead of r; p-values are the
+            same.
+        X, Y : Series, optional
+            A covariate instead of X (or Y): one value per subject of the other side,
+            e.g. age, or 0/1 groups (point-biserial r, equivalent to a t-test),
+            matched by label (an unlabelled array is taken in order with a WARNING).
+        **kwargs
+            NiSpace's ``X_reduction``, ``Y_transform``, ``store`` and ``verbose``,
+            at their default only.
+
+        Returns
+        -------
+        NiSpace
+            This object, with the result stored.
+        """
+        from .stats.within import WITHIN_REGION_METHODS, within_region_correlations
+
+        _nispace_only("correlate_within_region", kwargs)
+        check_option("method", method, list(WITHIN_REGION_METHODS))
+        check_n_perm(n_perm)
+        check_seed(seed)
+        check_bool(r_to_z, "r_to_z")
+        if X is not None and Y is not None:
+            raise InputError("X, Y: give a covariate for one side only; the other side is "
+                             "the fitted data.")
+        self._check_fitted()
+        if X is None and Y is None:
+            x, y = self.get_x(), self.get_y()
+            if len(x) != len(y) or set(x.index) != set(y.index) or x.index.has_duplicates:
+                raise InputError(f"x, y: correlate_within_region needs the same subjects "
+                                 f"(map labels) in X and Y; got {list(x.index)[:5]} and "
+                                 f"{list(y.index)[:5]}.")
+            x_values, frame = x.loc[y.index].to_numpy(), y
+        else:
+            frame = self.get_y() if X is not None else self.get_x()
+            x_values = self._align("X" if X is not None else "Y", X if X is not None else Y,
+                                   frame, "subject").astype(float)
+        rng = np.random.default_rng(self.seed if seed is None else seed)
+        r, null = within_region_correlations(x_values, frame.to_numpy(), method, n_perm, rng)
+        self.within_region_ = {"method": method, "r_to_z": r_to_z, "n_perm": n_perm,
+                               "r": pd.Series(r, index=frame.columns), "null": null}
+        return self
+
+    def _within_region(self) -> dict:
+        self._check_fitted()
+        if not self.within_region_:
+            raise StateError("No within-region correlations yet; call "
+                             "nsp.correlate_within_region() first.")
+        return self.within_region_
+
+    def get_within_region_correlations(self, mc_method: str | None = "step_maxT",
+                                       method: str | None = None) -> dict:
+        """Per-parcel statistics of :meth:`correlate_within_region`, p-values and
+        corrected p-values (only reads).
+
+        Parameters
+        ----------
+        mc_method : str or None
+            ``"step_maxT"`` (default, as in NiSpace), ``"maxT"``, ``"fdr_bh"``,
+            ``"bonferroni"``, ``"holm"``, ... or None. Meff methods are refused (as in
+            NiSpace: anti-conservative with few subjects and many parcels).
+        method : str, optional
+            The correlation method run (a check; there is one result).
+
+        Returns
+        -------
+        dict
+            ``stat_type`` (``"z"`` or ``"r"``), ``mc_method``, ``stat``, ``p`` and
+            ``p_corr`` (Series over parcels; ``p_corr`` None without mc_method).
+        """
+        from .stats.correction import canonical_mc_method, correct_p
+        from .stats.pvalues import null_to_p
+
+        res = self._within_region()
+        if method is not None and method != res["method"]:
+            raise InputError(f"method: the within-region correlations were run with "
+                             f"{res['method']!r}; got {method!r}.")
+        r, null = res["r"].to_numpy(), res["null"]
+        p = null_to_p(r, null)
+        q = None
+        if mc_method is not None:
+            mc = canonical_mc_method(mc_method, "mc_method")
+            if mc.startswith("meff"):
+                raise InputError(f"mc_method: {mc_method!r} is refused here (as in NiSpace: "
+                                 f"Meff is anti-conservative when subjects are fewer than "
+                                 f"parcels); use 'step_maxT', 'maxT' or 'fdr_bh'.")
+            q = pd.Series(correct_p(p[None], mc, null=null[:, None], obs=r[None])[0],
+                          index=res["r"].index)
+        stat = np.arctanh(r) if res["r_to_z"] else r
+        return {"stat_type": "z" if res["r_to_z"] else "r", "mc_method": mc_method,
+                "stat": pd.Series(stat, index=res["r"].index),
+                "p": pd.Series(p, index=res["r"].index), "p_corr": q}
+
+    def get_within_region_correlations_omnibus(self, omnibus_stat: str = "absrho") -> dict:
+        """One test over all parcels of :meth:`correlate_within_region` (only reads).
+
+        Parameters
+        ----------
+        omnibus_stat : {"absrho", "rho", "rho2"}
+            Mean ``|r|`` (default, as in NiSpace), mean Fisher z (two-sided) or mean
+            ``r**2``, against the same statistic of the re-paired nulls.
+
+        Returns
+        -------
+        dict
+            ``stat_type``, ``stat`` and ``p``.
+        """
+        from .stats.within import within_region_omnibus
+
+        res = self._within_region()
+        stat, p = within_region_omnibus(res["r"].to_numpy(), res["null"], omnibus_stat)
+        return {"stat_type": omnibus_stat, "stat": stat, "p": p}
 
     # ----------------------------------------------------------------------------------
     # persistence

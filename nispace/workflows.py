@@ -29,20 +29,90 @@ import numpy as np
 import pandas as pd
 
 from ._alignment import align_to_index
-from ._docs import fill_doc
+from ._docs import DOCDICT, fill_doc
 from ._logging import verbose_context
 from .api import NiSpace
 from .results.objects import pick_all
-from .errors import InputError, InputTypeError
+from .errors import DataError, InputError, InputTypeError, StateError
 
 __all__ = ["colocalization", "group_colocalization", "xsea", "group_xsea",
            "paired_colocalization"]
 
 logger = logging.getLogger("nispace.workflows")
 
+DOCDICT["workflow_nispace"] = """\
+data_space : str or list of str, optional
+    NiSpace's name for ``space``; giving both with different values raises.
+parcellation_space, parcellation_labels, parcellation_hemi : optional
+    Passed to :class:`~nispace.api.NiSpace`, as in NiSpace (``["L", "R"]`` = both
+    hemispheres).
+fit_kwargs : dict, optional
+    Passed to :meth:`~nispace.api.NiSpace.fit` (e.g. ``background_value``).
+fetch_x_kwargs : dict, optional
+    NiSpace's options for fetching ``x``: ``{"collection": ...}`` (=
+    ``x_collection``); other keys raise (fetch the table with
+    :func:`nispace.datasets.fetch_reference` and pass it as ``x``).
+normalize_colocalizations : bool
+    After each permutation, z-score the colocalizations against their null
+    (:meth:`~nispace.api.NiSpace.normalize_colocalizations`, read with
+    ``get_colocalizations(normalized=True)``); a failure is a WARNING. Default False
+    (NiSpace: True).
+**kwargs
+    NiSpace's deprecated ``p_from_average_y`` (= ``pooled_p``, with a WARNING); any
+    other name raises."""
+
+
+def _init_kwargs(init_kwargs, x_collection, space, data_space, fetch_x_kwargs,
+                 **nispace_params) -> tuple[dict, str | None, Any]:
+    """NiSpace's workflow parameters folded into ``init_kwargs``; returns
+    ``(init_kwargs, x_collection, space)``."""
+    if data_space is not None:
+        if space is not None and space != data_space:
+            raise InputError(f"data_space: NiSpace's name for space; got both "
+                             f"data_space={data_space!r} and space={space!r}; give one.")
+        space = data_space
+    fetch_x_kwargs = dict(fetch_x_kwargs or {})
+    if "collection" in fetch_x_kwargs:
+        collection = fetch_x_kwargs.pop("collection")
+        if x_collection is not None and x_collection != collection:
+            raise InputError(f"fetch_x_kwargs['collection']: {collection!r} differs from "
+                             f"x_collection={x_collection!r}; give one.")
+        x_collection = collection
+    if fetch_x_kwargs:
+        raise InputError(f"fetch_x_kwargs: only 'collection' is accepted; got "
+                         f"{sorted(fetch_x_kwargs)}. Fetch the table with "
+                         f"nispace.datasets.fetch_reference(...) and pass it as x=.")
+    kwargs = {k: v for k, v in nispace_params.items() if v is not None and v is not False}
+    clash = sorted(set(kwargs) & set(init_kwargs or {}))
+    if clash:
+        raise InputError(f"{clash[0]}: given both as a workflow argument and in "
+                         f"init_kwargs; give one.")
+    return {**(init_kwargs or {}), **kwargs}, x_collection, space
+
+
+def _deprecated(kwargs: dict, call: str, pooled_p):
+    """NiSpace's deprecated ``p_from_average_y`` (returns ``pooled_p``); any other
+    leftover keyword raises."""
+    if "p_from_average_y" in kwargs:
+        given = kwargs.pop("p_from_average_y")
+        if pooled_p is not False and given != pooled_p:
+            raise InputError(f"p_from_average_y: NiSpace's deprecated name for pooled_p; "
+                             f"got both p_from_average_y={given!r} and "
+                             f"pooled_p={pooled_p!r}; give pooled_p only.")
+        logger.warning("%s: p_from_average_y is deprecated (as in NiSpace); use "
+                       "pooled_p=%r.", call, given)
+        pooled_p = given
+    if kwargs:
+        raise InputTypeError(f"{call}: unexpected keyword argument(s) {sorted(kwargs)}; see "
+                             f"help(nispace.workflows.{call}) and the 'Differences from "
+                             f"NiSpace' page.")
+    return pooled_p
+
+
 
 def _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, verbose,
-             nispace_object, init_kwargs, space=None, xsea: bool = False) -> NiSpace:
+             nispace_object, init_kwargs, space=None, xsea: bool = False,
+             fit_kwargs: dict | None = None) -> NiSpace:
     if nispace_object is not None:
         if not isinstance(nispace_object, NiSpace):
             raise InputTypeError(f"nispace_object: expected a NiSpace object; got "
@@ -58,7 +128,10 @@ def _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, ver
             raise InputError(f"space: {space!r} differs from the data_space of nispace_object "
                              f"({nsp.data_space!r}); set it when building the NiSpace object.")
         if not nsp._fitted:
-            nsp.fit()
+            nsp.fit(**(fit_kwargs or {}))
+        elif fit_kwargs:
+            raise InputError("fit_kwargs: nispace_object is already fitted; call "
+                             "nsp.fit(...) yourself or leave out fit_kwargs.")
         return nsp
     if y is None:
         raise InputError("y: expected your map(s) (images, a table or an array); got None.")
@@ -79,7 +152,7 @@ def _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, ver
     nsp = NiSpace(**kwargs)
     if source is not None:  # fit() records it in fit_record_["x_collection"]
         nsp._x_collection_source = source
-    return nsp.fit()
+    return nsp.fit(**(fit_kwargs or {}))
 
 
 def _default_collection(x) -> str | None:
@@ -97,10 +170,14 @@ def _default_collection(x) -> str | None:
     return name
 
 
-def _methods(colocalization_method) -> list[str]:
+def _methods(colocalization_method, binary_y: bool = False) -> list[str]:
     from .stats.coloc import COLOC_METHODS
     from ._errors import check_option
 
+    if colocalization_method is None:  # NiSpace's default
+        colocalization_method = "pearson" if binary_y else "spearman"
+        logger.info("colocalization_method: using %r (NiSpace's default%s).",
+                    colocalization_method, " for binary_y=True" if binary_y else "")
     methods = [colocalization_method] if isinstance(colocalization_method, str) \
         else list(colocalization_method)
     if not methods:
@@ -124,8 +201,8 @@ def _check_workflow(y, n_perm, seed, n_proc, mc_method, null_method=None, pooled
     check_n_perm(n_perm)
     check_seed(seed)
     check_n_proc(n_proc, allow_none=False)
-    if mc_method is not None:
-        canonical_mc_method(mc_method, "mc_method")
+    for mc in _mc_methods(mc_method):
+        canonical_mc_method(mc, "mc_method")
     if null_method is not None:
         parse_null_method(null_method)
     resolve_pooled_p(pooled_p, 2)  # checks the value only
@@ -142,9 +219,23 @@ def _check_workflow(y, n_perm, seed, n_proc, mc_method, null_method=None, pooled
         check_n_perm(permute_kwargs["n_perm"], name="permute_kwargs['n_perm']")
 
 
+def _mc_methods(mc_method) -> list[str]:
+    """``mc_method`` as a list (NiSpace takes one name or a list; None = none)."""
+    if mc_method is None:
+        return []
+    methods = list(mc_method) if isinstance(mc_method, (list, tuple)) else [mc_method]
+    if not methods:
+        raise InputError("mc_method: expected a correction name, a list of them or None; "
+                         "got an empty list.")
+    return methods
+
+
 def _finish(nsp: NiSpace, methods: list[str], xsea: bool, what: str, n_perm: int, seed,
             n_proc, pooled_p, mc_method, plot: bool, colocalize_kwargs, permute_kwargs,
-            correct_p_kwargs, plot_kwargs, return_nispace_only: bool, **permute_defaults):
+            correct_p_kwargs, plot_kwargs, return_nispace_only: bool,
+            normalize: bool = False, **permute_defaults):
+    correct_p_kwargs = dict(correct_p_kwargs or {})
+    mc_methods = _mc_methods(correct_p_kwargs.pop("mc_method", mc_method))
     keys = []
     for method in methods:
         nsp.colocalize(method, xsea=xsea, **(colocalize_kwargs or {}))
@@ -153,8 +244,13 @@ def _finish(nsp: NiSpace, methods: list[str], xsea: bool, what: str, n_perm: int
                                       n_proc=n_proc, pooled_p=pooled_p, **permute_defaults)
         kwargs.update(permute_kwargs or {})
         nsp.permute(**kwargs)
-        if mc_method is not None:
-            nsp.correct_p(mc_method, method=key, **(correct_p_kwargs or {}))
+        for mc in mc_methods:
+            nsp.correct_p(mc, method=key, **correct_p_kwargs)
+        if normalize:
+            try:
+                nsp.normalize_colocalizations(method=key)
+            except (InputError, DataError, StateError) as err:  # as NiSpace: warned only
+                logger.warning("normalize_colocalizations failed for %r: %s", key, err)
         keys.append(key)
     if plot:
         for key in keys:
@@ -169,8 +265,11 @@ def _finish(nsp: NiSpace, methods: list[str], xsea: bool, what: str, n_perm: int
 
     colocs = {k: tables(nsp.get_colocalization_result(k).stats) for k in keys}
     ps = {k: tables(nsp.get_permutation_result(k).p) for k in keys}
-    qs = {k: (tables(nsp.get_correction_result(k).p) if mc_method is not None else None)
-          for k in keys}
+    def corrected(key):
+        q = {mc: tables(nsp.get_correction_result(key, mc_method=mc).p) for mc in mc_methods}
+        return next(iter(q.values())) if len(q) == 1 else (q or None)
+
+    qs = {k: corrected(k) for k in keys}
     return pick(colocs), pick(ps), pick(qs), nsp
 
 
@@ -178,7 +277,7 @@ def _finish(nsp: NiSpace, methods: list[str], xsea: bool, what: str, n_perm: int
 def colocalization(y, x="pet", z=None, x_collection: str | None = None,
                    standardize: str | bool = "xz", parcellation="Schaefer200",
                    y_covariates: pd.DataFrame | None = None, combat: bool = False,
-                   colocalization_method: str | list[str] = "spearman", null_method=None,
+                   colocalization_method: str | list[str] | None = None, null_method=None,
                    pooled_p: bool | str = False, mc_method: str | None = "meff",
                    n_perm: int = 10000, seed: int | None = None, n_proc: int = 1,
                    plot: bool = True, verbose: bool | str | int | None = None,
@@ -187,7 +286,12 @@ def colocalization(y, x="pet", z=None, x_collection: str | None = None,
                    clean_y_kwargs: dict | None = None, colocalize_kwargs: dict | None = None,
                    permute_kwargs: dict | None = None, correct_p_kwargs: dict | None = None,
                    plot_kwargs: dict | None = None, xsea: bool = False,
-                   space: str | list[str] | None = None):
+                   space: str | list[str] | None = None, binary_y: bool = False,
+                   data_space: str | list[str] | None = None,
+                   parcellation_space: str | None = None, parcellation_labels=None,
+                   parcellation_hemi=None, fit_kwargs: dict | None = None,
+                   fetch_x_kwargs: dict | None = None,
+                   normalize_colocalizations: bool = False, **kwargs):
     """Colocalize group-level map(s) Y with reference maps X; spatial null maps.
 
     Parameters
@@ -220,6 +324,10 @@ def colocalization(y, x="pet", z=None, x_collection: str | None = None,
     xsea : bool
         Aggregate colocalizations over the sets of X (see :func:`xsea`).
     %(space)s
+    binary_y : bool
+        Y are binary or fractional maps (see :class:`~nispace.api.NiSpace`); the
+        default ``colocalization_method`` is then ``"pearson"`` (else ``"spearman"``).
+    %(workflow_nispace)s
 
     Returns
     -------
@@ -233,22 +341,29 @@ def colocalization(y, x="pet", z=None, x_collection: str | None = None,
     >>> nsp.to_frame()  # doctest: +SKIP
     """
     with verbose_context(verbose):
-        methods = _methods(colocalization_method)
+        pooled_p = _deprecated(kwargs, "colocalization", pooled_p)
+        methods = _methods(colocalization_method, binary_y)
         _check_workflow(y if nispace_object is None else True, n_perm, seed, n_proc,
                         mc_method, null_method, pooled_p, plot, permute_kwargs,
                         dict(init_kwargs=init_kwargs, clean_y_kwargs=clean_y_kwargs,
                              colocalize_kwargs=colocalize_kwargs,
                              permute_kwargs=permute_kwargs,
-                             correct_p_kwargs=correct_p_kwargs, plot_kwargs=plot_kwargs))
+                             correct_p_kwargs=correct_p_kwargs, plot_kwargs=plot_kwargs,
+                             fit_kwargs=fit_kwargs, fetch_x_kwargs=fetch_x_kwargs))
+        init_kwargs, x_collection, space = _init_kwargs(
+            init_kwargs, x_collection, space, data_space, fetch_x_kwargs,
+            parcellation_space=parcellation_space, parcellation_labels=parcellation_labels,
+            parcellation_hemi=parcellation_hemi, binary_y=binary_y)
         nsp = _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, verbose,
-                       nispace_object, init_kwargs, space, xsea=xsea)
+                       nispace_object, init_kwargs or None, space, xsea=xsea,
+                       fit_kwargs=fit_kwargs)
         if y_covariates is not None or combat:
             kwargs = dict(how="between", covariates_between=y_covariates, combat=combat)
             kwargs.update(clean_y_kwargs or {})
             nsp.clean_y(**kwargs)
         return _finish(nsp, methods, xsea, "maps", n_perm, seed, n_proc, pooled_p, mc_method,
                        plot, colocalize_kwargs, permute_kwargs, correct_p_kwargs, plot_kwargs,
-                       return_nispace_only, null_method=null_method)
+                       return_nispace_only, normalize_colocalizations, null_method=null_method)
 
 
 def _check_design(design, paired, combat) -> None:
@@ -323,7 +438,12 @@ def group_colocalization(y, design, x="pet", z=None, x_collection: str | None = 
                          colocalize_kwargs: dict | None = None,
                          permute_kwargs: dict | None = None,
                          correct_p_kwargs: dict | None = None, plot_kwargs: dict | None = None,
-                         xsea: bool = False, space: str | list[str] | None = None):
+                         xsea: bool = False, space: str | list[str] | None = None,
+                         data_space: str | list[str] | None = None,
+                         parcellation_space: str | None = None, parcellation_labels=None,
+                         parcellation_hemi=None, fit_kwargs: dict | None = None,
+                         fetch_x_kwargs: dict | None = None,
+                         normalize_colocalizations: bool = False, **kwargs):
     """Colocalize a group comparison of subject data with reference maps; the null
     permutes the group labels and replays covariate cleaning and the comparison.
 
@@ -364,12 +484,17 @@ def group_colocalization(y, design, x="pet", z=None, x_collection: str | None = 
     xsea : bool
         Aggregate colocalizations over the sets of X (see :func:`group_xsea`).
     %(space)s
+    %(workflow_nispace)s
 
     Returns
     -------
     %(workflow_returns)s
     """
     with verbose_context(verbose):
+        pooled = _deprecated(kwargs, "group_colocalization", False)
+        if pooled is not False:  # NiSpace ignores it here too
+            logger.warning("group_colocalization: p_from_average_y=%r has no effect: the "
+                           "group comparison gives one map of Y.", pooled)
         methods = _methods(colocalization_method)
         _check_workflow(y if nispace_object is None else True, n_perm, seed, n_proc,
                         mc_method, None, False, plot, permute_kwargs,
@@ -377,10 +502,16 @@ def group_colocalization(y, design, x="pet", z=None, x_collection: str | None = 
                              transform_y_kwargs=transform_y_kwargs,
                              colocalize_kwargs=colocalize_kwargs,
                              permute_kwargs=permute_kwargs,
-                             correct_p_kwargs=correct_p_kwargs, plot_kwargs=plot_kwargs))
+                             correct_p_kwargs=correct_p_kwargs, plot_kwargs=plot_kwargs,
+                             fit_kwargs=fit_kwargs, fetch_x_kwargs=fetch_x_kwargs))
         _check_design(design, paired, combat)
+        init_kwargs, x_collection, space = _init_kwargs(
+            init_kwargs, x_collection, space, data_space, fetch_x_kwargs,
+            parcellation_space=parcellation_space, parcellation_labels=parcellation_labels,
+            parcellation_hemi=parcellation_hemi)
         nsp = _nispace(y, x, z, x_collection, standardize, parcellation, n_proc, seed, verbose,
-                       nispace_object, init_kwargs, space, xsea=xsea)
+                       nispace_object, init_kwargs or None, space, xsea=xsea,
+                       fit_kwargs=fit_kwargs)
         frame = _design_frame(design, nsp.get_y().index, paired,
                               record=nsp.fit_record_.setdefault("alignment", []))
         covariates = frame.drop(columns=["subjects"], errors="ignore")
@@ -395,17 +526,19 @@ def group_colocalization(y, design, x="pet", z=None, x_collection: str | None = 
         nsp.transform_y(comparison_method, **kwargs)
         return _finish(nsp, methods, xsea, "groups", n_perm, seed, n_proc, False, mc_method,
                        plot, colocalize_kwargs, permute_kwargs, correct_p_kwargs, plot_kwargs,
-                       return_nispace_only, paired=paired)
+                       return_nispace_only, normalize_colocalizations, paired=paired)
 
 
 @fill_doc
 def xsea(y, x="mrna", z=None, x_collection: str | None = None,
          standardize: str | bool = "xz", parcellation="Schaefer200",
-         colocalization_method: str | list[str] = "spearman", null_method=None,
+         colocalization_method: str | list[str] | None = None, null_method=None,
          pooled_p: bool | str = False, mc_method: str | None = "meff", n_perm: int = 10000,
          seed: int | None = None, n_proc: int = 1, plot: bool = True,
          verbose: bool | str | int | None = None,
-         return_nispace_only: bool = True, space: str | list[str] | None = None, **kwargs):
+         return_nispace_only: bool = True, space: str | list[str] | None = None,
+         xsea_aggregation_method: str = "mean", permute_sets: bool = False,
+         x_background=None, **kwargs):
     """X-set enrichment analysis: do the map(s) colocalize with *sets* of reference maps
     (e.g. cell-type marker genes) more than expected from spatial null maps of Y?
 
@@ -439,12 +572,31 @@ def xsea(y, x="mrna", z=None, x_collection: str | None = None,
     %(verbose)s
     %(return_nispace_only)s
     %(space)s
+    xsea_aggregation_method : {"mean", "median", "absmean", ...}
+        How a set's colocalizations are aggregated (as in NiSpace; passed to
+        :meth:`~nispace.api.NiSpace.colocalize`).
+    permute_sets : bool
+        NiSpace's set permutation: the null draws random sets of the same size from
+        all maps of X (``permute(what="sets")``) instead of spatial null maps of Y.
+    x_background : None
+        NiSpace's background maps for ``permute_sets``; refused: the random sets are
+        drawn from all maps of ``x``, so give the background as ``x``.
     %(workflow_kwargs)s
 
     Returns
     -------
     %(workflow_returns)s
     """
+    if x_background is not None:
+        raise InputError("x_background: the random sets of permute_sets=True are drawn "
+                         "from all maps of x; give the background maps (e.g. the whole "
+                         "collection) as x= instead.")
+    if xsea_aggregation_method != "mean":
+        kwargs["colocalize_kwargs"] = {"xsea_aggregation_method": xsea_aggregation_method,
+                                       **(kwargs.get("colocalize_kwargs") or {})}
+    if permute_sets:
+        kwargs["permute_kwargs"] = {"what": "sets", "null_method": None,
+                                    **(kwargs.get("permute_kwargs") or {})}
     return colocalization(y, x=x, z=z, x_collection=x_collection, standardize=standardize,
                           parcellation=parcellation,
                           colocalization_method=colocalization_method,
@@ -552,6 +704,125 @@ def paired_colocalization(y, x, z=None, standardize: str | bool = "xz",
                           **kwargs)
 
 
+__all__ += ["correlate_within_region"]
+
+
+def _is_covariate(data) -> bool:
+    return isinstance(data, pd.Series) or (isinstance(data, np.ndarray) and data.ndim == 1)
+
+
+@fill_doc
+def correlate_within_region(x, y, z=None, standardize: str | bool = False,
+                            parcellation="Schaefer200", method: str = "pearson",
+                            n_perm: int = 1000, seed: int | None = None, n_proc: int = 1,
+                            verbose: bool | str | int | None = None,
+                            init_kwargs: dict | None = None, fit_kwargs: dict | None = None,
+                            correlate_kwargs: dict | None = None,
+                            space: str | list[str] | None = None) -> NiSpace:
+    """Correlate subject data X and Y across subjects, parcel by parcel
+    (:meth:`~nispace.api.NiSpace.correlate_within_region`; null: re-paired subjects).
+
+    Parameters
+    ----------
+    x, y : images, table, array or Series
+        Subject data (one map per subject, the same subjects by label); one side may
+        be a covariate (a Series over the subjects, e.g. age or 0/1 groups).
+    %(z)s
+    standardize : str or bool
+        As in :class:`~nispace.api.NiSpace`; default False (as in NiSpace: the
+        correlation across subjects needs no z-scoring across parcels).
+    %(parcellation)s
+    method : {"pearson", "spearman"}
+        Correlation across subjects.
+    %(n_perm_seed_n_proc)s
+    %(verbose)s
+    init_kwargs, fit_kwargs, correlate_kwargs : dict, optional
+        Passed to :class:`~nispace.api.NiSpace`, :meth:`~nispace.api.NiSpace.fit` and
+        :meth:`~nispace.api.NiSpace.correlate_within_region`.
+    %(space)s
+
+    Returns
+    -------
+    NiSpace
+        Read the results with ``nsp.get_within_region_correlations()`` and
+        ``nsp.get_within_region_correlations_omnibus()``.
+    """
+    with verbose_context(verbose):
+        if _is_covariate(x) and _is_covariate(y):
+            raise InputError("x, y: expected subject data on at least one side; got two "
+                             "covariates (1D).")
+        covariate = {"X": x} if _is_covariate(x) else {"Y": y} if _is_covariate(y) else {}
+        data = y if "X" in covariate else x
+        init_kwargs = dict(init_kwargs or {})
+        if covariate:  # one side of data: NiSpace(x=data, y=None), Y is then X
+            init_kwargs["y"] = None
+        nsp = _nispace(data if covariate else y, data, z, None, standardize, parcellation,
+                       n_proc, seed, verbose, None, init_kwargs, space, fit_kwargs=fit_kwargs)
+        return nsp.correlate_within_region(method=method, n_perm=n_perm, seed=seed,
+                                           **covariate, **(correlate_kwargs or {}))
+
+
+# --------------------------------------------------------------------------------------
+# NiSpace's deprecated workflow names
+
+__all__ += ["simple_colocalization", "group_comparison", "simple_xsea"]
+
+
+def _deprecated_name(old: str, new):
+    logger.warning("%s is deprecated (as in NiSpace); use nispace.workflows.%s(...).", old,
+                   new.__name__)
+    return new
+
+
+def simple_colocalization(*args, **kwargs):
+    """Deprecated NiSpace name of :func:`colocalization` (same behaviour, WARNING).
+
+    Parameters
+    ----------
+    *args, **kwargs
+        The arguments of :func:`colocalization`.
+
+    Returns
+    -------
+    NiSpace or tuple
+        As :func:`colocalization`.
+    """
+    return _deprecated_name("simple_colocalization", colocalization)(*args, **kwargs)
+
+
+def group_comparison(*args, **kwargs):
+    """Deprecated NiSpace name of :func:`group_colocalization` (same behaviour,
+    WARNING).
+
+    Parameters
+    ----------
+    *args, **kwargs
+        The arguments of :func:`group_colocalization`.
+
+    Returns
+    -------
+    NiSpace or tuple
+        As :func:`group_colocalization`.
+    """
+    return _deprecated_name("group_comparison", group_colocalization)(*args, **kwargs)
+
+
+def simple_xsea(*args, **kwargs):
+    """Deprecated NiSpace name of :func:`xsea` (same behaviour, WARNING).
+
+    Parameters
+    ----------
+    *args, **kwargs
+        The arguments of :func:`xsea`.
+
+    Returns
+    -------
+    NiSpace or tuple
+        As :func:`xsea`.
+    """
+    return _deprecated_name("simple_xsea", xsea)(*args, **kwargs)
+
+
 # ======================================================================================
 # Y from peak coordinates (NiMARE)
 
@@ -636,8 +907,13 @@ def _nimare_workflow(y, x, z, x_collection, standardize, parcellation, colocaliz
                      mc_method, pooled_p, plot, nimare_nulls, estimator, nimare_map, y_label,
                      n_perm, seed, n_proc, verbose, return_nispace_only, init_kwargs,
                      colocalize_kwargs, permute_kwargs, correct_p_kwargs, plot_kwargs, space,
-                     xsea: bool):
+                     xsea: bool, binary_y: bool = False):
     with verbose_context(verbose):
+        if binary_y is not False:
+            raise InputError(f"binary_y: got {binary_y!r}; the nimare workflows have no "
+                             f"binary cluster-map mode (Y is NiMARE's continuous map, "
+                             f"nimare_map=). Threshold the map yourself and run "
+                             f"colocalization(mask, binary_y=True).")
         _methods(colocalization_method)
         _check_workflow(y, n_perm, seed, n_proc, mc_method, None, pooled_p, plot,
                         permute_kwargs,
@@ -681,7 +957,8 @@ def nimare_colocalization(y, x="pet", z=None, x_collection: str | None = None,
                           colocalize_kwargs: dict | None = None,
                           permute_kwargs: dict | None = None,
                           correct_p_kwargs: dict | None = None,
-                          plot_kwargs: dict | None = None, space: str | None = None):
+                          plot_kwargs: dict | None = None, space: str | None = None,
+                          binary_y: bool = False):
     """Colocalize a coordinate-based meta-analysis with reference maps X; the null
     places the foci at random.
 
@@ -726,6 +1003,10 @@ def nimare_colocalization(y, x="pet", z=None, x_collection: str | None = None,
     space : str, optional
         Space of Y images. Coordinates always give maps on NiMARE's template
         (``"MNI152NLin6Asym"``).
+    binary_y : bool
+        NiSpace's binary cluster-map mode; only False: Y is NiMARE's continuous map.
+        For a cluster mask, threshold the map yourself and run
+        :func:`colocalization` with ``binary_y=True``.
 
     Returns
     -------
@@ -743,7 +1024,8 @@ def nimare_colocalization(y, x="pet", z=None, x_collection: str | None = None,
                             colocalization_method, mc_method, pooled_p, plot, nimare_nulls,
                             estimator, nimare_map, y_label, n_perm, seed, n_proc, verbose,
                             return_nispace_only, init_kwargs, colocalize_kwargs,
-                            permute_kwargs, correct_p_kwargs, plot_kwargs, space, xsea=False)
+                            permute_kwargs, correct_p_kwargs, plot_kwargs, space, xsea=False,
+                            binary_y=binary_y)
 
 
 def nimare_xsea(y, x="mrna", z=None, x_collection: str | None = None,
@@ -756,7 +1038,8 @@ def nimare_xsea(y, x="mrna", z=None, x_collection: str | None = None,
                 verbose: bool | str | int | None = None, return_nispace_only: bool = True,
                 init_kwargs: dict | None = None, colocalize_kwargs: dict | None = None,
                 permute_kwargs: dict | None = None, correct_p_kwargs: dict | None = None,
-                plot_kwargs: dict | None = None, space: str | None = None):
+                plot_kwargs: dict | None = None, space: str | None = None,
+                binary_y: bool = False):
     """X-set enrichment of a coordinate-based meta-analysis: :func:`nimare_colocalization`
     with the colocalizations aggregated over the sets of X (see :func:`xsea`).
 
@@ -775,7 +1058,7 @@ def nimare_xsea(y, x="mrna", z=None, x_collection: str | None = None,
         As in :func:`nimare_colocalization`.
     verbose, return_nispace_only, init_kwargs, colocalize_kwargs, permute_kwargs
         As in :func:`nimare_colocalization`.
-    correct_p_kwargs, plot_kwargs, space
+    correct_p_kwargs, plot_kwargs, space, binary_y
         As in :func:`nimare_colocalization`.
 
     Returns
@@ -787,4 +1070,5 @@ def nimare_xsea(y, x="mrna", z=None, x_collection: str | None = None,
                             colocalization_method, mc_method, pooled_p, plot, nimare_nulls,
                             estimator, nimare_map, y_label, n_perm, seed, n_proc, verbose,
                             return_nispace_only, init_kwargs, colocalize_kwargs,
-                            permute_kwargs, correct_p_kwargs, plot_kwargs, space, xsea=True)
+                            permute_kwargs, correct_p_kwargs, plot_kwargs, space, xsea=True,
+                            binary_y=binary_y)

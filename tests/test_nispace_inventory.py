@@ -5,11 +5,8 @@ The table transcribes ``shared/spec/nispace-api-inventory.md`` (sections 1.2-1.1
 data: 20 parcels, 3 X maps, 4 Y maps) or raises the documented error, whose text
 names the nispace way. Every refused parameter is listed in docs/differences.rst.
 
-Left out here because other branches change them now: ``reduce_x`` and its
-parameters, the ``nimare_*`` workflows, ``fetch_neurovault(resample=, timeout=)``,
-``x="pet"`` with custom parcellations and ``z="gm"``. The workflows' NiSpace-only
-parameters (``mc_method`` lists, ``data_space``, ``fit_kwargs``, ...) are not yet in
-this table.
+The workflows (section 2) have their own rows: NiSpace's workflow parameters
+(``mc_method`` lists, ``data_space``, ``fit_kwargs``, ...) and deprecated names.
 """
 
 from __future__ import annotations
@@ -23,7 +20,7 @@ import pytest
 from scipy import stats
 
 from nispace.api import NiSpace
-from nispace.errors import InputError, InputTypeError
+from nispace.errors import InputError, InputTypeError, StateError
 from nispace.parcellation import Parcellation
 
 N_PARCELS = 20
@@ -521,6 +518,395 @@ ACCEPTED = [
 ]
 
 
+# ---------------------------------------------------------------------------------------
+# workflows (section 2): small tables, no parcellation, random-permutation nulls
+
+SUBJECTS = _frame(6, [f"s{i}" for i in range(8)])
+GROUPS = pd.Series(["a", "b"] * 4, index=SUBJECTS.index)
+X_SETS = X.set_axis(pd.MultiIndex.from_tuples([("s1", "xa"), ("s1", "xb"), ("s2", "xc")],
+                                              names=["set", "map"]))
+
+
+def wf(function: str = "colocalization", *args, **kwargs):
+    """A workflow of nispace.workflows on the synthetic tables."""
+    from nispace import workflows
+
+    args = args or ((SUBJECTS, GROUPS) if "group" in function else (Y,))
+    kwargs = {"x": X, "parcellation": None, "n_perm": N_PERM, "seed": 1, "plot": False,
+              "mc_dimension": "x", **kwargs}
+    kwargs["correct_p_kwargs"] = {"mc_dimension": kwargs.pop("mc_dimension"),
+                                  **(kwargs.get("correct_p_kwargs") or {})}
+    if "group" not in function and "paired" not in function:
+        kwargs.setdefault("null_method", "random")
+    return getattr(workflows, function)(*args, **kwargs)
+
+
+def _wf_mc_method_list():
+    both = wf(mc_method=["fdr_bh", "bonferroni"])
+    for mc in ("fdr_bh", "bonferroni"):  # each stored, as if run alone
+        same(both.get_p_values(mc_method=mc), wf(mc_method=mc).get_p_values(mc_method=mc))
+    p = both.get_p_values().to_numpy()
+    same(both.get_p_values(mc_method="bonferroni"), np.minimum(p * p.shape[1], 1))
+    _, _, q, _ = wf(mc_method=["fdr_bh", "bonferroni"], return_nispace_only=False)
+    assert sorted(q) == ["bonferroni", "fdr_bh"]
+
+
+def _wf_correct_p_kwargs_mc_method():
+    obj = wf(mc_method="meff", correct_p_kwargs={"mc_method": "holm"})
+    assert obj.get_correction_result().mc_method == "holm"  # the dict wins, as in NiSpace
+
+
+def _wf_data_space():
+    assert wf(data_space="MNI152NLin6Asym").data_space == "MNI152NLin6Asym"
+    assert wf(data_space="MNI152NLin6Asym", space="MNI152NLin6Asym").data_space \
+        == "MNI152NLin6Asym"
+
+
+def _wf_parcellation_params():
+    obj = wf(parcellation_space="MNI152NLin6Asym", parcellation_hemi=["L", "R"])
+    assert obj.parcellation_space == "MNI152NLin6Asym" and obj.parcellation_hemi is None
+
+
+def _wf_fit_kwargs():
+    parc = Parcellation.from_image(_label_image(), labels=list("abcdef"), name="toy",
+                                   space="MNI152NLin6Asym")
+    kwargs = dict(x=[_data_image()], parcellation=parc, data_space="MNI152NLin6Asym",
+                  standardize=False, null_method="random", mc_method=None)
+    kept = wf("colocalization", _data_image(), fit_kwargs={"background_value": False},
+              **kwargs)
+    same(kept.get_y().to_numpy()[0], [0.5, 2, 3, 4, 5, 6])  # zeros kept, as fit(...)
+    same(wf("colocalization", _data_image(), **kwargs).get_y().to_numpy()[0],
+         [1, 2, 3, 4, 5, 6])
+
+
+def _wf_fetch_x_kwargs_collection():
+    from nispace.workflows import _init_kwargs
+
+    assert _init_kwargs(None, None, None, None, {"collection": "UniqueTracers"})[1] \
+        == "UniqueTracers"  # = x_collection="UniqueTracers"
+
+
+def _wf_normalize_colocalizations():
+    obj = wf(normalize_colocalizations=True)
+    null = obj.get_nulls()[:, 0, 0]
+    med = np.median(null)
+    expected = (rho(obj)[0, 0] - med) / (1.4826 * np.median(np.abs(null - med)))
+    assert obj.get_colocalizations(normalized=True).iloc[0, 0] == pytest.approx(expected)
+
+
+def _wf_binary_y():
+    obj = wf(binary_y=True, colocalization_method=None)
+    assert list(obj.colocalizations_) == ["pearson"]  # NiSpace's default for binary Y
+    assert obj.fit_record_["binary_y"] is True
+    same(obj.get_y(), Y)  # never z-scored
+    assert list(wf(colocalization_method=None).colocalizations_) == ["spearman"]
+
+
+def _wf_y_covariates():
+    cov = pd.DataFrame({"age": [20.0, 30, 45, 50]}, index=Y.index)
+    obj = wf(y_covariates=cov)
+    same(obj.get_y(), nsp().clean_y("between", covariates_between=cov).get_y())
+
+
+def _wf_p_from_average_y(caplog):
+    with caplog.at_level(logging.WARNING, logger="nispace"):
+        a = wf(p_from_average_y="mean").get_p_values()
+    assert "p_from_average_y is deprecated" in caplog.text
+    same(a, wf(pooled_p="mean").get_p_values())
+    assert a.shape == (1, 3)
+
+
+def _wf_deprecated_names(caplog):
+    with caplog.at_level(logging.WARNING, logger="nispace"):
+        a = wf("simple_colocalization").get_p_values()
+        b = wf("group_comparison").get_p_values()
+        c = wf("simple_xsea", x=X_SETS).get_p_values()
+    for old in ("simple_colocalization", "group_comparison", "simple_xsea"):
+        assert f"{old} is deprecated" in caplog.text
+    same(a, wf().get_p_values())
+    same(b, wf("group_colocalization").get_p_values())
+    same(c, wf("xsea", x=X_SETS).get_p_values())
+
+
+def _wf_group_transform_y_kwargs():
+    obj = wf("group_colocalization", comparison_method="cohen(a,b)",
+             transform_y_kwargs={"groups": GROUPS})
+    a, b = SUBJECTS[GROUPS == "a"], SUBJECTS[GROUPS == "b"]
+    pooled = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
+    same(obj.get_y().iloc[0], (a.mean() - b.mean()) / pooled)  # Cohen's d, a - b
+
+
+def _wf_xsea_aggregation_method():
+    obj = wf("xsea", x=X_SETS, xsea_aggregation_method="median", colocalization_method=None)
+    full = rho(nsp().colocalize("spearman"))  # Spearman's rho: aggregated as is
+    same(obj.get_colocalizations("spearman_xsea")["s1"], np.median(full[:, :2], axis=1))
+
+
+def _wf_xsea_permute_sets():
+    obj = wf("xsea", x=X_SETS, permute_sets=True)
+    assert obj.get_permutation_result("spearman_xsea").permute_what == "sets"
+
+
+def _wf_group_xsea():
+    obj = wf("group_xsea", x=X_SETS)
+    assert obj.get_p_values("spearman_xsea").shape == (1, 2)
+
+
+def _wf_paired_colocalization():
+    from nispace.workflows import paired_colocalization
+
+    obj = paired_colocalization(Y.iloc[:3], X, parcellation=None, n_perm=N_PERM, seed=1)
+    assert obj.get_p_values().shape == (1, 1)  # SPICE: one p for the mean pair similarity
+
+
+WORKFLOW_ACCEPTED = [
+    ("colocalization", "mc_method=[...]", _wf_mc_method_list),
+    ("colocalization", "correct_p_kwargs['mc_method']", _wf_correct_p_kwargs_mc_method),
+    ("colocalization", "data_space", _wf_data_space),
+    ("colocalization", "parcellation_space/parcellation_hemi", _wf_parcellation_params),
+    ("colocalization", "fit_kwargs", _wf_fit_kwargs),
+    ("colocalization", "fetch_x_kwargs={'collection': ...}", _wf_fetch_x_kwargs_collection),
+    ("colocalization", "normalize_colocalizations", _wf_normalize_colocalizations),
+    ("colocalization", "binary_y/colocalization_method=None", _wf_binary_y),
+    ("colocalization", "y_covariates", _wf_y_covariates),
+    ("colocalization", "p_from_average_y", _wf_p_from_average_y),
+    ("workflows", "simple_colocalization/group_comparison/simple_xsea", _wf_deprecated_names),
+    ("group_colocalization", "comparison_method/transform_y_kwargs",
+     _wf_group_transform_y_kwargs),
+    ("xsea", "xsea_aggregation_method", _wf_xsea_aggregation_method),
+    ("xsea", "permute_sets", _wf_xsea_permute_sets),
+    ("group_xsea", "x with sets", _wf_group_xsea),
+    ("paired_colocalization", "y/x", _wf_paired_colocalization),
+]
+ACCEPTED += WORKFLOW_ACCEPTED
+
+
+# ---------------------------------------------------------------------------------------
+# other methods (section 1.10) and colocalize's remaining options
+
+def _get_x_maps_squeeze():
+    obj = nsp()
+    same(obj.get_x(maps=["xa", "xc"]), obj.get_x().loc[["xa", "xc"]])
+    assert obj.get_x(maps="xb", squeeze=True).name == "xb"  # one map: a Series
+    same(obj.get_y(maps="y", copy=True), obj.get_y())  # a part of the labels
+    sets = NiSpace(x=X_SETS, y=Y).fit()
+    same(sets.get_x(maps="s1"), sets.get_x().iloc[:2])  # an index level
+
+
+def _copy():
+    obj = permuted()
+    twin = obj.copy(deep=True, verbose=True)
+    twin.correct_p("fdr_bh", mc_dimension="x")
+    assert twin.corrections_ and not obj.corrections_  # the original is unchanged
+    same(twin.get_p_values(), obj.get_p_values())
+
+
+def _fit_report_background_parcels():
+    same(image_nispace(report_background_parcels=True), image_nispace())
+    same(image_nispace(report_background_parcels=False), image_nispace())
+
+
+def _colocalize_mlr_individual():
+    a = nsp().colocalize("mlr", mlr_individual=True).get_colocalizations("mlr", "individual")
+    b = nsp().colocalize("mlr", individual=True).get_colocalizations("mlr", "individual")
+    same(a, b)
+    nsp().colocalize("spearman", mlr_individual=False, r_equal_one="raise")  # defaults
+
+
+def _reduce_x_store_verbose():
+    same(nsp().reduce_x("pca", store=True, verbose=None).get_x(),
+         nsp().reduce_x("pca").get_x())
+
+
+OTHER_ACCEPTED = [
+    ("get_x/get_y", "maps/squeeze/copy", _get_x_maps_squeeze),
+    ("copy", "deep/verbose", _copy),
+    ("fit", "report_background_parcels", _fit_report_background_parcels),
+    ("colocalize", "mlr_individual/r_equal_one", _colocalize_mlr_individual),
+    ("reduce_x", "store/verbose", _reduce_x_store_verbose),
+]
+
+
+def _plot_brain_views(data_url):
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from nispace.datasets import fetch_parcellation
+
+    parc = fetch_parcellation("Schaefer100", verbose=False)
+    table = pd.DataFrame(np.random.default_rng(7).normal(size=(1, 100)), index=["m"],
+                         columns=parc.labels)
+    obj = NiSpace(x=table, parcellation=parc).fit()
+    fig = obj.plot_brain("X", views=["lateral"])
+    assert [ax.get_label() for ax in fig.axes if ax.get_label().startswith("surface:")] \
+        == ["surface:left:lateral", "surface:right:lateral"]
+    plt.close(fig)
+    with pytest.raises(InputError, match=r"views: expected one or more of \['lateral', "
+                                         r"'medial'\]"):
+        obj.plot_brain("X", views="dorsal")
+
+
+OTHER_ACCEPTED.append(("plot_brain", "views", _plot_brain_views))
+
+# correlate_within_region: 12 subjects, correlations across subjects in each parcel
+SUB_X = _frame(10, [f"s{i:02d}" for i in range(12)])
+SUB_Y = _frame(11, [f"s{i:02d}" for i in range(12)])
+
+
+def within(**kwargs) -> NiSpace:
+    from nispace.workflows import correlate_within_region
+
+    kwargs = {"x": SUB_X, "y": SUB_Y, "parcellation": None, "n_perm": 200, "seed": 1,
+              **kwargs}
+    return correlate_within_region(**kwargs)
+
+
+def _within_region_pearson():
+    obj = within()
+    res = obj.get_within_region_correlations(mc_method="maxT")
+    r = np.array([stats.pearsonr(SUB_X[c], SUB_Y[c])[0] for c in PARCELS])
+    same(res["stat"], np.arctanh(r))  # r_to_z=True, as in NiSpace
+    assert res["stat_type"] == "z"
+    null = obj.within_region_["null"]  # (n_perm, n_parcels): one re-pairing per row
+    same(res["p"], (1 + (np.abs(null) >= np.abs(r)).sum(0)) / (len(null) + 1))
+    max_null = np.abs(null).max(axis=1)
+    same(res["p_corr"], (1 + (max_null[:, None] >= np.abs(r)).sum(0)) / (len(null) + 1))
+    step = obj.get_within_region_correlations()["p_corr"]  # step_maxT, the default
+    assert (step.to_numpy() <= res["p_corr"].to_numpy() + 1e-12).all()
+
+
+def _within_region_spearman_shuffled_labels():
+    obj = within(y=SUB_Y.sample(frac=1, random_state=0), method="spearman",
+                 correlate_kwargs={"r_to_z": False})
+    r = [stats.spearmanr(SUB_X[c], SUB_Y[c])[0] for c in PARCELS]  # matched by label
+    same(obj.get_within_region_correlations(mc_method=None)["stat"], r)
+
+
+def _within_region_group_covariate():
+    groups = pd.Series([0.0, 1.0] * 6, index=SUB_X.index)
+    obj = within(y=groups, correlate_kwargs={"r_to_z": False})
+    r = obj.get_within_region_correlations(mc_method="fdr_bh")["stat"].to_numpy()
+    t = stats.ttest_ind(SUB_X[groups == 1], SUB_X[groups == 0]).statistic
+    same(r * np.sqrt(10 / (1 - r ** 2)), t)  # point-biserial r is the t-test
+
+
+def _within_region_omnibus():
+    obj = within()
+    r = obj.within_region_["r"].to_numpy()
+    null = obj.within_region_["null"]
+    res = obj.get_within_region_correlations_omnibus("absrho")
+    assert res["stat"] == pytest.approx(np.abs(r).mean())
+    n_ge = (np.abs(null).mean(axis=1) >= np.abs(r).mean() - 1e-12).sum()
+    assert res["p"] == pytest.approx((1 + n_ge) / (len(null) + 1))
+    z = obj.get_within_region_correlations_omnibus("rho")["stat"]
+    assert z == pytest.approx(np.arctanh(r).mean())
+
+
+OTHER_ACCEPTED += [
+    ("correlate_within_region", "method='pearson'/mc_method", _within_region_pearson),
+    ("correlate_within_region", "method='spearman'/r_to_z",
+     _within_region_spearman_shuffled_labels),
+    ("correlate_within_region", "1D covariate", _within_region_group_covariate),
+    ("get_within_region_correlations_omnibus", "omnibus_stat", _within_region_omnibus),
+]
+
+# ---------------------------------------------------------------------------------------
+# added by other branches today: reduce_x, the nimare workflows, fetch_neurovault,
+# reference datasets on any parcellation and the tissue covariates (their own test
+# files check them on real data; these rows pin NiSpace's call forms)
+
+def _reduce_x_mean_by_set_weighted_mean():
+    obj = NiSpace(x=X_SETS, y=Y).fit()
+    x = obj.get_x()
+    same(obj.reduce_x("mean", mean_by_set=True).get_x(), [x.iloc[:2].mean(), x.iloc[2]])
+    weighted = X_SETS.set_axis(pd.MultiIndex.from_tuples(
+        [("s1", "xa", 1.0), ("s1", "xb", 3.0), ("s2", "xc", 1.0)],
+        names=["set", "map", "weight"]))
+    obj = NiSpace(x=weighted, y=Y).fit()
+    x = obj.get_x().to_numpy()
+    same(obj.reduce_x("mean", mean_by_set=True, weighted_mean=True).get_x().iloc[0],
+         (x[0] + 3 * x[1]) / 4)
+
+
+def _reduce_x_min_ev():
+    from sklearn.decomposition import PCA
+
+    obj = nsp().reduce_x("pca", min_ev=0.5)
+    ratio = PCA().fit(nsp().get_x().to_numpy().T).explained_variance_ratio_
+    assert obj.get_x().shape[0] == np.searchsorted(np.cumsum(ratio), 0.5) + 1
+
+
+def _reduce_x_fa_ml_seed():
+    from sklearn.decomposition import FactorAnalysis
+
+    obj = nsp().reduce_x("fa", n_components=1, fa_method="ml", fa_rotation=None, seed=3)
+    ref = FactorAnalysis(n_components=1, random_state=3).fit(nsp().get_x().to_numpy().T)
+    same(np.abs(obj.get_x_reduction().loadings.to_numpy().ravel()),
+         np.abs(ref.components_.ravel()))
+
+
+def _reduce_x_fa_minres():
+    from nispace.stats.reduce import MissingDependencyError
+
+    try:  # NiSpace's default (minres, promax) runs or names the missing package
+        obj = nsp().reduce_x("fa", n_components=1)
+    except MissingDependencyError as err:
+        assert "fa_method='ml'" in str(err)  # the error names the replacement
+    else:
+        assert obj.get_x().shape == (1, N_PARCELS)
+
+
+def _nimare_signatures():
+    import inspect
+
+    from nispace.workflows import nimare_colocalization, nimare_xsea
+
+    for function in (nimare_colocalization, nimare_xsea):
+        params = inspect.signature(function).parameters
+        assert params["nimare_nulls"].default is None
+        assert params["colocalization_method"].default == "spearman"
+        assert params["return_nispace_only"].default is True
+        assert params["binary_y"].default is False
+        assert {"estimator", "nimare_map", "y_label"} <= set(params)
+
+
+def _fetch_neurovault_resample_timeout():
+    import inspect
+
+    from nispace.datasets.neurovault import fetch_neurovault
+
+    params = inspect.signature(fetch_neurovault).parameters  # run in test_neurovault.py
+    assert params["resample"].default is False and params["timeout"].default == 10.0
+
+
+def _x_pet_custom_parcellation_z_gm(data_url, tmp_path):
+    from nispace.datasets import fetch_file
+    from nispace.io.references import SOURCE_IMAGES
+
+    ho = "parcellation/HarvardOxfordCortical/MNI152NLin6Asym/" \
+         "parc-HarvardOxfordCortical_space-MNI152NLin6Asym.label"
+    collection = tmp_path / "one_map.txt"
+    collection.write_text("target-D1_tracer-sch23390_n-13_dx-hc_pub-kaller2017\n")
+    obj = NiSpace(x="pet", x_collection=str(collection), z="gm",
+                  parcellation=fetch_file(ho + ".nii.gz"),
+                  parcellation_labels=fetch_file(ho + ".txt"), verbose=False).fit()
+    assert obj.fit_record_["reference"]["x"]["source"] == SOURCE_IMAGES
+    assert list(obj.get_z().index) == ["gm"] and obj.get_x().shape[0] == 1
+
+
+OTHER_ACCEPTED += [
+    ("reduce_x", "mean_by_set/weighted_mean", _reduce_x_mean_by_set_weighted_mean),
+    ("reduce_x", "min_ev", _reduce_x_min_ev),
+    ("reduce_x", "fa_method='ml'/fa_rotation=None/seed", _reduce_x_fa_ml_seed),
+    ("reduce_x", "fa_method='minres' (default)", _reduce_x_fa_minres),
+    ("nimare_colocalization/nimare_xsea", "signature", _nimare_signatures),
+    ("fetch_neurovault", "resample/timeout", _fetch_neurovault_resample_timeout),
+    ("NiSpace", "x='pet' + own parcellation, z='gm'", _x_pet_custom_parcellation_z_gm),
+]
+
+ACCEPTED += OTHER_ACCEPTED
+
+
 @pytest.mark.parametrize("call, parameter, check", ACCEPTED,
                          ids=[f"{c}-{p}" for c, p, _ in ACCEPTED])
 def test_accepted_with_nispace_meaning(call, parameter, check, request):
@@ -542,6 +928,12 @@ def _fitted_call(method: str, **kwargs):
             return obj.plot_brain(**kwargs)
         return getattr(obj, method)(**kwargs)
     return run
+
+
+def _nimare_binary_y():
+    from nispace.workflows import nimare_colocalization
+
+    return nimare_colocalization("foci.txt", binary_y=True)
 
 
 REFUSED = [
@@ -622,12 +1014,49 @@ REFUSED = [
     ("plot", "sort_colocs", _fitted_call("plot", sort_colocs=True), InputError,
      "sort_by='coloc'"),
     ("plot", "show", _fitted_call("plot", show=False), InputError, "pyplot.show()"),
-    ("plot_brain", "views", _fitted_call("plot_brain", views=["lateral"]), InputError,
-     "lateral and medial"),
     ("plot_brain", "shared_colorscale", _fitted_call("plot_brain", shared_colorscale=True),
      InputError, "vmin= and vmax="),
     ("plot_brain", "kind", _fitted_call("plot_brain", kind="glass"), InputError,
      "follows the parcellation"),
+    ("colocalization", "data_space + space", lambda: wf(data_space="MNI152NLin6Asym",
+     space="MNI152NLin2009cAsym"), InputError, "give one"),
+    ("colocalization", "fetch_x_kwargs", lambda: wf(fetch_x_kwargs={"maps": ["xa"]}),
+     InputError, "nispace.datasets.fetch_reference"),
+    ("colocalization", "p_from_average_y + pooled_p",
+     lambda: wf(p_from_average_y="mean", pooled_p="median"), InputError, "pooled_p only"),
+    ("colocalization", "mc_method=[]", lambda: wf(mc_method=[]), InputError, "mc_method"),
+    ("colocalization", "unknown", lambda: wf(colour="red"), InputTypeError,
+     "unexpected keyword"),
+    ("colocalization", "fit_kwargs + fitted nispace_object",
+     lambda: wf("colocalization", None, nispace_object=nsp(),
+                fit_kwargs={"background_value": False}), InputError,
+     "nsp.fit(...)"),
+    ("colocalize", "r_equal_one", _fitted_call("colocalize", r_equal_one=np.nan),
+     InputError, "nsp.get_colocalizations()"),
+    ("get_x", "copy=False", _fitted_call("get_x", copy=False), InputError, "copies"),
+    ("get_y", "maps (no match)", _fitted_call("get_y", maps="nope"), InputError,
+     "matches no map"),
+    ("copy", "deep=False", _fitted_call("copy", deep=False), InputError, "nsp.copy()"),
+    ("reduce_x", "store=False", _fitted_call("reduce_x", reduction="pca", store=False),
+     InputError, "get_x(raw=True)"),
+    ("get_within_region_correlations", "mc_method='meff'",
+     lambda: within().get_within_region_correlations(mc_method="meff"), InputError,
+     "step_maxT"),
+    ("get_within_region_correlations", "before correlate_within_region",
+     _fitted_call("get_within_region_correlations"), StateError,
+     "nsp.correlate_within_region()"),
+    ("correlate_within_region", "store=False",
+     _fitted_call("correlate_within_region", store=False), InputError,
+     "get_within_region_correlations"),
+    ("correlate_within_region", "subjects differ",
+     _fitted_call("correlate_within_region"), InputError, "same subjects"),
+    ("nimare_colocalization", "binary_y=True", _nimare_binary_y, InputError,
+     "colocalization(mask, binary_y=True)"),
+    ("reduce_x", "n_components + min_ev",
+     _fitted_call("reduce_x", reduction="pca", n_components=1, min_ev=0.5), InputError,
+     "min_ev"),
+    ("xsea", "x_background", lambda: wf("xsea", x=X_SETS, x_background=X), InputError,
+     "as x="),
 ]
 
 

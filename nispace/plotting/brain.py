@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import check_option
+from ..errors import InputError
 from .labels import _column_labels
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -319,7 +320,8 @@ def _surface_mesh(parc: Parcellation, space: str, surf_mesh: str):
 def plot_brain(values, parcellation, *, titles=None, cmap=None,
                symmetric_cmap: bool | None = None, vmin=None, vmax=None,
                space: str | None = None, surf_mesh: str = "inflated", categorical: bool = False,
-               figsize=None, colorbar_label: str | None = "parcel value") -> Figure:
+               figsize=None, colorbar_label: str | None = "parcel value",
+               views: str | list[str] | None = None) -> Figure:
     """Draw parcel values on the brain.
 
     Parameters
@@ -355,6 +357,8 @@ def plot_brain(values, parcellation, *, titles=None, cmap=None,
         Figure size; default grows with the number of maps and panels.
     colorbar_label : str, optional
         Label of each colorbar (e.g. ``"Hedges' g"``).
+    views : {"lateral", "medial"} or list of them, optional
+        Surface views drawn for each hemisphere (NiSpace's ``views``); default both.
 
     Returns
     -------
@@ -382,13 +386,14 @@ def plot_brain(values, parcellation, *, titles=None, cmap=None,
     n_maps = table.shape[0]
     titles = _titles(titles, names, n_maps, parc)
     surface, volume = _plan(parc, space)
+    panels = _panels(views)
 
     views = _surface_views(_surface_mesh(surface.parc, surface.space, surf_mesh)) \
         if surface else None
     cuts = _cut_coords(volume.parc, volume.space) if volume else []
     bg = _background(volume.parc, volume.space) if volume else None
 
-    widths = ([1.0] * len(SURFACE_VIEWS) if surface else []) \
+    widths = ([1.0] * len(panels) if surface else []) \
         + ([_CUT_WIDTH * len(cuts)] if volume else []) + ([] if categorical else [_CBAR_WIDTH])
     height = n_maps * (_ROW_HEIGHT + _TITLE_HEIGHT) + 0.15
     fig = plt.figure(figsize=figsize or (_ROW_HEIGHT * sum(widths) + 0.6, height))
@@ -407,8 +412,9 @@ def plot_brain(values, parcellation, *, titles=None, cmap=None,
             cmap_m = "RdBu_r" if lo == -hi else "viridis"
         col = 0
         if surface:
-            _draw_surface(fig, grid, m, row[surface.index], surface, views, cmap_m, lo, hi)
-            col += len(SURFACE_VIEWS)
+            _draw_surface(fig, grid, m, row[surface.index], surface, views, cmap_m, lo, hi,
+                          panels)
+            col += len(panels)
         if volume:
             _draw_slices(fig, fig.add_subplot(grid[m, col]), row[volume.index], volume, cuts,
                          bg, cmap_m, lo, hi)
@@ -428,6 +434,18 @@ def plot_brain(values, parcellation, *, titles=None, cmap=None,
     return fig
 
 
+def _panels(views) -> list[tuple[str, str]]:
+    """The ``(hemi, view)`` surface panels for ``views`` (None: all of them)."""
+    if views is None:
+        return list(SURFACE_VIEWS)
+    chosen = [views] if isinstance(views, str) else list(views)
+    known = sorted({v for _, v in SURFACE_VIEWS})
+    bad = [v for v in chosen if v not in known]
+    if bad or not chosen:
+        raise InputError(f"views: expected one or more of {known}; got {views!r}.")
+    return [(h, v) for h, v in SURFACE_VIEWS if v in chosen]
+
+
 def _surface_legend(fig, has_nan: bool) -> None:
     from matplotlib.patches import Patch
 
@@ -442,13 +460,13 @@ def _surface_legend(fig, has_nan: bool) -> None:
 
 
 def _draw_surface(fig, grid, m: int, values: np.ndarray, part: _Part, views: dict, cmap,
-                  vmin, vmax) -> None:
-    """Four views of one map on the cortical surface, in grid row ``m``."""
+                  vmin, vmax, panels=SURFACE_VIEWS) -> None:
+    """The ``panels`` views of one map on the cortical surface, in grid row ``m``."""
     vertex = _vertex_values(values, part.parc, part.space)[0]
     # labelled vertices: finite after projecting zeros (NaN only on the medial wall)
     labelled = np.isfinite(_vertex_values(np.zeros_like(values), part.parc, part.space)[0])
     n_left = part.parc.get_hemi_sizes(part.space)[0]
-    for k, (hemi, view) in enumerate(SURFACE_VIEWS):
+    for k, (hemi, view) in enumerate(panels):
         ax = fig.add_subplot(grid[m, k])
         cut = slice(None, n_left) if hemi == "left" else slice(n_left, None)
         _surface_view(ax, views[(hemi, view)], surf_map=vertex[cut], labelled=labelled[cut],
