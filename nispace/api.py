@@ -1258,9 +1258,11 @@ class NiSpace:
         fa_method : {"minres", "ml", "principal"}
             Factor extraction for ``"fa"``.
         fa_rotation : str or None
-            Factor rotation for ``"fa"`` (default ``"promax"``). ``fa_method="ml"``
-            with None, ``"varimax"`` or ``"quartimax"`` runs scikit-learn; other
-            combinations need the optional ``factor_analyzer`` package.
+            Factor rotation for ``"fa"`` (default ``"promax"``): with
+            ``"minres"`` or ``"principal"`` any of
+            :data:`nispace.stats.reduce.FA_ROTATIONS` (nispace's own factor
+            analysis); ``fa_method="ml"`` runs scikit-learn and takes None,
+            ``"varimax"`` or ``"quartimax"``.
         seed : int, optional
             Seed for ICA and FA; default the object's ``seed``.
         **kwargs

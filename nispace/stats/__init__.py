@@ -10,6 +10,12 @@ cleaning
     Covariate regression between subjects and within maps; ComBat harmonisation.
 reduce
     Dimensionality reduction of reference maps (mean/median per set, PCA, ICA, FA).
+factor
+    Exploratory factor analysis (minres/principal extraction, orthogonal and
+    oblique rotations, regression scores) used by ``reduce``'s ``"fa"``.
+within
+    Correlations between maps within each region across subjects
+    (``correlate_within_region``).
 coloc, dominance, xsea
     Colocalization methods, dominance analysis and set-level aggregation.
 crossval
