@@ -846,14 +846,14 @@ def _reduce_x_fa_ml_seed():
 
 
 def _reduce_x_fa_minres():
-    from nispace.stats.reduce import MissingDependencyError
+    from nispace.stats.factor import factor_analysis
 
-    try:  # NiSpace's default (minres, promax) runs or names the missing package
-        obj = nsp().reduce_x("fa", n_components=1)
-    except MissingDependencyError as err:
-        assert "fa_method='ml'" in str(err)  # the error names the replacement
-    else:
-        assert obj.get_x().shape == (1, N_PARCELS)
+    # NiSpace's defaults (minres, promax) run with nispace's own factor analysis
+    obj = nsp().reduce_x("fa", n_components=2)
+    data = nsp().get_x().to_numpy().T  # parcels x maps
+    ref = factor_analysis(data, 2, method="minres", rotation="promax")
+    same(obj.get_x_reduction().loadings.to_numpy(), ref.loadings)
+    assert obj.get_x().shape == (2, N_PARCELS)
 
 
 def _nimare_signatures():
