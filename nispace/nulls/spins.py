@@ -351,11 +351,49 @@ _MATCHERS = {"original": (_Nearest, _BLOCK_NEAREST),
              "vasa": (lambda coor: partial(_match_vasa, coor), _BLOCK_VASA),
              "hungarian": (lambda coor: partial(_match_hungarian, coor), _BLOCK_HUNGARIAN)}
 
+#: Use the compiled kernels of :mod:`._spin_kernels` when numba is importable (same
+#: output as the NumPy matchers; tests switch this off to compare the two).
+USE_COMPILED = True
+#: Entries (rotations x parcels x parcels) per task of a compiled kernel.
+_BLOCK_COMPILED = (2**21, 2**19)
+_KERNELS: list = []
+
+
+def _compiled_kernels():
+    """The module of compiled kernels, or None without numba (imported once, lazily)."""
+    if not USE_COMPILED:
+        return None
+    if not _KERNELS:
+        try:
+            from . import _spin_kernels
+        except ImportError:
+            _spin_kernels = None
+        _KERNELS.append(_spin_kernels)
+    return _KERNELS[0]
+
+
+def _compiled_matcher(kernel, coor: np.ndarray):
+    """A matcher running ``kernel(coor, rotated, out)`` on a block of rotations."""
+    def match(rots: np.ndarray) -> np.ndarray:
+        out = np.empty((rots.shape[0], coor.shape[0]), dtype=np.intp)
+        kernel(coor, coor @ rots, out)
+        return out
+    return match
+
+
+def _matcher(method: str, workers: int):
+    """(matcher factory, entries per block) for ``method``, compiled when possible."""
+    kernels = None if method == "original" else _compiled_kernels()
+    if kernels is not None:
+        kernel = kernels.vasa_block if method == "vasa" else kernels.lap_block
+        return partial(_compiled_matcher, kernel), _BLOCK_COMPILED[_n_threads(workers) > 1]
+    factory, blocks = _MATCHERS[method]
+    return factory, blocks[_n_threads(workers) > 1]
+
 
 def _resample(coords, hemi, left, right, method: str, workers: int) -> np.ndarray:
     """Resampling indices (k, n_parcels) for the rotation pairs ``left``, ``right``."""
-    factory, blocks = _MATCHERS[method]
-    block = blocks[_n_threads(workers) > 1]
+    factory, block = _matcher(method, workers)
     k = left.shape[0]
     out = np.empty((k, coords.shape[0]), dtype=np.intp)
     tasks, hemis = [], []

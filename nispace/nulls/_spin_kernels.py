@@ -1,0 +1,237 @@
+"""Compiled matching kernels of the parcel-level spins (optional: numba).
+
+Importing this module compiles (or loads from numba's cache) loops over blocks of
+rotations of one hemisphere that :mod:`nispace.nulls.spins` otherwise runs with
+NumPy. They return exactly what the NumPy path returns:
+
+- distances are ``sqrt(((b0 - a0)**2 + (b1 - a1)**2) + (b2 - a2)**2)`` in double
+  precision, operation for operation what ``scipy.spatial.distance_matrix`` computes
+  (no fused multiply-add: numba compiles without ``fastmath``);
+- ``vasa_block`` runs the greedy steps of Váša et al. (2018) with neuromaps'
+  tie-breaking (first row of the largest row minimum, first column of a row
+  minimum);
+- ``lap_block`` solves each assignment problem exactly with the shortest
+  augmenting path method that ``scipy.optimize.linear_sum_assignment`` uses, started
+  from dual variables of a column and a row reduction and a greedy partial
+  matching on the tight pairs (Jonker & Volgenant 1987), so most rows never need an
+  augmenting path; the optimum of a real-valued cost matrix is unique (almost
+  surely), so the matching is scipy's;
+- ``nearest_block`` looks the nearest rotated centroid up among the few centroids a
+  grid cell can hold (see :class:`CellCandidates` in ``spins``), in double
+  precision, and flags the queries whose two nearest are too close to call so that
+  the caller settles them with neuromaps' k-d tree query.
+
+All kernels release the GIL.
+
+References
+----------
+Jonker, R., & Volgenant, A. (1987). A shortest augmenting path algorithm for dense
+and sparse linear assignment problems. Computing, 38(4), 325-340.
+Crouse, D. F. (2016). On implementing 2D rectangular assignment algorithms. IEEE
+Transactions on Aerospace and Electronic Systems, 52(4), 1679-1696.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_OPTS = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
+
+
+@njit(**_OPTS)
+def _distances(coor, rotated, dist):
+    """``dist[i, j] = |rotated[j] - coor[i]|`` as scipy's ``distance_matrix``."""
+    n = coor.shape[0]
+    b = np.empty((3, n))  # axis by axis, so that the inner loop runs on contiguous rows
+    for j in range(n):
+        b[0, j], b[1, j], b[2, j] = rotated[j, 0], rotated[j, 1], rotated[j, 2]
+    b0, b1, b2 = b[0], b[1], b[2]
+    for i in range(n):
+        a0, a1, a2 = coor[i, 0], coor[i, 1], coor[i, 2]
+        row = dist[i]
+        for j in range(n):
+            d0 = b0[j] - a0
+            d1 = b1[j] - a1
+            d2 = b2[j] - a2
+            row[j] = np.sqrt((d0 * d0 + d1 * d1) + d2 * d2)
+
+
+@njit(**_OPTS)
+def pair_distances(coor, rotated):
+    """(k, n, n) distances for rotated centroids (k, n, 3); for tests."""
+    k, n = rotated.shape[0], rotated.shape[1]
+    out = np.empty((k, n, n))
+    for r in range(k):
+        _distances(coor, rotated[r], out[r])
+    return out
+
+
+@njit(**_OPTS)
+def vasa_block(coor, rotated, out):
+    """Greedy matching of Váša et al. (2018) for rotated centroids (k, n, 3) into
+    ``out`` (k, n)."""
+    k, n = rotated.shape[0], rotated.shape[1]
+    dist = np.empty((n, n))
+    nearest = np.empty(n, dtype=np.intp)
+    nearest_d = np.empty(n)
+    free = np.empty(n, dtype=np.bool_)
+    for r in range(k):
+        _distances(coor, rotated[r], dist)
+        for i in range(n):
+            best, jbest = np.inf, 0
+            for j in range(n):
+                if dist[i, j] < best:
+                    best, jbest = dist[i, j], j
+            nearest[i], nearest_d[i] = jbest, best
+            free[i] = True
+        for _ in range(n):
+            row, far = 0, -np.inf
+            for i in range(n):  # first row of the largest minimum (assigned: -inf)
+                if nearest_d[i] > far:
+                    row, far = i, nearest_d[i]
+            taken = nearest[row]
+            out[r, row] = taken
+            nearest_d[row] = -np.inf
+            free[taken] = False
+            for i in range(n):
+                if nearest_d[i] == -np.inf or nearest[i] != taken:
+                    continue
+                best, jbest = np.inf, 0
+                for j in range(n):
+                    if free[j] and dist[i, j] < best:
+                        best, jbest = dist[i, j], j
+                nearest[i], nearest_d[i] = jbest, best
+
+
+@njit(**_OPTS)
+def _lap(cost, u, v, col4row, row4col, path, spc, sr, sc, remaining):
+    """Minimum-cost perfect matching of the square ``cost``; ``col4row`` receives it."""
+    n = cost.shape[0]
+    # column reduction, then row reduction: feasible duals, u_i + v_j <= c_ij
+    for j in range(n):
+        low = np.inf
+        for i in range(n):
+            if cost[i, j] < low:
+                low = cost[i, j]
+        v[j] = low
+        row4col[j] = -1
+    n_free = 0
+    for i in range(n):
+        low, jlow = np.inf, 0
+        for j in range(n):
+            red = cost[i, j] - v[j]
+            if red < low:
+                low, jlow = red, j
+        col4row[i] = -1
+        if row4col[jlow] == -1:  # a tight pair with a free column: keep it
+            row4col[jlow], col4row[i] = i, jlow
+        else:
+            remaining[n_free] = i
+            n_free += 1
+    # augmenting row reduction (Jonker & Volgenant 1987): a free row takes its
+    # cheapest column, lowering that column's dual to the row's second-cheapest
+    # reduced cost, and the row it displaces takes its turn; lowering a dual keeps
+    # every matched pair the cheapest of its row. Bounded, so that ties cannot cycle.
+    for _ in range(2):
+        k, n_prev, n_free, budget = 0, n_free, 0, 4 * n
+        while k < n_prev and budget > 0:
+            budget -= 1
+            i = remaining[k]
+            k += 1
+            low, j1, second, j2 = cost[i, 0] - v[0], 0, np.inf, -1
+            for j in range(1, n):
+                red = cost[i, j] - v[j]
+                if red < second:
+                    if red >= low:
+                        second, j2 = red, j
+                    else:
+                        second, j2, low, j1 = low, j1, red, j
+            i0 = row4col[j1]
+            if low < second:
+                v[j1] -= second - low
+            elif i0 >= 0:
+                j1 = j2
+                i0 = row4col[j2]
+            row4col[j1], col4row[i] = i, j1
+            if i0 >= 0:
+                col4row[i0] = -1
+                if low < second:
+                    k -= 1
+                    remaining[k] = i0
+                else:
+                    remaining[n_free] = i0
+                    n_free += 1
+        while k < n_prev:  # rows left when the budget ran out stay free
+            remaining[n_free] = remaining[k]
+            n_free += 1
+            k += 1
+    # row duals: every row's cheapest reduced cost, attained by its matched column
+    for i in range(n):
+        low = np.inf
+        for j in range(n):
+            red = cost[i, j] - v[j]
+            if red < low:
+                low = red
+        u[i] = low
+    # shortest augmenting paths for the rows left (Crouse 2016, as scipy)
+    for cur in range(n):
+        if col4row[cur] != -1:
+            continue
+        min_val = 0.0
+        n_rem = n
+        for it in range(n):
+            remaining[it] = n - it - 1
+            spc[it] = np.inf
+            sc[it] = False
+            sr[it] = False
+        i, sink = cur, -1
+        while sink == -1:
+            index, lowest = -1, np.inf
+            sr[i] = True
+            for it in range(n_rem):
+                j = remaining[it]
+                red = min_val + cost[i, j] - u[i] - v[j]
+                if red < spc[j]:
+                    path[j] = i
+                    spc[j] = red
+                if spc[j] < lowest or (spc[j] == lowest and row4col[j] == -1):
+                    lowest, index = spc[j], it
+            min_val = lowest
+            j = remaining[index]
+            if row4col[j] == -1:
+                sink = j
+            else:
+                i = row4col[j]
+            sc[j] = True
+            n_rem -= 1
+            remaining[index] = remaining[n_rem]
+        u[cur] += min_val
+        for i in range(n):
+            if sr[i] and i != cur:
+                u[i] += min_val - spc[col4row[i]]
+        for j in range(n):
+            if sc[j]:
+                v[j] -= min_val - spc[j]
+        j = sink
+        while True:
+            i = path[j]
+            row4col[j] = i
+            j, col4row[i] = col4row[i], j
+            if i == cur:
+                break
+
+
+@njit(**_OPTS)
+def lap_block(coor, rotated, out):
+    """Minimum-total-distance matching for rotated centroids (k, n, 3) into ``out``."""
+    k, n = rotated.shape[0], rotated.shape[1]
+    dist = np.empty((n, n))
+    u, v, spc = np.empty(n), np.empty(n), np.empty(n)
+    col4row, row4col = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
+    path, remaining = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
+    sr, sc = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
+    for r in range(k):
+        _distances(coor, rotated[r], dist)
+        _lap(dist, u, v, col4row, row4col, path, spc, sr, sc, remaining)
+        out[r] = col4row
