@@ -110,12 +110,11 @@ def _lap(cost, u, v, col4row, row4col, path, spc, sr, sc, remaining):
     n = cost.shape[0]
     # column reduction, then row reduction: feasible duals, u_i + v_j <= c_ij
     for j in range(n):
-        low = np.inf
-        for i in range(n):
-            if cost[i, j] < low:
-                low = cost[i, j]
-        v[j] = low
+        v[j] = cost[0, j]
         row4col[j] = -1
+    for i in range(1, n):
+        for j in range(n):
+            v[j] = min(v[j], cost[i, j])
     n_free = 0
     for i in range(n):
         low, jlow = np.inf, 0
@@ -235,3 +234,78 @@ def lap_block(coor, rotated, out):
         _distances(coor, rotated[r], dist)
         _lap(dist, u, v, col4row, row4col, path, spc, sr, sc, remaining)
         out[r] = col4row
+
+
+@njit(**_OPTS)
+def _cell_row(x, y, z, lo, inv_h, dims, lookup):
+    """Row of the candidate table for the grid cell holding (x, y, z); -1: none."""
+    fx = (x - lo[0]) * inv_h
+    fy = (y - lo[1]) * inv_h
+    fz = (z - lo[2]) * inv_h
+    if not (fx >= 0.0 and fy >= 0.0 and fz >= 0.0):
+        return -1
+    ix, iy, iz = int(fx), int(fy), int(fz)
+    if ix >= dims[0] or iy >= dims[1] or iz >= dims[2]:
+        return -1
+    return lookup[(ix * dims[1] + iy) * dims[2] + iz]
+
+
+@njit(**_OPTS)
+def grid_nearest(queries, pts, lo, inv_h, dims, lookup, cand, out):
+    """Nearest point of ``pts`` to every query (m, 3), among the candidates of the
+    query's grid cell, into ``out`` (m,); -1 where the cell has no candidate list."""
+    for t in range(queries.shape[0]):
+        x, y, z = queries[t, 0], queries[t, 1], queries[t, 2]
+        row = _cell_row(x, y, z, lo, inv_h, dims, lookup)
+        if row < 0:
+            out[t] = -1
+            continue
+        best, jbest = np.inf, -1
+        for c in range(cand.shape[1]):
+            j = cand[row, c]
+            if j < 0:
+                break
+            d0 = x - pts[j, 0]
+            d1 = y - pts[j, 1]
+            d2 = z - pts[j, 2]
+            d = (d0 * d0 + d1 * d1) + d2 * d2
+            if d < best:
+                best, jbest = d, j
+        out[t] = jbest
+
+
+@njit(**_OPTS)
+def nearest_block(coor, rotated, rots, lo, inv_h, dims, lookup, cand, tol, out):
+    """Nearest rotated centroid for each centroid, (k, n) into ``out``.
+
+    The candidates come from the grid cell of ``coor[i] @ rots[r].T`` (the centroid
+    turned back, looked up among the unrotated centroids, which the grid holds);
+    the distances compared are ``|rotated[r, j] - coor[i]|`` squared, in double
+    precision. ``out`` is -1 where the cell has no list or where the two nearest
+    differ by ``tol`` or less (the caller settles those).
+    """
+    k, n = rotated.shape[0], rotated.shape[1]
+    for r in range(k):
+        for i in range(n):
+            a0, a1, a2 = coor[i, 0], coor[i, 1], coor[i, 2]
+            x = a0 * rots[r, 0, 0] + a1 * rots[r, 0, 1] + a2 * rots[r, 0, 2]
+            y = a0 * rots[r, 1, 0] + a1 * rots[r, 1, 1] + a2 * rots[r, 1, 2]
+            z = a0 * rots[r, 2, 0] + a1 * rots[r, 2, 1] + a2 * rots[r, 2, 2]
+            row = _cell_row(x, y, z, lo, inv_h, dims, lookup)
+            if row < 0:
+                out[r, i] = -1
+                continue
+            best, second, jbest = np.inf, np.inf, -1
+            for c in range(cand.shape[1]):
+                j = cand[row, c]
+                if j < 0:
+                    break
+                d0 = rotated[r, j, 0] - a0
+                d1 = rotated[r, j, 1] - a1
+                d2 = rotated[r, j, 2] - a2
+                d = (d0 * d0 + d1 * d1) + d2 * d2
+                if d < best:
+                    second, best, jbest = best, d, j
+                elif d < second:
+                    second = d
+            out[r, i] = jbest if second - best > tol else -1

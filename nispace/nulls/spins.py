@@ -263,19 +263,89 @@ class _Nearest:
         near = flat.take(at) - best <= self.tol_single
         col = col.reshape(n, k).T.copy()
         near_i, near_r = np.divmod(np.flatnonzero(near), k)
-        if near_r.size:
-            diff = rotated[near_r] - coor[near_i, None, :]
-            sq = np.einsum("mjc,mjc->mj", diff, diff)
-            first = sq.argmin(axis=-1)
-            m = np.arange(first.size)
-            gap = -sq[m, first]
-            sq[m, first] = np.inf
-            gap += sq.min(axis=-1)
-            col[near_r, near_i] = first
-            tie = gap <= self.tol_double
-            for r in np.unique(near_r[tie]):
-                sel = near_i[tie & (near_r == r)]
-                col[r, sel] = cKDTree(rotated[r]).query(coor[sel])[1]
+        self.settle(rotated, col, near_r, near_i)
+        return col
+
+    def settle(self, rotated: np.ndarray, col: np.ndarray, near_r: np.ndarray,
+               near_i: np.ndarray) -> None:
+        """Set ``col[near_r, near_i]`` in double precision, exact ties by k-d tree."""
+        if near_r.size == 0:
+            return
+        coor = self.coor
+        diff = rotated[near_r] - coor[near_i, None, :]
+        sq = np.einsum("mjc,mjc->mj", diff, diff)
+        first = sq.argmin(axis=-1)
+        m = np.arange(first.size)
+        gap = -sq[m, first]
+        sq[m, first] = np.inf
+        gap += sq.min(axis=-1)
+        col[near_r, near_i] = first
+        tie = gap <= self.tol_double
+        for r in np.unique(near_r[tie]):
+            sel = near_i[tie & (near_r == r)]
+            col[r, sel] = cKDTree(rotated[r]).query(coor[sel])[1]
+
+
+class _CellCandidates:
+    """A grid over a point set with, per cell, the points that can be nearest to it.
+
+    Cells are cubes of side ``h`` (half the median nearest-neighbour distance); a
+    cell with centre ``z`` and half-diagonal ``rho`` lists every point within
+    ``d(z) + 2 rho + margin`` of ``z``, ``d(z)`` being the distance from ``z`` to its
+    nearest point. By the triangle inequality that list holds the nearest point of
+    every location in the cell, and every point left out is more than ``margin``
+    farther than the nearest. Only cells that reach the shell of the points' norms
+    get a list (queries are rotated points, whose norms do not change); others, and
+    cells with more than ``max_candidates`` points, are marked -1 and their queries
+    are answered by the caller.
+    """
+
+    def __init__(self, pts: np.ndarray, margin: float, max_candidates: int = 32):
+        tree = cKDTree(pts)
+        n = pts.shape[0]
+        spacing = np.median(tree.query(pts, k=2)[0][:, 1]) if n > 1 else 1.0
+        h = max(0.5 * spacing, 1e-9 * max(1.0, float(np.abs(pts).max())))
+        rho = h * np.sqrt(3) / 2
+        self.lo = pts.min(axis=0) - 2 * h
+        self.dims = np.ceil((pts.max(axis=0) + 2 * h - self.lo) / h).astype(np.int64)
+        self.inv_h = 1.0 / h
+        axes = [self.lo[a] + h * (np.arange(self.dims[a]) + 0.5) for a in range(3)]
+        centres = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
+        norms = np.linalg.norm(pts, axis=1)
+        c_norm = np.linalg.norm(centres, axis=1)
+        keep = np.flatnonzero((c_norm >= norms.min() - 2 * rho) & (c_norm <= norms.max()
+                                                                  + 2 * rho))
+        nearest_d = tree.query(centres[keep])[0]
+        k = min(max_candidates, n)
+        bound = (nearest_d + 2 * rho + margin)[:, None]
+        dist, idx = tree.query(centres[keep], k=k)
+        dist, idx = dist.reshape(keep.size, k), idx.reshape(keep.size, k)
+        inside = dist <= bound
+        full = inside[:, -1] if k < n else np.zeros(keep.size, dtype=bool)
+        cand = np.where(inside, idx, -1).astype(np.intp)
+        self.lookup = np.full(int(np.prod(self.dims)), -1, dtype=np.intp)
+        self.lookup[keep[~full]] = np.arange(keep.size)[~full]
+        self.cand = cand
+
+    def args(self) -> tuple:
+        return self.lo, self.inv_h, self.dims, self.lookup, self.cand
+
+
+class _NearestGrid(_Nearest):
+    """:class:`_Nearest` on the compiled grid lookup: the same answers, fewer distances."""
+
+    def __init__(self, coor: np.ndarray, kernels):
+        super().__init__(coor)
+        # left-out points are farther by > margin, i.e. > tol_double in squared distance
+        margin = 1e-3 * np.sqrt(self.sq_norm.max())
+        self.grid, self.kernel = _CellCandidates(coor, margin), kernels.nearest_block
+
+    def __call__(self, rots: np.ndarray) -> np.ndarray:
+        rotated = self.coor @ rots
+        col = np.empty(rotated.shape[:2], dtype=np.intp)
+        self.kernel(self.coor, rotated, rots, *self.grid.args(), self.tol_double, col)
+        near_r, near_i = np.nonzero(col < 0)
+        self.settle(rotated, col, near_r, near_i)
         return col
 
 
@@ -383,7 +453,9 @@ def _compiled_matcher(kernel, coor: np.ndarray):
 
 def _matcher(method: str, workers: int):
     """(matcher factory, entries per block) for ``method``, compiled when possible."""
-    kernels = None if method == "original" else _compiled_kernels()
+    kernels = _compiled_kernels()
+    if kernels is not None and method == "original":
+        return partial(_NearestGrid, kernels=kernels), _BLOCK_COMPILED[_n_threads(workers) > 1]
     if kernels is not None:
         kernel = kernels.vasa_block if method == "vasa" else kernels.lap_block
         return partial(_compiled_matcher, kernel), _BLOCK_COMPILED[_n_threads(workers) > 1]
