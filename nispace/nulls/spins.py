@@ -300,7 +300,7 @@ class _CellCandidates:
     are answered by the caller.
     """
 
-    def __init__(self, pts: np.ndarray, margin: float, max_candidates: int = 32):
+    def __init__(self, pts: np.ndarray, margin: float, max_candidates: int = 16):
         tree = cKDTree(pts)
         n = pts.shape[0]
         spacing = np.median(tree.query(pts, k=2)[0][:, 1]) if n > 1 else 1.0
@@ -310,22 +310,21 @@ class _CellCandidates:
         self.dims = np.ceil((pts.max(axis=0) + 2 * h - self.lo) / h).astype(np.int64)
         self.inv_h = 1.0 / h
         axes = [self.lo[a] + h * (np.arange(self.dims[a]) + 0.5) for a in range(3)]
-        centres = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
+        c_sq = (axes[0][:, None, None]**2 + axes[1][None, :, None]**2
+                + axes[2][None, None, :]**2).reshape(-1)
         norms = np.linalg.norm(pts, axis=1)
-        c_norm = np.linalg.norm(centres, axis=1)
-        keep = np.flatnonzero((c_norm >= norms.min() - 2 * rho) & (c_norm <= norms.max()
-                                                                  + 2 * rho))
-        nearest_d = tree.query(centres[keep])[0]
+        low, high = max(norms.min() - rho - margin, 0.0), norms.max() + rho + margin
+        keep = np.flatnonzero((c_sq >= low * low) & (c_sq <= high * high))
+        centres = np.stack([axes[a][i] for a, i in
+                            enumerate(np.unravel_index(keep, tuple(self.dims)))], axis=1)
         k = min(max_candidates, n)
-        bound = (nearest_d + 2 * rho + margin)[:, None]
-        dist, idx = tree.query(centres[keep], k=k)
+        dist, idx = tree.query(centres, k=k)
         dist, idx = dist.reshape(keep.size, k), idx.reshape(keep.size, k)
-        inside = dist <= bound
+        inside = dist <= dist[:, :1] + (2 * rho + margin)
         full = inside[:, -1] if k < n else np.zeros(keep.size, dtype=bool)
-        cand = np.where(inside, idx, -1).astype(np.intp)
-        self.lookup = np.full(int(np.prod(self.dims)), -1, dtype=np.intp)
-        self.lookup[keep[~full]] = np.arange(keep.size)[~full]
-        self.cand = cand
+        self.lookup = np.full(c_sq.size, -1, dtype=np.int32)
+        self.lookup[keep[~full]] = np.arange(keep.size, dtype=np.int32)[~full]
+        self.cand = np.where(inside, idx, -1).astype(np.int32)
 
     def args(self) -> tuple:
         return self.lo, self.inv_h, self.dims, self.lookup, self.cand
@@ -789,10 +788,32 @@ class _NearestVertex:
             self.bound = 1.5 * float(self.tree.query(coords, k=2)[0][:, 1].max())
         else:
             self.bound = np.inf
+        kernels = _compiled_kernels()
+        self.coords, self.grid = coords, None
+        if kernels is not None and self.n > 1:
+            self.kernel = kernels.grid_nearest
+            self.grid = _CellCandidates(coords, 1e-6 * float(np.abs(coords).max()))
 
     def __call__(self, points: np.ndarray, workers: int) -> np.ndarray:
+        if self.grid is not None:
+            return self._grid_query(points, workers)
         idx = self.tree.query(points, distance_upper_bound=self.bound, workers=workers)[1]
         missed = np.flatnonzero(idx == self.n)
+        if missed.size:
+            idx[missed] = self.tree.query(points[missed], workers=workers)[1]
+        return idx
+
+    def _grid_query(self, points: np.ndarray, workers: int) -> np.ndarray:
+        """The compiled grid lookup, in ``workers`` threads; misses go to the tree."""
+        idx = np.empty(points.shape[0], dtype=np.intp)
+        bounds = np.linspace(0, points.shape[0], max(1, workers) + 1).astype(int)
+
+        def run(part):
+            a, b = part
+            self.kernel(points[a:b], self.coords, *self.grid.args(), idx[a:b])
+
+        _run_threads(run, list(zip(bounds[:-1], bounds[1:])), workers)
+        missed = np.flatnonzero(idx < 0)
         if missed.size:
             idx[missed] = self.tree.query(points[missed], workers=workers)[1]
         return idx
