@@ -105,8 +105,8 @@ def vasa_block(coor, rotated, out):
 
 
 @njit(**_OPTS)
-def _lap(cost, u, v, col4row, row4col, path, spc, sr, sc, remaining):
-    """Minimum-cost perfect matching of the square ``cost``; ``col4row`` receives it."""
+def _lap_init(cost, u, v, col4row, row4col, remaining):
+    """Feasible duals (``u_i + v_j <= c_ij``) and a partial matching on tight pairs."""
     n = cost.shape[0]
     # column reduction, then row reduction: feasible duals, u_i + v_j <= c_ij
     for j in range(n):
@@ -173,52 +173,79 @@ def _lap(cost, u, v, col4row, row4col, path, spc, sr, sc, remaining):
             if red < low:
                 low = red
         u[i] = low
-    # shortest augmenting paths for the rows left (Crouse 2016, as scipy)
+
+
+@njit(**_OPTS)
+def _finish(cur, sink, min_val, u, v, col4row, row4col, path, spc, sr, sc):
+    """Dual update after a shortest path search from row ``cur`` (as scipy), then
+    augmentation along the path to ``sink``."""
+    n = u.shape[0]
+    u[cur] += min_val
+    for i in range(n):
+        if sr[i] and i != cur:
+            u[i] += min_val - spc[col4row[i]]
+    for j in range(n):
+        if sc[j]:
+            v[j] -= min_val - spc[j]
+    j = sink
+    while True:
+        i = path[j]
+        row4col[j] = i
+        j, col4row[i] = col4row[i], j
+        if i == cur:
+            break
+
+
+@njit(**_OPTS)
+def _augment(cost, u, v, col4row, row4col, path, spc, key, sr, sc):
+    """Shortest augmenting paths for the free rows (Crouse 2016, as scipy); ``key``
+    holds the tentative path costs of unsettled columns, NaN once settled."""
+    n = cost.shape[0]
     for cur in range(n):
         if col4row[cur] != -1:
             continue
         min_val = 0.0
-        n_rem = n
-        for it in range(n):
-            remaining[it] = n - it - 1
-            spc[it] = np.inf
-            sc[it] = False
-            sr[it] = False
+        for j in range(n):
+            key[j] = np.inf
+            sc[j] = False
+            sr[j] = False
         i, sink = cur, -1
         while sink == -1:
-            index, lowest = -1, np.inf
             sr[i] = True
-            for it in range(n_rem):
-                j = remaining[it]
-                red = min_val + cost[i, j] - u[i] - v[j]
-                if red < spc[j]:
-                    path[j] = i
-                    spc[j] = red
-                if spc[j] < lowest or (spc[j] == lowest and row4col[j] == -1):
-                    lowest, index = spc[j], it
+            base = min_val - u[i]
+            ci = cost[i]
+            for j in range(n):  # branch-free, so that it vectorises
+                red = base + ci[j] - v[j]
+                kj = key[j]
+                better = red < kj
+                key[j] = red if better else kj
+                path[j] = i if better else path[j]
+            lowest, jlow = np.inf, -1
+            for j in range(n):
+                if key[j] < lowest:
+                    lowest, jlow = key[j], j
             min_val = lowest
-            j = remaining[index]
-            if row4col[j] == -1:
-                sink = j
+            spc[jlow] = lowest
+            key[jlow] = np.nan
+            sc[jlow] = True
+            if row4col[jlow] == -1:
+                sink = jlow
             else:
-                i = row4col[j]
-            sc[j] = True
-            n_rem -= 1
-            remaining[index] = remaining[n_rem]
-        u[cur] += min_val
-        for i in range(n):
-            if sr[i] and i != cur:
-                u[i] += min_val - spc[col4row[i]]
-        for j in range(n):
-            if sc[j]:
-                v[j] -= min_val - spc[j]
-        j = sink
-        while True:
-            i = path[j]
-            row4col[j] = i
-            j, col4row[i] = col4row[i], j
-            if i == cur:
-                break
+                i = row4col[jlow]
+        _finish(cur, sink, min_val, u, v, col4row, row4col, path, spc, sr, sc)
+
+
+@njit(**_OPTS)
+def solve_lap(cost):
+    """Column matched to each row by a minimum-cost perfect matching of ``cost``."""
+    n = cost.shape[0]
+    u, v, spc, key = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    col4row, row4col = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
+    path, remaining = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
+    sr, sc = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
+    _lap_init(cost, u, v, col4row, row4col, remaining)
+    _augment(cost, u, v, col4row, row4col, path, spc, key, sr, sc)
+    return col4row
 
 
 @njit(**_OPTS)
@@ -226,13 +253,14 @@ def lap_block(coor, rotated, out):
     """Minimum-total-distance matching for rotated centroids (k, n, 3) into ``out``."""
     k, n = rotated.shape[0], rotated.shape[1]
     dist = np.empty((n, n))
-    u, v, spc = np.empty(n), np.empty(n), np.empty(n)
+    u, v, spc, key = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     col4row, row4col = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
     path, remaining = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
     sr, sc = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
     for r in range(k):
         _distances(coor, rotated[r], dist)
-        _lap(dist, u, v, col4row, row4col, path, spc, sr, sc, remaining)
+        _lap_init(dist, u, v, col4row, row4col, remaining)
+        _augment(dist, u, v, col4row, row4col, path, spc, key, sr, sc)
         out[r] = col4row
 
 
