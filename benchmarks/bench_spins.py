@@ -39,10 +39,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -58,15 +56,6 @@ from _common import interleaved, load, record, traced  # noqa: E402
 #: method -> speed-up target over neuromaps at 10,000 spins (issue 15)
 TARGETS = {"original": 30.0, "vasa": 20.0, "hungarian": 5.0}
 VERTEX_TARGET = 5.0
-
-
-def _median_time(fn, repeats: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 def parcel_spins(coords, hemi, method: str, args) -> None:
@@ -89,14 +78,14 @@ def parcel_spins(coords, hemi, method: str, args) -> None:
     # the peer's output, and ours on the same spins, for the identity check
     ref = peer()
     identical = np.array_equal(ours(n_peer), ref.T)
-    times = interleaved({"peer": peer, "compat": ours,
-                         "default": lambda: ours(compat=False)},
-                        repeats=args.repeats, warmup=False)
+    fns = {"peer": peer, "compat": ours, "default": lambda: ours(compat=False)}
+    if n_peer < n:  # the linearity check, in the same turns (same load)
+        fns["peer_half"] = lambda: peer(n_peer // 2)
+    times = interleaved(fns, repeats=args.repeats, warmup=False)
     scale, note = n / n_peer, f"neuromaps timed at {n_peer}"
     linear = True
     if n_peer < n:
-        t_half, _ = _median_time(lambda: peer(n_peer // 2), args.repeats)
-        per_full, per_half = times["peer"] / n_peer, t_half / (n_peer // 2)
+        per_full, per_half = times["peer"] / n_peer, times["peer_half"] / (n_peer // 2)
         linear = abs(per_full / per_half - 1) <= 0.25
         note += (f" and {n_peer // 2} spins ({per_full * 1e3:.1f} vs {per_half * 1e3:.1f} ms "
                  f"per spin: {'linear' if linear else 'NOT linear'}), scaled to {n}")

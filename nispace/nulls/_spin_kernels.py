@@ -105,7 +105,7 @@ def vasa_block(coor, rotated, out):
 
 
 @njit(**_OPTS)
-def _lap_init(cost, u, v, col4row, row4col, remaining):
+def _lap_init(cost, u, v, col4row, row4col):
     """Feasible duals (``u_i + v_j <= c_ij``) and a partial matching on tight pairs."""
     n = cost.shape[0]
     # column reduction, then row reduction: feasible duals, u_i + v_j <= c_ij
@@ -115,64 +115,16 @@ def _lap_init(cost, u, v, col4row, row4col, remaining):
     for i in range(1, n):
         for j in range(n):
             v[j] = min(v[j], cost[i, j])
-    n_free = 0
     for i in range(n):
         low, jlow = np.inf, 0
         for j in range(n):
             red = cost[i, j] - v[j]
             if red < low:
                 low, jlow = red, j
+        u[i] = low
         col4row[i] = -1
         if row4col[jlow] == -1:  # a tight pair with a free column: keep it
             row4col[jlow], col4row[i] = i, jlow
-        else:
-            remaining[n_free] = i
-            n_free += 1
-    # augmenting row reduction (Jonker & Volgenant 1987): a free row takes its
-    # cheapest column, lowering that column's dual to the row's second-cheapest
-    # reduced cost, and the row it displaces takes its turn; lowering a dual keeps
-    # every matched pair the cheapest of its row. Bounded, so that ties cannot cycle.
-    for _ in range(2):
-        k, n_prev, n_free, budget = 0, n_free, 0, 4 * n
-        while k < n_prev and budget > 0:
-            budget -= 1
-            i = remaining[k]
-            k += 1
-            low, j1, second, j2 = cost[i, 0] - v[0], 0, np.inf, -1
-            for j in range(1, n):
-                red = cost[i, j] - v[j]
-                if red < second:
-                    if red >= low:
-                        second, j2 = red, j
-                    else:
-                        second, j2, low, j1 = low, j1, red, j
-            i0 = row4col[j1]
-            if low < second:
-                v[j1] -= second - low
-            elif i0 >= 0:
-                j1 = j2
-                i0 = row4col[j2]
-            row4col[j1], col4row[i] = i, j1
-            if i0 >= 0:
-                col4row[i0] = -1
-                if low < second:
-                    k -= 1
-                    remaining[k] = i0
-                else:
-                    remaining[n_free] = i0
-                    n_free += 1
-        while k < n_prev:  # rows left when the budget ran out stay free
-            remaining[n_free] = remaining[k]
-            n_free += 1
-            k += 1
-    # row duals: every row's cheapest reduced cost, attained by its matched column
-    for i in range(n):
-        low = np.inf
-        for j in range(n):
-            red = cost[i, j] - v[j]
-            if red < low:
-                low = red
-        u[i] = low
 
 
 @njit(**_OPTS)
@@ -241,9 +193,9 @@ def solve_lap(cost):
     n = cost.shape[0]
     u, v, spc, key = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     col4row, row4col = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
-    path, remaining = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
+    path = np.empty(n, dtype=np.intp)
     sr, sc = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
-    _lap_init(cost, u, v, col4row, row4col, remaining)
+    _lap_init(cost, u, v, col4row, row4col)
     _augment(cost, u, v, col4row, row4col, path, spc, key, sr, sc)
     return col4row
 
@@ -255,11 +207,11 @@ def lap_block(coor, rotated, out):
     dist = np.empty((n, n))
     u, v, spc, key = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     col4row, row4col = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
-    path, remaining = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
+    path = np.empty(n, dtype=np.intp)
     sr, sc = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
     for r in range(k):
         _distances(coor, rotated[r], dist)
-        _lap_init(dist, u, v, col4row, row4col, remaining)
+        _lap_init(dist, u, v, col4row, row4col)
         _augment(dist, u, v, col4row, row4col, path, spc, key, sr, sc)
         out[r] = col4row
 

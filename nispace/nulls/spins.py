@@ -41,6 +41,17 @@ between rotated centroids are settled with the same k-d tree query, so
 ``spin_permutations(coords, hemiid, n, seed, method=m, compat=True)`` equals
 ``neuromaps.nulls.spins.gen_spinsamples(coords, hemiid, n_rotate=n, seed=seed,
 method=m).T`` element for element.
+
+Speed
+-----
+When numba is importable, the matching runs in compiled loops
+(:mod:`nispace.nulls._spin_kernels`), in threads: the nearest rotated centroid or
+vertex is looked up among the few candidates of a grid cell instead of among all
+points, Váša's greedy steps update row minima in place, and the assignment problem
+is solved by shortest augmenting paths started from reduced duals. Without numba
+the NumPy matchers run. Both return the same indices (checked in the tests, and
+against neuromaps in compat mode); set ``nispace.nulls.spins.USE_COMPILED = False``
+to force the NumPy path.
 """
 
 from __future__ import annotations
@@ -605,7 +616,8 @@ def spin_permutations(coords, hemiid, n_perm: int = 1000, seed=None, *,
     lie too close to tell apart in single precision are recomputed in double
     precision, and exact ties are broken by the k-d tree query neuromaps runs.
     ``"vasa"`` advances all rotations of a block together;
-    ``"hungarian"`` solves one assignment problem per rotation.
+    ``"hungarian"`` solves one assignment problem per rotation. With numba the
+    three run compiled (see the module's "Speed" notes), with the same result.
 
     References
     ----------
