@@ -550,3 +550,24 @@ def test_grid_candidates_hold_the_nearest_point(matching_path):
     far = 300 * rng.standard_normal((10, 3))
     np.testing.assert_array_equal(_NearestVertex(coords)(far, 1),
                                   distance_matrix(far, coords).argmin(axis=1))
+
+
+def test_grid_stays_small_for_a_far_outlier(matching_path):
+    # one centroid far from a tight cluster: the grid is capped, answers stay exact
+    from nispace.nulls.spins import _MAX_CELLS, _CellCandidates, _NearestVertex
+
+    rng = np.random.default_rng(50)
+    pts = np.r_[rng.standard_normal((200, 3)) * 1e-3, [[1e4, 0, 0]]]
+    grid = _CellCandidates(pts, margin=1e-9)
+    assert grid.lookup.size <= _MAX_CELLS
+    queries = rng.standard_normal((300, 3)) * 1e-3
+    np.testing.assert_array_equal(_NearestVertex(pts)(queries, 1),
+                                  distance_matrix(queries, pts).argmin(axis=1))
+    # points filling a cube, not on a sphere: no grid, the plain search answers
+    cube = rng.uniform(-1, 1, (3000, 3))
+    cube[0] = [1e3, 1e3, 1e3]
+    assert _CellCandidates(cube, margin=1e-9).cand is None
+    np.testing.assert_array_equal(_NearestVertex(cube)(queries, 1),
+                                  distance_matrix(queries, cube).argmin(axis=1))
+    spun = spin_permutations(cube, np.zeros(3000, dtype=int), 2, seed=51)
+    assert spun.shape == (2, 3000)

@@ -297,6 +297,12 @@ class _Nearest:
             col[r, sel] = cKDTree(rotated[r]).query(coor[sel])[1]
 
 
+#: Largest grid of :class:`_CellCandidates` (cells; the lookup table holds int32), and
+#: most cells given a candidate list (more: no grid, the plain search runs).
+_MAX_CELLS = 2**23
+_MAX_LISTED = 2**20
+
+
 class _CellCandidates:
     """A grid over a point set with, per cell, the points that can be nearest to it.
 
@@ -308,14 +314,18 @@ class _CellCandidates:
     farther than the nearest. Only cells that reach the shell of the points' norms
     get a list (queries are rotated points, whose norms do not change); others, and
     cells with more than ``max_candidates`` points, are marked -1 and their queries
-    are answered by the caller.
+    are answered by the caller. ``cand`` is None when more than ``_MAX_LISTED``
+    cells would need a list (points far from lying on a sphere): use no grid.
     """
 
     def __init__(self, pts: np.ndarray, margin: float, max_candidates: int = 16):
         tree = cKDTree(pts)
         n = pts.shape[0]
         spacing = np.median(tree.query(pts, k=2)[0][:, 1]) if n > 1 else 1.0
-        h = max(0.5 * spacing, 1e-9 * max(1.0, float(np.abs(pts).max())))
+        extent = float((pts.max(axis=0) - pts.min(axis=0)).max())
+        # at most _MAX_CELLS cells, whatever the spread of the points
+        h = max(0.5 * spacing, extent / (_MAX_CELLS ** (1 / 3) - 6),
+                1e-9 * max(1.0, float(np.abs(pts).max())))
         rho = h * np.sqrt(3) / 2
         self.lo = pts.min(axis=0) - 2 * h
         self.dims = np.ceil((pts.max(axis=0) + 2 * h - self.lo) / h).astype(np.int64)
@@ -326,6 +336,9 @@ class _CellCandidates:
         norms = np.linalg.norm(pts, axis=1)
         low, high = max(norms.min() - rho - margin, 0.0), norms.max() + rho + margin
         keep = np.flatnonzero((c_sq >= low * low) & (c_sq <= high * high))
+        self.cand = None
+        if keep.size > _MAX_LISTED:  # points far from a sphere: the grid would not pay
+            return
         centres = np.stack([axes[a][i] for a, i in
                             enumerate(np.unravel_index(keep, tuple(self.dims)))], axis=1)
         k = min(max_candidates, n)
@@ -351,6 +364,8 @@ class _NearestGrid(_Nearest):
         self.grid, self.kernel = _CellCandidates(coor, margin), kernels.nearest_block
 
     def __call__(self, rots: np.ndarray) -> np.ndarray:
+        if self.grid.cand is None:
+            return super().__call__(rots)
         rotated = self.coor @ rots
         col = np.empty(rotated.shape[:2], dtype=np.intp)
         self.kernel(self.coor, rotated, rots, *self.grid.args(), self.tol_double, col)
@@ -805,6 +820,8 @@ class _NearestVertex:
         if kernels is not None and self.n > 1:
             self.kernel = kernels.grid_nearest
             self.grid = _CellCandidates(coords, 1e-6 * float(np.abs(coords).max()))
+            if self.grid.cand is None:
+                self.grid = None
 
     def __call__(self, points: np.ndarray, workers: int) -> np.ndarray:
         if self.grid is not None:
@@ -818,7 +835,7 @@ class _NearestVertex:
     def _grid_query(self, points: np.ndarray, workers: int) -> np.ndarray:
         """The compiled grid lookup, in ``workers`` threads; misses go to the tree."""
         idx = np.empty(points.shape[0], dtype=np.intp)
-        bounds = np.linspace(0, points.shape[0], max(1, workers) + 1).astype(int)
+        bounds = np.linspace(0, points.shape[0], 2 * _n_threads(workers) + 1).astype(int)
 
         def run(part):
             a, b = part
