@@ -1,8 +1,9 @@
-"""Compiled matching kernels of the parcel-level spins (optional: numba).
+"""Compiled matching kernels of the spin nulls (optional: numba).
 
-Importing this module compiles (or loads from numba's cache) loops over blocks of
-rotations of one hemisphere that :mod:`nispace.nulls.spins` otherwise runs with
-NumPy. They return exactly what the NumPy path returns:
+Loops over blocks of rotations of one hemisphere that :mod:`nispace.nulls.spins`
+otherwise runs with NumPy and k-d trees. Each kernel is compiled on its first call
+(a few seconds, once: numba caches the machine code beside this file). They return
+exactly what the NumPy path returns:
 
 - distances are ``sqrt(((b0 - a0)**2 + (b1 - a1)**2) + (b2 - a2)**2)`` in double
   precision, operation for operation what ``scipy.spatial.distance_matrix`` computes
@@ -17,9 +18,10 @@ NumPy. They return exactly what the NumPy path returns:
   augmenting path; the optimum of a real-valued cost matrix is unique (almost
   surely), so the matching is scipy's;
 - ``nearest_block`` looks the nearest rotated centroid up among the few centroids a
-  grid cell can hold (see :class:`CellCandidates` in ``spins``), in double
-  precision, and flags the queries whose two nearest are too close to call so that
-  the caller settles them with neuromaps' k-d tree query.
+  grid cell can hold (see ``_CellCandidates`` in ``spins``), in double precision,
+  and flags the queries whose two nearest are too close to call so that the caller
+  settles them with neuromaps' k-d tree query; ``grid_nearest`` does the same for
+  the vertices of the vertex-level spins.
 
 All kernels release the GIL.
 
