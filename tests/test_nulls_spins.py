@@ -458,3 +458,116 @@ def test_vertex_spins_do_not_depend_on_how_rotations_are_chunked(mesh, monkeypat
         vertex_spin_indices(coords, labels, values, 7, rotations=(left, right)), modes)
     np.testing.assert_allclose(
         cornblath(data, coords, labels, values, 7, rotations=(left, right)), means, rtol=1e-12)
+
+
+# --------------------------------------------------------------------------------------
+# compiled kernels (numba, optional) against the NumPy path and scipy
+# --------------------------------------------------------------------------------------
+
+@pytest.fixture(params=[True, False], ids=["compiled", "numpy"])
+def matching_path(request, monkeypatch):
+    """Run a test on the compiled kernels (when numba is importable) and on NumPy."""
+    import nispace.nulls.spins as spins
+
+    if request.param and spins._compiled_kernels() is None:
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(spins, "USE_COMPILED", request.param)
+    return request.param
+
+
+@pytest.mark.parametrize("method, n_perm", [("original", 400), ("vasa", 40), ("hungarian", 40)])
+def test_compiled_and_numpy_matching_give_the_same_indices(method, n_perm, monkeypatch):
+    import nispace.nulls.spins as spins
+
+    if spins._compiled_kernels() is None:
+        pytest.skip("numba is not installed")
+    coords, hemi = sphere_centroids(70, seed=40)
+    compiled = spin_permutations(coords, hemi, n_perm, seed=41, method=method, compat=True)
+    monkeypatch.setattr(spins, "USE_COMPILED", False)
+    numpy_path = spin_permutations(coords, hemi, n_perm, seed=41, method=method, compat=True)
+    np.testing.assert_array_equal(compiled, numpy_path)
+
+
+def test_without_numba_the_numpy_path_runs(monkeypatch):
+    import sys
+
+    import nispace.nulls.spins as spins
+
+    coords, hemi = sphere_centroids(30, seed=42)
+    expected = spin_permutations(coords, hemi, 20, seed=43, method="hungarian")
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
+    monkeypatch.delitem(sys.modules, "nispace.nulls._spin_kernels", raising=False)
+    monkeypatch.delattr(sys.modules["nispace.nulls"], "_spin_kernels", raising=False)
+    monkeypatch.setattr(spins, "_KERNELS", [])
+    assert spins._compiled_kernels() is None
+    np.testing.assert_array_equal(spin_permutations(coords, hemi, 20, seed=43,
+                                                    method="hungarian"), expected)
+
+
+def test_compiled_distances_are_scipy_distance_matrix_bit_for_bit():
+    kernels = pytest.importorskip("nispace.nulls._spin_kernels")
+    coords, hemi = sphere_centroids(57, seed=44)
+    left, _ = rotation_matrices(5, seed=45)
+    c = coords[hemi == 0]
+    dist = kernels.pair_distances(c, c @ left)
+    for r in range(5):
+        np.testing.assert_array_equal(dist[r], distance_matrix(c, c @ left[r]))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 60])
+def test_compiled_assignment_equals_scipy_on_random_costs(n):
+    kernels = pytest.importorskip("nispace.nulls._spin_kernels")
+    rng = np.random.default_rng(n)
+    for _ in range(20):
+        cost = rng.random((n, n)) * rng.choice([1e-3, 1.0, 1e3])
+        np.testing.assert_array_equal(kernels.solve_lap(cost), linear_sum_assignment(cost)[1])
+
+
+def test_compiled_assignment_is_optimal_with_ties():
+    # integer costs have many optimal matchings: any of them is a minimum
+    kernels = pytest.importorskip("nispace.nulls._spin_kernels")
+    rng = np.random.default_rng(46)
+    for n in (4, 25, 80):
+        cost = rng.integers(0, 4, size=(n, n)).astype(float)
+        col = kernels.solve_lap(cost)
+        np.testing.assert_array_equal(np.sort(col), np.arange(n))
+        rows, best = linear_sum_assignment(cost)
+        assert cost[rows, col].sum() == cost[rows, best].sum()
+
+
+def test_grid_candidates_hold_the_nearest_point(matching_path):
+    from nispace.nulls.spins import _CellCandidates, _NearestVertex
+
+    coords, _ = sphere_centroids(300, seed=47)
+    rng = np.random.default_rng(48)
+    left, _ = rotation_matrices(30, seed=49)
+    queries = (coords @ left).reshape(-1, 3)  # on the shell, as rotated points are
+    expected = distance_matrix(queries, coords).argmin(axis=1)
+    np.testing.assert_array_equal(_NearestVertex(coords)(queries, 2), expected)
+    grid = _CellCandidates(coords, margin=1e-6)
+    assert (grid.cand >= 0).sum(axis=1).mean() < 12  # a few candidates per cell
+    # off the shell: no list, the k-d tree answers
+    far = 300 * rng.standard_normal((10, 3))
+    np.testing.assert_array_equal(_NearestVertex(coords)(far, 1),
+                                  distance_matrix(far, coords).argmin(axis=1))
+
+
+def test_grid_stays_small_for_a_far_outlier(matching_path):
+    # one centroid far from a tight cluster: the grid is capped, answers stay exact
+    from nispace.nulls.spins import _MAX_CELLS, _CellCandidates, _NearestVertex
+
+    rng = np.random.default_rng(50)
+    pts = np.r_[rng.standard_normal((200, 3)) * 1e-3, [[1e4, 0, 0]]]
+    grid = _CellCandidates(pts, margin=1e-9)
+    assert grid.lookup.size <= _MAX_CELLS
+    queries = rng.standard_normal((300, 3)) * 1e-3
+    np.testing.assert_array_equal(_NearestVertex(pts)(queries, 1),
+                                  distance_matrix(queries, pts).argmin(axis=1))
+    # points filling a cube, not on a sphere: no grid, the plain search answers
+    cube = rng.uniform(-1, 1, (3000, 3))
+    cube[0] = [1e3, 1e3, 1e3]
+    assert _CellCandidates(cube, margin=1e-9).cand is None
+    np.testing.assert_array_equal(_NearestVertex(cube)(queries, 1),
+                                  distance_matrix(queries, cube).argmin(axis=1))
+    spun = spin_permutations(cube, np.zeros(3000, dtype=int), 2, seed=51)
+    assert spun.shape == (2, 3000)

@@ -41,6 +41,17 @@ between rotated centroids are settled with the same k-d tree query, so
 ``spin_permutations(coords, hemiid, n, seed, method=m, compat=True)`` equals
 ``neuromaps.nulls.spins.gen_spinsamples(coords, hemiid, n_rotate=n, seed=seed,
 method=m).T`` element for element.
+
+Speed
+-----
+When numba is importable, the matching runs in compiled loops
+(:mod:`nispace.nulls._spin_kernels`), in threads: the nearest rotated centroid or
+vertex is looked up among the few candidates of a grid cell instead of among all
+points, Váša's greedy steps update row minima in place, and the assignment problem
+is solved by shortest augmenting paths started from reduced duals. Without numba
+the NumPy matchers run. Both return the same indices (checked in the tests, and
+against neuromaps in compat mode); set ``nispace.nulls.spins.USE_COMPILED = False``
+to force the NumPy path.
 """
 
 from __future__ import annotations
@@ -263,19 +274,103 @@ class _Nearest:
         near = flat.take(at) - best <= self.tol_single
         col = col.reshape(n, k).T.copy()
         near_i, near_r = np.divmod(np.flatnonzero(near), k)
-        if near_r.size:
-            diff = rotated[near_r] - coor[near_i, None, :]
-            sq = np.einsum("mjc,mjc->mj", diff, diff)
-            first = sq.argmin(axis=-1)
-            m = np.arange(first.size)
-            gap = -sq[m, first]
-            sq[m, first] = np.inf
-            gap += sq.min(axis=-1)
-            col[near_r, near_i] = first
-            tie = gap <= self.tol_double
-            for r in np.unique(near_r[tie]):
-                sel = near_i[tie & (near_r == r)]
-                col[r, sel] = cKDTree(rotated[r]).query(coor[sel])[1]
+        self.settle(rotated, col, near_r, near_i)
+        return col
+
+    def settle(self, rotated: np.ndarray, col: np.ndarray, near_r: np.ndarray,
+               near_i: np.ndarray) -> None:
+        """Set ``col[near_r, near_i]`` in double precision, exact ties by k-d tree."""
+        if near_r.size == 0:
+            return
+        coor = self.coor
+        diff = rotated[near_r] - coor[near_i, None, :]
+        sq = np.einsum("mjc,mjc->mj", diff, diff)
+        first = sq.argmin(axis=-1)
+        m = np.arange(first.size)
+        gap = -sq[m, first]
+        sq[m, first] = np.inf
+        gap += sq.min(axis=-1)
+        col[near_r, near_i] = first
+        tie = gap <= self.tol_double
+        for r in np.unique(near_r[tie]):
+            sel = near_i[tie & (near_r == r)]
+            col[r, sel] = cKDTree(rotated[r]).query(coor[sel])[1]
+
+
+#: Largest grid of :class:`_CellCandidates` (cells; the lookup table holds int32), and
+#: most cells given a candidate list (more: no grid, the plain search runs).
+_MAX_CELLS = 2**23
+_MAX_LISTED = 2**20
+
+
+class _CellCandidates:
+    """A grid over a point set with, per cell, the points that can be nearest to it.
+
+    Cells are cubes of side ``h`` (half the median nearest-neighbour distance); a
+    cell with centre ``z`` and half-diagonal ``rho`` lists every point within
+    ``d(z) + 2 rho + margin`` of ``z``, ``d(z)`` being the distance from ``z`` to its
+    nearest point. By the triangle inequality that list holds the nearest point of
+    every location in the cell, and every point left out is more than ``margin``
+    farther than the nearest. Only cells that reach the shell of the points' norms
+    get a list (queries are rotated points, whose norms do not change); others, and
+    cells with more than ``max_candidates`` points, are marked -1 and their queries
+    are answered by the caller. ``cand`` is None when more than ``_MAX_LISTED``
+    cells would need a list (points far from lying on a sphere): use no grid.
+    """
+
+    def __init__(self, pts: np.ndarray, margin: float, max_candidates: int = 16):
+        tree = cKDTree(pts)
+        n = pts.shape[0]
+        spacing = np.median(tree.query(pts, k=2)[0][:, 1]) if n > 1 else 1.0
+        extent = float((pts.max(axis=0) - pts.min(axis=0)).max())
+        # at most _MAX_CELLS cells, whatever the spread of the points
+        h = max(0.5 * spacing, extent / (_MAX_CELLS ** (1 / 3) - 6),
+                1e-9 * max(1.0, float(np.abs(pts).max())))
+        rho = h * np.sqrt(3) / 2
+        self.lo = pts.min(axis=0) - 2 * h
+        self.dims = np.ceil((pts.max(axis=0) + 2 * h - self.lo) / h).astype(np.int64)
+        self.inv_h = 1.0 / h
+        axes = [self.lo[a] + h * (np.arange(self.dims[a]) + 0.5) for a in range(3)]
+        c_sq = (axes[0][:, None, None]**2 + axes[1][None, :, None]**2
+                + axes[2][None, None, :]**2).reshape(-1)
+        norms = np.linalg.norm(pts, axis=1)
+        low, high = max(norms.min() - rho - margin, 0.0), norms.max() + rho + margin
+        keep = np.flatnonzero((c_sq >= low * low) & (c_sq <= high * high))
+        self.cand = None
+        if keep.size > _MAX_LISTED:  # points far from a sphere: the grid would not pay
+            return
+        centres = np.stack([axes[a][i] for a, i in
+                            enumerate(np.unravel_index(keep, tuple(self.dims)))], axis=1)
+        k = min(max_candidates, n)
+        dist, idx = tree.query(centres, k=k)
+        dist, idx = dist.reshape(keep.size, k), idx.reshape(keep.size, k)
+        inside = dist <= dist[:, :1] + (2 * rho + margin)
+        full = inside[:, -1] if k < n else np.zeros(keep.size, dtype=bool)
+        self.lookup = np.full(c_sq.size, -1, dtype=np.int32)
+        self.lookup[keep[~full]] = np.arange(keep.size, dtype=np.int32)[~full]
+        self.cand = np.where(inside, idx, -1).astype(np.int32)
+
+    def args(self) -> tuple:
+        return self.lo, self.inv_h, self.dims, self.lookup, self.cand
+
+
+class _NearestGrid(_Nearest):
+    """:class:`_Nearest` on the compiled grid lookup: the same answers, fewer distances."""
+
+    def __init__(self, coor: np.ndarray, kernels):
+        super().__init__(coor)
+        # left-out points are farther by > margin, i.e. > tol_double in squared distance
+        margin = 1e-3 * np.sqrt(self.sq_norm.max())
+        self.grid, self.kernel = _CellCandidates(coor, margin), kernels.nearest_block
+
+    def __call__(self, rots: np.ndarray) -> np.ndarray:
+        if self.grid.cand is None:
+            return super().__call__(rots)
+        rotated = self.coor @ rots
+        col = np.empty(rotated.shape[:2], dtype=np.intp)
+        self.kernel(self.coor, rotated, rots, *self.grid.args(), self.tol_double, col)
+        near_r, near_i = np.nonzero(col < 0)
+        self.settle(rotated, col, near_r, near_i)
         return col
 
 
@@ -351,11 +446,51 @@ _MATCHERS = {"original": (_Nearest, _BLOCK_NEAREST),
              "vasa": (lambda coor: partial(_match_vasa, coor), _BLOCK_VASA),
              "hungarian": (lambda coor: partial(_match_hungarian, coor), _BLOCK_HUNGARIAN)}
 
+#: Use the compiled kernels of :mod:`._spin_kernels` when numba is importable (same
+#: output as the NumPy matchers; tests switch this off to compare the two).
+USE_COMPILED = True
+#: Entries (rotations x parcels x parcels) per task of a compiled kernel.
+_BLOCK_COMPILED = (2**21, 2**19)
+_KERNELS: list = []
+
+
+def _compiled_kernels():
+    """The module of compiled kernels, or None without numba (imported once, lazily)."""
+    if not USE_COMPILED:
+        return None
+    if not _KERNELS:
+        try:
+            from . import _spin_kernels
+        except ImportError:
+            _spin_kernels = None
+        _KERNELS.append(_spin_kernels)
+    return _KERNELS[0]
+
+
+def _compiled_matcher(kernel, coor: np.ndarray):
+    """A matcher running ``kernel(coor, rotated, out)`` on a block of rotations."""
+    def match(rots: np.ndarray) -> np.ndarray:
+        out = np.empty((rots.shape[0], coor.shape[0]), dtype=np.intp)
+        kernel(coor, coor @ rots, out)
+        return out
+    return match
+
+
+def _matcher(method: str, workers: int):
+    """(matcher factory, entries per block) for ``method``, compiled when possible."""
+    kernels = _compiled_kernels()
+    if kernels is not None and method == "original":
+        return partial(_NearestGrid, kernels=kernels), _BLOCK_COMPILED[_n_threads(workers) > 1]
+    if kernels is not None:
+        kernel = kernels.vasa_block if method == "vasa" else kernels.lap_block
+        return partial(_compiled_matcher, kernel), _BLOCK_COMPILED[_n_threads(workers) > 1]
+    factory, blocks = _MATCHERS[method]
+    return factory, blocks[_n_threads(workers) > 1]
+
 
 def _resample(coords, hemi, left, right, method: str, workers: int) -> np.ndarray:
     """Resampling indices (k, n_parcels) for the rotation pairs ``left``, ``right``."""
-    factory, blocks = _MATCHERS[method]
-    block = blocks[_n_threads(workers) > 1]
+    factory, block = _matcher(method, workers)
     k = left.shape[0]
     out = np.empty((k, coords.shape[0]), dtype=np.intp)
     tasks, hemis = [], []
@@ -496,7 +631,8 @@ def spin_permutations(coords, hemiid, n_perm: int = 1000, seed=None, *,
     lie too close to tell apart in single precision are recomputed in double
     precision, and exact ties are broken by the k-d tree query neuromaps runs.
     ``"vasa"`` advances all rotations of a block together;
-    ``"hungarian"`` solves one assignment problem per rotation.
+    ``"hungarian"`` solves one assignment problem per rotation. With numba the
+    three run compiled (see the module's "Speed" notes), with the same result.
 
     References
     ----------
@@ -679,10 +815,34 @@ class _NearestVertex:
             self.bound = 1.5 * float(self.tree.query(coords, k=2)[0][:, 1].max())
         else:
             self.bound = np.inf
+        kernels = _compiled_kernels()
+        self.coords, self.grid = coords, None
+        if kernels is not None and self.n > 1:
+            self.kernel = kernels.grid_nearest
+            self.grid = _CellCandidates(coords, 1e-6 * float(np.abs(coords).max()))
+            if self.grid.cand is None:
+                self.grid = None
 
     def __call__(self, points: np.ndarray, workers: int) -> np.ndarray:
+        if self.grid is not None:
+            return self._grid_query(points, workers)
         idx = self.tree.query(points, distance_upper_bound=self.bound, workers=workers)[1]
         missed = np.flatnonzero(idx == self.n)
+        if missed.size:
+            idx[missed] = self.tree.query(points[missed], workers=workers)[1]
+        return idx
+
+    def _grid_query(self, points: np.ndarray, workers: int) -> np.ndarray:
+        """The compiled grid lookup, in ``workers`` threads; misses go to the tree."""
+        idx = np.empty(points.shape[0], dtype=np.intp)
+        bounds = np.linspace(0, points.shape[0], 2 * _n_threads(workers) + 1).astype(int)
+
+        def run(part):
+            a, b = part
+            self.kernel(points[a:b], self.coords, *self.grid.args(), idx[a:b])
+
+        _run_threads(run, list(zip(bounds[:-1], bounds[1:])), workers)
+        missed = np.flatnonzero(idx < 0)
         if missed.size:
             idx[missed] = self.tree.query(points[missed], workers=workers)[1]
         return idx

@@ -1,0 +1,293 @@
+"""Compiled matching kernels of the spin nulls (optional: numba).
+
+Loops over blocks of rotations of one hemisphere that :mod:`nispace.nulls.spins`
+otherwise runs with NumPy and k-d trees. Each kernel is compiled on its first call
+(a few seconds, once: numba caches the machine code beside this file). They return
+exactly what the NumPy path returns:
+
+- distances are ``sqrt(((b0 - a0)**2 + (b1 - a1)**2) + (b2 - a2)**2)`` in double
+  precision, operation for operation what ``scipy.spatial.distance_matrix`` computes
+  (no fused multiply-add: numba compiles without ``fastmath``);
+- ``vasa_block`` runs the greedy steps of Váša et al. (2018) with neuromaps'
+  tie-breaking (first row of the largest row minimum, first column of a row
+  minimum);
+- ``lap_block`` solves each assignment problem exactly with the shortest
+  augmenting path method that ``scipy.optimize.linear_sum_assignment`` uses, started
+  from dual variables of a column and a row reduction and a greedy partial
+  matching on the tight pairs (Jonker & Volgenant 1987), so most rows never need an
+  augmenting path; the optimum of a real-valued cost matrix is unique (almost
+  surely), so the matching is scipy's;
+- ``nearest_block`` looks the nearest rotated centroid up among the few centroids a
+  grid cell can hold (see ``_CellCandidates`` in ``spins``), in double precision,
+  and flags the queries whose two nearest are too close to call so that the caller
+  settles them with neuromaps' k-d tree query; ``grid_nearest`` does the same for
+  the vertices of the vertex-level spins.
+
+All kernels release the GIL.
+
+References
+----------
+Jonker, R., & Volgenant, A. (1987). A shortest augmenting path algorithm for dense
+and sparse linear assignment problems. Computing, 38(4), 325-340.
+Crouse, D. F. (2016). On implementing 2D rectangular assignment algorithms. IEEE
+Transactions on Aerospace and Electronic Systems, 52(4), 1679-1696.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_OPTS = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
+
+
+@njit(**_OPTS)
+def _distances(coor, rotated, dist):
+    """``dist[i, j] = |rotated[j] - coor[i]|`` as scipy's ``distance_matrix``."""
+    n = coor.shape[0]
+    b = np.empty((3, n))  # axis by axis, so that the inner loop runs on contiguous rows
+    for j in range(n):
+        b[0, j], b[1, j], b[2, j] = rotated[j, 0], rotated[j, 1], rotated[j, 2]
+    b0, b1, b2 = b[0], b[1], b[2]
+    for i in range(n):
+        a0, a1, a2 = coor[i, 0], coor[i, 1], coor[i, 2]
+        row = dist[i]
+        for j in range(n):
+            d0 = b0[j] - a0
+            d1 = b1[j] - a1
+            d2 = b2[j] - a2
+            row[j] = np.sqrt((d0 * d0 + d1 * d1) + d2 * d2)
+
+
+@njit(**_OPTS)
+def pair_distances(coor, rotated):
+    """(k, n, n) distances for rotated centroids (k, n, 3); for tests."""
+    k, n = rotated.shape[0], rotated.shape[1]
+    out = np.empty((k, n, n))
+    for r in range(k):
+        _distances(coor, rotated[r], out[r])
+    return out
+
+
+@njit(**_OPTS)
+def vasa_block(coor, rotated, out):
+    """Greedy matching of Váša et al. (2018) for rotated centroids (k, n, 3) into
+    ``out`` (k, n)."""
+    k, n = rotated.shape[0], rotated.shape[1]
+    dist = np.empty((n, n))
+    nearest = np.empty(n, dtype=np.intp)
+    nearest_d = np.empty(n)
+    free = np.empty(n, dtype=np.bool_)
+    for r in range(k):
+        _distances(coor, rotated[r], dist)
+        for i in range(n):
+            best, jbest = np.inf, 0
+            for j in range(n):
+                if dist[i, j] < best:
+                    best, jbest = dist[i, j], j
+            nearest[i], nearest_d[i] = jbest, best
+            free[i] = True
+        for _ in range(n):
+            row, far = 0, -np.inf
+            for i in range(n):  # first row of the largest minimum (assigned: -inf)
+                if nearest_d[i] > far:
+                    row, far = i, nearest_d[i]
+            taken = nearest[row]
+            out[r, row] = taken
+            nearest_d[row] = -np.inf
+            free[taken] = False
+            for i in range(n):
+                if nearest_d[i] == -np.inf or nearest[i] != taken:
+                    continue
+                best, jbest = np.inf, 0
+                for j in range(n):
+                    if free[j] and dist[i, j] < best:
+                        best, jbest = dist[i, j], j
+                nearest[i], nearest_d[i] = jbest, best
+
+
+@njit(**_OPTS)
+def _lap_init(cost, u, v, col4row, row4col):
+    """Feasible duals (``u_i + v_j <= c_ij``) and a partial matching on tight pairs."""
+    n = cost.shape[0]
+    # column reduction, then row reduction: feasible duals, u_i + v_j <= c_ij
+    for j in range(n):
+        v[j] = cost[0, j]
+        row4col[j] = -1
+    for i in range(1, n):
+        for j in range(n):
+            v[j] = min(v[j], cost[i, j])
+    for i in range(n):
+        low, jlow = np.inf, 0
+        for j in range(n):
+            red = cost[i, j] - v[j]
+            if red < low:
+                low, jlow = red, j
+        u[i] = low
+        col4row[i] = -1
+        if row4col[jlow] == -1:  # a tight pair with a free column: keep it
+            row4col[jlow], col4row[i] = i, jlow
+
+
+@njit(**_OPTS)
+def _finish(cur, sink, min_val, u, v, col4row, row4col, path, spc, sr, sc):
+    """Dual update after a shortest path search from row ``cur`` (as scipy), then
+    augmentation along the path to ``sink``."""
+    n = u.shape[0]
+    u[cur] += min_val
+    for i in range(n):
+        if sr[i] and i != cur:
+            u[i] += min_val - spc[col4row[i]]
+    for j in range(n):
+        if sc[j]:
+            v[j] -= min_val - spc[j]
+    j = sink
+    while True:
+        i = path[j]
+        row4col[j] = i
+        j, col4row[i] = col4row[i], j
+        if i == cur:
+            break
+
+
+@njit(**_OPTS)
+def _augment(cost, u, v, col4row, row4col, path, spc, key, sr, sc):
+    """Shortest augmenting paths for the free rows (Crouse 2016, as scipy); ``key``
+    holds the tentative path costs of unsettled columns, NaN once settled."""
+    n = cost.shape[0]
+    for cur in range(n):
+        if col4row[cur] != -1:
+            continue
+        min_val = 0.0
+        for j in range(n):
+            key[j] = np.inf
+            sc[j] = False
+            sr[j] = False
+        i, sink = cur, -1
+        while sink == -1:
+            sr[i] = True
+            base = min_val - u[i]
+            ci = cost[i]
+            for j in range(n):  # branch-free, so that it vectorises
+                red = base + ci[j] - v[j]
+                kj = key[j]
+                better = red < kj
+                key[j] = red if better else kj
+                path[j] = i if better else path[j]
+            lowest, jlow = np.inf, -1
+            for j in range(n):
+                if key[j] < lowest:
+                    lowest, jlow = key[j], j
+            min_val = lowest
+            spc[jlow] = lowest
+            key[jlow] = np.nan
+            sc[jlow] = True
+            if row4col[jlow] == -1:
+                sink = jlow
+            else:
+                i = row4col[jlow]
+        _finish(cur, sink, min_val, u, v, col4row, row4col, path, spc, sr, sc)
+
+
+@njit(**_OPTS)
+def solve_lap(cost):
+    """Column matched to each row by a minimum-cost perfect matching of ``cost``."""
+    n = cost.shape[0]
+    u, v, spc, key = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    col4row, row4col = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
+    path = np.empty(n, dtype=np.intp)
+    sr, sc = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
+    _lap_init(cost, u, v, col4row, row4col)
+    _augment(cost, u, v, col4row, row4col, path, spc, key, sr, sc)
+    return col4row
+
+
+@njit(**_OPTS)
+def lap_block(coor, rotated, out):
+    """Minimum-total-distance matching for rotated centroids (k, n, 3) into ``out``."""
+    k, n = rotated.shape[0], rotated.shape[1]
+    dist = np.empty((n, n))
+    u, v, spc, key = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    col4row, row4col = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
+    path = np.empty(n, dtype=np.intp)
+    sr, sc = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
+    for r in range(k):
+        _distances(coor, rotated[r], dist)
+        _lap_init(dist, u, v, col4row, row4col)
+        _augment(dist, u, v, col4row, row4col, path, spc, key, sr, sc)
+        out[r] = col4row
+
+
+@njit(**_OPTS)
+def _cell_row(x, y, z, lo, inv_h, dims, lookup):
+    """Row of the candidate table for the grid cell holding (x, y, z); -1: none."""
+    fx = (x - lo[0]) * inv_h
+    fy = (y - lo[1]) * inv_h
+    fz = (z - lo[2]) * inv_h
+    if not (fx >= 0.0 and fy >= 0.0 and fz >= 0.0):
+        return -1
+    ix, iy, iz = int(fx), int(fy), int(fz)
+    if ix >= dims[0] or iy >= dims[1] or iz >= dims[2]:
+        return -1
+    return lookup[(ix * dims[1] + iy) * dims[2] + iz]
+
+
+@njit(**_OPTS)
+def grid_nearest(queries, pts, lo, inv_h, dims, lookup, cand, out):
+    """Nearest point of ``pts`` to every query (m, 3), among the candidates of the
+    query's grid cell, into ``out`` (m,); -1 where the cell has no candidate list."""
+    for t in range(queries.shape[0]):
+        x, y, z = queries[t, 0], queries[t, 1], queries[t, 2]
+        row = _cell_row(x, y, z, lo, inv_h, dims, lookup)
+        if row < 0:
+            out[t] = -1
+            continue
+        best, jbest = np.inf, -1
+        for c in range(cand.shape[1]):
+            j = cand[row, c]
+            if j < 0:
+                break
+            d0 = x - pts[j, 0]
+            d1 = y - pts[j, 1]
+            d2 = z - pts[j, 2]
+            d = (d0 * d0 + d1 * d1) + d2 * d2
+            if d < best:
+                best, jbest = d, j
+        out[t] = jbest
+
+
+@njit(**_OPTS)
+def nearest_block(coor, rotated, rots, lo, inv_h, dims, lookup, cand, tol, out):
+    """Nearest rotated centroid for each centroid, (k, n) into ``out``.
+
+    The candidates come from the grid cell of ``coor[i] @ rots[r].T`` (the centroid
+    turned back, looked up among the unrotated centroids, which the grid holds);
+    the distances compared are ``|rotated[r, j] - coor[i]|`` squared, in double
+    precision. ``out`` is -1 where the cell has no list or where the two nearest
+    differ by ``tol`` or less (the caller settles those).
+    """
+    k, n = rotated.shape[0], rotated.shape[1]
+    for r in range(k):
+        for i in range(n):
+            a0, a1, a2 = coor[i, 0], coor[i, 1], coor[i, 2]
+            x = a0 * rots[r, 0, 0] + a1 * rots[r, 0, 1] + a2 * rots[r, 0, 2]
+            y = a0 * rots[r, 1, 0] + a1 * rots[r, 1, 1] + a2 * rots[r, 1, 2]
+            z = a0 * rots[r, 2, 0] + a1 * rots[r, 2, 1] + a2 * rots[r, 2, 2]
+            row = _cell_row(x, y, z, lo, inv_h, dims, lookup)
+            if row < 0:
+                out[r, i] = -1
+                continue
+            best, second, jbest = np.inf, np.inf, -1
+            for c in range(cand.shape[1]):
+                j = cand[row, c]
+                if j < 0:
+                    break
+                d0 = rotated[r, j, 0] - a0
+                d1 = rotated[r, j, 1] - a1
+                d2 = rotated[r, j, 2] - a2
+                d = (d0 * d0 + d1 * d1) + d2 * d2
+                if d < best:
+                    second, best, jbest = best, d, j
+                elif d < second:
+                    second = d
+            out[r, i] = jbest if second - best > tol else -1
