@@ -179,19 +179,30 @@ def test_index_spearman_with_nan_and_repeated_parcels_equals_ranking_every_null(
                                       null_to_p(observed, plain, tail=tail))
 
 
-def test_y_nulls_with_nan_against_many_x_maps_take_the_general_path(tmp_path):
-    """Index nulls of one target with NaN parcels against many X maps: the masked
-    shortcut declines (it would re-rank every X map per null) and the engine's result
-    equals colocalizing the gathered null maps."""
+@pytest.mark.parametrize("ties", [True, False])
+def test_y_nulls_with_nan_against_many_x_maps_count_ranks_of_x(tmp_path, ties):
+    """Index nulls of one target with NaN parcels against many X maps: the ranks of
+    every X map over each null's parcels are counted (no re-sort per null, X maps in
+    blocks), and the engine's result equals colocalizing the gathered null maps: the
+    same p-values, and rho bit for bit equal to scipy's ranks of every pair."""
     rng = np.random.default_rng(7)
     n, n_perm = 40, 120
-    X, Y = _maps(rng, 12, n), _maps(rng, 1, n)
+    X, Y = _maps(rng, 12, n, ties), _maps(rng, 1, n, ties)
     X[:, [4]] = np.nan
+    X[3] = np.where(np.isnan(X[3]), np.nan, 2.0)                 # constant: NaN rho
     Y[:, [1, 20]] = np.nan
     idx = _spins(rng, n_perm, n, n_broken=20).astype(np.int32)
-    assert colocalize_index_nulls(X, Y, idx, "spearman", permuted="Y") is None
-    # the permuted side with at least as many maps keeps the shortcut
-    assert colocalize_index_nulls(Y, X[:1], idx, "spearman", permuted="X") is not None
+    direct = colocalize_index_nulls(X, Y, idx, "spearman", permuted="Y")["rho"]
+    ref = np.full(direct.shape, np.nan)
+    for k in range(n_perm):
+        y = gather(Y[0], idx[k:k + 1])[0]
+        for j, x in enumerate(X):
+            w = ~np.isnan(x) & ~np.isnan(y)
+            rx, ry = rankdata(x[w]) - (w.sum() + 1) / 2, rankdata(y[w]) - (w.sum() + 1) / 2
+            s_xx, s_yy = np.sum(rx * rx), np.sum(ry * ry)
+            if s_xx > 0 and s_yy > 0:
+                ref[k, 0, j] = np.clip(np.sum(rx * ry) / np.sqrt(s_xx * s_yy), -1, 1)
+    np.testing.assert_array_equal(direct, ref)
     np.save(tmp_path / "idx.npy", idx)
     nulls = NullMaps(labels=[0], n_perm=n_perm, kind="index", files=[tmp_path / "idx.npy"],
                      data=Y, standardize=True)
@@ -200,7 +211,9 @@ def test_y_nulls_with_nan_against_many_x_maps_take_the_general_path(tmp_path):
     plain = colocalize_batch(X, _gathered(Y, idx), "spearman")["rho"]
     np.testing.assert_allclose(fast, plain, rtol=0, atol=1e-10)
     observed = spec(X, Y)["rho"][0]
-    np.testing.assert_array_equal(null_to_p(observed, fast), null_to_p(observed, plain))
+    for tail in ("two", "upper", "lower"):
+        np.testing.assert_array_equal(null_to_p(observed, fast, tail=tail),
+                                      null_to_p(observed, plain, tail=tail))
 
 
 @pytest.mark.parametrize("later_row", [
