@@ -332,3 +332,52 @@ def test_index_spearman_sums_are_exact_and_equal_ranking_each_null_bit_for_bit(t
             if s_rr > 0 and s_oo > 0:
                 ref[k, 0, j] = np.clip(np.sum(rx * ro) / np.sqrt(s_rr * s_oo), -1, 1)
     np.testing.assert_array_equal(fast, ref)
+
+
+@pytest.mark.parametrize("side", ["X", "Y"])
+@pytest.mark.parametrize("nan", [False, True])
+def test_maps_pass_identical_for_any_n_proc_and_chunk_size(tmp_path, monkeypatch, side, nan):
+    """The colocalization pass reads its null maps (nothing is drawn), so threads and
+    their smaller chunks (n_proc=2), or any chunk size, give the same nulls bit for
+    bit: index nulls that are permutations (one matrix product), with repeated and
+    NaN parcels (counted ranks), of X or of Y."""
+    from nispace.permute import maps
+
+    rng = np.random.default_rng(12)
+    n, n_perm = 50, 530
+    X, Y = _maps(rng, 5, n), _maps(rng, 2, n)
+    if nan:
+        X[:, [3, 17]] = np.nan
+        Y[:, [40]] = np.nan
+    idx = _spins(rng, n_perm, n, n_broken=100 if nan else 0).astype(np.int32)
+    np.save(tmp_path / "idx.npy", idx)
+    data = X if side == "X" else Y
+    spec = ColocSpec("spearman")
+
+    def run(n_proc):
+        nulls = NullMaps(labels=list(range(len(data))), n_perm=n_perm, kind="index",
+                         files=[tmp_path / "idx.npy"], data=data, standardize=True)
+        x_nulls, y_nulls = (nulls, None) if side == "X" else (None, nulls)
+        return null_colocalizations_maps(spec, X, Y, x_nulls, y_nulls, n_proc=n_proc,
+                                         verbose=False)["rho"]
+
+    reference = run(1)
+    np.testing.assert_array_equal(run(2), reference)
+    for size in (64, 1000):
+        monkeypatch.setattr(maps, "MAPS_CHUNK_SIZE", size)
+        np.testing.assert_array_equal(run(1), reference)
+
+
+def test_null_maps_of_a_longer_run_start_with_those_of_a_shorter_one(isolated_env):
+    """Chunk c draws from child c of the seed: the first 250 nulls of a 1,000-null run
+    are those of a 250-null run with the same seed, so 100,000 permutations extend
+    10,000 rather than replace them."""
+    from nispace.nulls import make_null_model
+    from nispace.permute.nullmaps import prepare_null_maps
+
+    rng = np.random.default_rng(13)
+    data = _maps(rng, 2, 30)
+    model = make_null_model("random", n_parcels=30)
+    short = prepare_null_maps(model, data, ["a", "b"], 250, 3, verbose=False).to_array()
+    long = prepare_null_maps(model, data, ["a", "b"], 1000, 3, verbose=False).to_array()
+    np.testing.assert_array_equal(long[:, :250], short)

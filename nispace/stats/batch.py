@@ -358,15 +358,14 @@ def _rows(a: np.ndarray, fn) -> np.ndarray:
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b^T`` for ``a (Ba, na, n)``, ``b (Bb, nb, n)`` with ``Ba, Bb in {1, B}``.
 
-    One matrix product whenever a side is not batched; ``(max(Ba, Bb), na, nb)``.
+    One ``(na, n) @ (n, nb)`` product per batch element, ``(max(Ba, Bb), na, nb)``:
+    every product has the same shape whatever the batch size, so BLAS computes each
+    element the same way and results do not depend on how permutations are chunked
+    (one large product over the stacked rows would pick shape-dependent kernels, which
+    differ in the last bit).
     """
-    (ba, na, n), (bb, nb, _) = a.shape, b.shape
-    if ba == 1 and bb == 1:
+    if a.shape[0] == 1 and b.shape[0] == 1:
         return (a[0] @ b[0].T)[np.newaxis]
-    if ba == 1:
-        return (a[0] @ b.reshape(-1, n).T).reshape(na, bb, nb).transpose(1, 0, 2)
-    if bb == 1:
-        return (a.reshape(-1, n) @ b[0].T).reshape(ba, na, nb)
     return np.matmul(a, b.transpose(0, 2, 1))
 
 
@@ -1112,14 +1111,15 @@ def colocalize_index_nulls(X, Y, idx, method: str, *, permuted: str = "X",
     np.put_along_axis(inv, idx, np.arange(n)[None, :], axis=1)
     xu, x0 = _unit_rows(X, method == "spearman")
     yu, y0 = _unit_rows(Y, method == "spearman")
+    # one (n_a, n) @ (n, n_b) product per null, stacked: every product has the same shape
+    # whatever the number of nulls B, so BLAS computes each null the same way and the
+    # results do not depend on how the nulls are chunked (threads get other chunk sizes)
     if permuted == "X":       # rho[k, i, j] = (yu_i reordered by inv_k) . xu_j
-        moved = yu[:, inv]                                            # (n_y, B, n)
-        rho = (moved.reshape(-1, n) @ xu.T).reshape(Y.shape[0], n_batch, -1)
-        rho = rho.transpose(1, 0, 2)
+        moved = yu[:, inv].transpose(1, 0, 2)                         # (B, n_y, n)
+        rho = np.matmul(moved, xu.T)                                  # (B, n_y, n_x)
     else:                     # rho[k, i, j] = yu_i . (xu_j reordered by inv_k)
-        moved = xu[:, inv]                                            # (n_x, B, n)
-        rho = (yu @ moved.reshape(-1, n).T).reshape(Y.shape[0], X.shape[0], n_batch)
-        rho = rho.transpose(2, 0, 1)
+        moved = xu[:, inv].transpose(1, 0, 2)                         # (B, n_x, n)
+        rho = np.matmul(moved, yu.T).transpose(0, 2, 1)               # (B, n_y, n_x)
     rho = np.clip(rho, -1.0, 1.0)
     rho[:, y0[:, None] | x0[None, :]] = np.nan
     if fisher_z:
@@ -1240,8 +1240,9 @@ def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
         offs = (np.arange(nbo) * n)[:, None]
         oc = np.take(oc.reshape(n_batch, -1), (o_inv[os_] + offs).reshape(-1),
                      axis=1).reshape(n_batch, nbo, n)
-        a = np.stack([np.bincount(flat, weights=oc[:, i][W], minlength=n_batch * n)
-                      for i in range(nbo)]).reshape(nbo, n_batch, n).transpose(1, 0, 2)
+        a = np.bincount((flat[None, :] + (np.arange(nbo) * (n_batch * n))[:, None]).ravel(),
+                        weights=oc.transpose(1, 0, 2)[:, W].ravel(),
+                        minlength=nbo * n_batch * n).reshape(nbo, n_batch, n).transpose(1, 0, 2)
         del oc
         ma = np.einsum("kq,kiq->ki", m, a)                                     # (B, nbo)
         for js, p_ties in p_blocks:
