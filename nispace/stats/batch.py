@@ -1226,6 +1226,13 @@ def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
     step = max(1, CHUNK_BYTES // 8 // (n_batch * n))
     p_blocks = [(g[j0:j0 + step], ties) for ties in (False, True)
                 for g in [np.flatnonzero(p_tied == ties)] for j0 in range(0, g.size, step)]
+    if n_o > n_p:
+        masks, inverse = np.unique(W, axis=0, return_inverse=True)
+        if 4 * masks.shape[0] <= n_batch:
+            _shared_mask_rho(rho, P, O, src, W, m, masks, inverse.reshape(-1), p_order,
+                             p_first, p_last, p_blocks, s_rr_free, mean_sq)
+            rho[count < _MIN_PAIR_PARCELS] = np.nan
+            return np.clip(rho, -1.0, 1.0)
     o_step = max(1, step // 8)              # ~8 arrays of (B, block, n) live at once
     o_blocks = [(g[i0:i0 + o_step], ties) for ties in (False, True)
                 for g in [np.flatnonzero(o_tied == ties)] for i0 in range(0, g.size, o_step)]
@@ -1273,6 +1280,46 @@ def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
                 rho[:, os_[ii], js] = _rank_corr(s_ro, s_rr, s_oo[:, ii, None])
     rho[count < _MIN_PAIR_PARCELS] = np.nan
     return np.clip(rho, -1.0, 1.0)
+
+
+def _shared_mask_rho(rho, P, O, src, W, m, masks, inverse, p_order, p_first, p_last,
+                     p_blocks, s_rr_free, mean_sq) -> None:
+    """:func:`_index_spearman_masked` when many nulls keep the same parcels.
+
+    Nulls of a target without NaN parcels keep the same parcels ``W`` (the other
+    side's valid ones), or few distinct sets of them: ``O`` is ranked once per
+    distinct mask, and with the ranks of each null of ``P`` put back at its parcels
+    (``R_k[idx_k[p]]``, 0 outside ``W_k``), ``S_ro`` of all ``O`` maps is one product
+    per mask, ``(b n_p, n) @ (n, n_o)``. Ranks and centred ranks are multiples of 1/2,
+    so every product and sum is exact: the same ``rho``, bit for bit, as the per-null
+    path. Fills ``rho`` (B, n_o, n_p).
+    """
+    n_batch, n = W.shape
+    n_w = masks.sum(axis=1)
+    ranked = np.nan_to_num(rank_rows(np.where(masks[:, None, :], O[None], np.nan)), copy=False)
+    oc = np.where(masks[:, None, :], ranked - ((n_w + 1.0) * 0.5)[:, None, None], 0.0)
+    s_oo = np.einsum("uip,uip->ui", oc, oc)                                  # (U, n_o)
+    groups = [np.flatnonzero(inverse == u) for u in range(masks.shape[0])]
+    p_inv = np.empty_like(p_order)
+    np.put_along_axis(p_inv, p_order, np.arange(n)[None, :], axis=1)
+    for js, ties in p_blocks:
+        nbp = js.size
+        ms, cum, rank = _counted_ranks(m, p_order[js], p_first[js], p_last[js], ties)
+        if rank is None:
+            rank = cum - (ms - 1.0) * 0.5
+            s_rr = np.broadcast_to(s_rr_free[:, None], (n_batch, nbp))
+        else:
+            s_rr = np.einsum("kjs,kjs->kj", ms * rank, rank) - mean_sq[:, None]
+        # ranks by source (undo each map's sort), then at each null's parcels
+        offs = (np.arange(nbp) * n)[:, None]
+        by_src = np.take(rank.reshape(n_batch, -1), (p_inv[js] + offs).reshape(-1),
+                         axis=1).reshape(n_batch, nbp, n)
+        at = np.take_along_axis(by_src, np.broadcast_to(src[:, None, :], by_src.shape), axis=2)
+        at *= W[:, None, :]
+        for u, ks in enumerate(groups):
+            s_ro = np.matmul(at[ks], oc[u].T).transpose(0, 2, 1)          # (b, n_o, nbp)
+            rho[np.ix_(ks, np.arange(rho.shape[1]), js)] = _rank_corr(
+                s_ro, s_rr[ks][:, None, :], s_oo[u][None, :, None])
 
 
 def _rank_corr(s_ro: np.ndarray, s_rr: np.ndarray, s_oo: np.ndarray) -> np.ndarray:
