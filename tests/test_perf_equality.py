@@ -341,10 +341,10 @@ def test_index_spearman_sums_are_exact_and_equal_ranking_each_null_bit_for_bit(t
 @pytest.mark.parametrize("side", ["X", "Y"])
 @pytest.mark.parametrize("nan", [False, True])
 def test_maps_pass_identical_for_any_n_proc_and_chunk_size(tmp_path, monkeypatch, side, nan):
-    """The colocalization pass reads its null maps (nothing is drawn), so threads and
-    their smaller chunks (n_proc=2), or any chunk size, give the same nulls bit for
-    bit: index nulls that are permutations (one matrix product), with repeated and
-    NaN parcels (counted ranks), of X or of Y."""
+    """The colocalization pass reads its null maps (nothing is drawn), so threads
+    (n_proc=2) and any chunk size give the same nulls bit for bit: index nulls that
+    are permutations (one product per null), with repeated and NaN parcels (counted
+    ranks), of X or of Y."""
     from nispace.permute import maps
 
     rng = np.random.default_rng(12)

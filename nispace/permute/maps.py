@@ -8,19 +8,17 @@ import numpy as np
 
 from ..errors import InputError
 from ..stats.batch import dense_keys, permutation_rows
-from .engine import resolve_n_proc, run_chunks, stack_chunks
+from .engine import run_chunks, stack_chunks
 from .nullmaps import NullMaps
 from .spec import ColocSpec
 
 __all__ = ["null_colocalizations_maps"]
 
-#: Null maps per chunk of the colocalization pass, with one thread and with several.
-#: Null maps are read, not drawn, in this pass, so the chunk size changes neither the
-#: nulls nor the results (only memory and speed). Threads get smaller chunks: two
-#: threads sharing the caches of a loaded 2-core machine were 5-20% slower than one
-#: with 250 null maps per chunk and faster with 100 (benchmarks/bench_parallel.py).
+#: Null maps per chunk of the colocalization pass. Null maps are read, not drawn, in
+#: this pass, so the chunk size changes neither the nulls nor the results (only memory
+#: and speed; the kernels keep their blocks small enough for two threads to share the
+#: processor's caches).
 MAPS_CHUNK_SIZE = 250
-THREAD_CHUNK_SIZE = 100
 
 
 def _maps_chunk(start, stop, _seed, spec: ColocSpec, X, Y, x_nulls, y_nulls):
@@ -88,8 +86,7 @@ def null_colocalizations_maps(spec: ColocSpec, X: np.ndarray, Y: np.ndarray,
     if spec.method in ("spearman", "partialspearman"):
         X, x_nulls = _as_keys(X, x_nulls)
         Y, y_nulls = _as_keys(Y, y_nulls)
-    chunk_size = MAPS_CHUNK_SIZE if resolve_n_proc(n_proc) == 1 else THREAD_CHUNK_SIZE
-    chunks = run_chunks(_maps_chunk, n_perm, None, seeded=False, chunk_size=chunk_size,
+    chunks = run_chunks(_maps_chunk, n_perm, None, seeded=False, chunk_size=MAPS_CHUNK_SIZE,
                         args=(spec, X, Y, x_nulls, y_nulls), n_proc=n_proc,
                         desc=f"Null colocalizations ({spec.method})", verbose=verbose,
                         prefer="threads")
