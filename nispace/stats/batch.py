@@ -1228,13 +1228,16 @@ def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
     step = max(1, CHUNK_BYTES // 8 // (n_batch * n))
     p_blocks = [(g[j0:j0 + step], ties) for ties in (False, True)
                 for g in [np.flatnonzero(p_tied == ties)] for j0 in range(0, g.size, step)]
-    if n_o > n_p:
+    if n_o > n_p:             # few maps permuted against many: O's side vectorised
+        p_ranks = _p_ranks_at_parcels(m, src, W, p_order, p_first, p_last, p_blocks,
+                                      s_rr_free, mean_sq)
         masks, inverse = np.unique(W, axis=0, return_inverse=True)
         if 4 * masks.shape[0] <= n_batch:
-            _shared_mask_rho(rho, P, O, src, W, m, masks, inverse.reshape(-1), p_order,
-                             p_first, p_last, p_blocks, s_rr_free, mean_sq)
-            rho[count < _MIN_PAIR_PARCELS] = np.nan
-            return np.clip(rho, -1.0, 1.0)
+            _shared_mask_rho(rho, O, W, masks, inverse.reshape(-1), p_ranks)
+        else:
+            _per_null_rho(rho, O, W, ovalid, count, p_ranks)
+        rho[count < _MIN_PAIR_PARCELS] = np.nan
+        return np.clip(rho, -1.0, 1.0)
     # ~8 arrays of (B, block, n) live at once: blocks of CACHE_BYTES each stay in the
     # processor's caches (two threads with 4 MB blocks each were 20% slower than one)
     o_step = max(1, CACHE_BYTES // 8 // (n_batch * n))
@@ -1286,24 +1289,16 @@ def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
     return np.clip(rho, -1.0, 1.0)
 
 
-def _shared_mask_rho(rho, P, O, src, W, m, masks, inverse, p_order, p_first, p_last,
-                     p_blocks, s_rr_free, mean_sq) -> None:
-    """:func:`_index_spearman_masked` when many nulls keep the same parcels.
+def _p_ranks_at_parcels(m, src, W, p_order, p_first, p_last, p_blocks, s_rr_free,
+                        mean_sq):
+    """Ranks of the nulls of ``P`` at their parcels, by blocks of maps.
 
-    Nulls of a target without NaN parcels keep the same parcels ``W`` (the other
-    side's valid ones), or few distinct sets of them: ``O`` is ranked once per
-    distinct mask, and with the ranks of each null of ``P`` put back at its parcels
-    (``R_k[idx_k[p]]``, 0 outside ``W_k``), ``S_ro`` of all ``O`` maps is one product
-    per mask, ``(b n_p, n) @ (n, n_o)``. Ranks and centred ranks are multiples of 1/2,
-    so every product and sum is exact: the same ``rho``, bit for bit, as the per-null
-    path. Fills ``rho`` (B, n_o, n_p).
+    Yields ``(js, at, s_rr)``: ``at`` (B, nb, n) holds ``R_k[idx_k[p]]`` (the average
+    rank of null ``k``'s value at parcel ``p`` among the values it keeps, counted from
+    the source multiplicities ``m``; 0 outside ``W_k``) and ``s_rr`` (B, nb) its sum of
+    squared centred ranks, for the maps ``js`` of each block.
     """
     n_batch, n = W.shape
-    n_w = masks.sum(axis=1)
-    ranked = np.nan_to_num(rank_rows(np.where(masks[:, None, :], O[None], np.nan)), copy=False)
-    oc = np.where(masks[:, None, :], ranked - ((n_w + 1.0) * 0.5)[:, None, None], 0.0)
-    s_oo = np.einsum("uip,uip->ui", oc, oc)                                  # (U, n_o)
-    groups = [np.flatnonzero(inverse == u) for u in range(masks.shape[0])]
     p_inv = np.empty_like(p_order)
     np.put_along_axis(p_inv, p_order, np.arange(n)[None, :], axis=1)
     for js, ties in p_blocks:
@@ -1320,10 +1315,70 @@ def _shared_mask_rho(rho, P, O, src, W, m, masks, inverse, p_order, p_first, p_l
                          axis=1).reshape(n_batch, nbp, n)
         at = np.take_along_axis(by_src, np.broadcast_to(src[:, None, :], by_src.shape), axis=2)
         at *= W[:, None, :]
+        yield js, at, s_rr
+
+
+def _shared_mask_rho(rho, O, W, masks, inverse, p_ranks) -> None:
+    """:func:`_index_spearman_masked` when many nulls keep the same parcels.
+
+    Nulls of a target without NaN parcels keep the same parcels ``W`` (the other
+    side's valid ones), or few distinct sets of them: ``O`` is ranked once per
+    distinct mask, and with the ranks of each null of ``P`` at its parcels
+    (:func:`_p_ranks_at_parcels`), ``S_ro`` of all ``O`` maps is one product per mask,
+    ``(b n_p, n) @ (n, n_o)``. Ranks and centred ranks are multiples of 1/2, so every
+    product and sum is exact: the same ``rho``, bit for bit, as the per-null path.
+    Fills ``rho`` (B, n_o, n_p).
+    """
+    n_w = masks.sum(axis=1)
+    ranked = np.nan_to_num(rank_rows(np.where(masks[:, None, :], O[None], np.nan)), copy=False)
+    oc = np.where(masks[:, None, :], ranked - ((n_w + 1.0) * 0.5)[:, None, None], 0.0)
+    s_oo = np.einsum("uip,uip->ui", oc, oc)                                  # (U, n_o)
+    groups = [np.flatnonzero(inverse == u) for u in range(masks.shape[0])]
+    for js, at, s_rr in p_ranks:
         for u, ks in enumerate(groups):
             s_ro = np.matmul(at[ks], oc[u].T).transpose(0, 2, 1)          # (b, n_o, nbp)
             rho[np.ix_(ks, np.arange(rho.shape[1]), js)] = _rank_corr(
                 s_ro, s_rr[ks][:, None, :], s_oo[u][None, :, None])
+
+
+def _per_null_rho(rho, O, W, ovalid, count, p_ranks) -> None:
+    """:func:`_index_spearman_masked` for few ``P`` maps and many ``O`` maps whose
+    nulls each keep their own parcels.
+
+    The ranks of each ``O`` map over each null's parcels are counted in the map's
+    sorted order (``W_k`` as 0/1 counts, a cumulative sum; tie groups as for ``P``),
+    and ``S_ro = sum_W r_o R_P - n_W (n_W + 1)^2 / 4`` with the ranks of the nulls of
+    ``P`` at their parcels (:func:`_p_ranks_at_parcels`), read in the same sorted
+    order: two gathers, one cumulative sum and one product per (null, map), no sort
+    and no scatter. ``S_oo`` of maps without ties is ``n_W (n_W^2 - 1) / 12``. Every
+    term is a multiple of 1/4: exact, the same ``rho`` bit for bit. Fills ``rho``.
+    """
+    n_batch, n = W.shape
+    n_o = O.shape[0]
+    o_order, o_first, o_last, o_tied = _tie_groups(O, np.broadcast_to(ovalid, O.shape))
+    wf = W.astype(np.float64)
+    mid = (count + 1.0) * 0.5
+    centre = (mid * count * mid)[:, None]                # n_W (n_W + 1)^2 / 4
+    s_oo_free = (count * (count * count - 1.0) / 12.0)[:, None]
+    o_step = max(1, 4 * CACHE_BYTES // 8 // (n_batch * n))
+    o_blocks = [(g[i0:i0 + o_step], ties) for ties in (False, True)
+                for g in [np.flatnonzero(o_tied == ties)] for i0 in range(0, g.size, o_step)]
+    p_ranks = list(p_ranks)
+    for os_, o_ties in o_blocks:
+        nbo = os_.size
+        flat_order = o_order[os_].reshape(-1)
+        ms, cum, rank = _counted_ranks(wf, o_order[os_], o_first[os_], o_last[os_], o_ties)
+        if rank is None:      # at the kept parcels (ms == 1) the rank is cum
+            rank, s_oo = cum, s_oo_free
+        else:
+            centred = (rank - mid[:, None, None]) * ms
+            s_oo = np.einsum("kis,kis->ki", centred, centred)
+            del centred
+        for js, at, s_rr in p_ranks:
+            for jj, j in enumerate(js):
+                at_s = np.take(at[:, jj], flat_order, axis=1).reshape(n_batch, nbo, n)
+                s_ro = np.einsum("kis,kis->ki", rank, at_s) - centre
+                rho[:, os_, j] = _rank_corr(s_ro, s_rr[:, jj, None], s_oo)
 
 
 def _rank_corr(s_ro: np.ndarray, s_rr: np.ndarray, s_oo: np.ndarray) -> np.ndarray:
