@@ -58,7 +58,8 @@ def _hedges(an):
 
 
 def setups(paths: list[str]) -> dict:
-    """``{path: (fitted NiSpace, permute kwargs)}`` for the requested paths."""
+    """``{path: (fitted NiSpace, permute kwargs, permute_what)}`` for the requested
+    paths."""
     import pandas as pd
 
     from nispace.api import NiSpace
@@ -73,8 +74,8 @@ def setups(paths: list[str]) -> dict:
         nsp = NiSpace(x=pet, y={"Pain": pain}, parcellation="Schaefer200",
                       verbose=False).fit()
         nsp.colocalize("spearman")
-        out["ymaps"] = (nsp, {"maps_which": "Y"})
-        out["xmaps"] = (nsp, {"maps_which": "X"})
+        out["ymaps"] = (nsp, {"maps_which": "Y"}, "ymaps")
+        out["xmaps"] = (nsp, {"maps_which": "X"}, "xmaps")
     an = fetch_example("anorexianervosa", parcellation="Schaefer200", verbose=False)
     if {"xsea", "sets"} & set(paths):
         genes = fetch_reference("mrna", parcellation="Schaefer200", print_references=False,
@@ -85,13 +86,13 @@ def setups(paths: list[str]) -> dict:
         nsp = NiSpace(x=genes, y=_hedges(an), parcellation="Schaefer200",
                       verbose=False).fit()
         nsp.colocalize("spearman", xsea=True)
-        out["xsea"] = (nsp, {"maps_which": "Y"})
-        out["sets"] = (nsp, {"what": "sets"})
+        out["xsea"] = (nsp, {"maps_which": "Y"}, "ymaps")
+        out["sets"] = (nsp, {"what": "sets"}, "sets")
     if "groups" in paths:
         nsp = NiSpace(x=pet, y=an, parcellation="Schaefer200", verbose=False).fit()
         nsp.transform_y("hedges(a,b)", groups=an.index.str[-2:].to_numpy())
         nsp.colocalize("spearman")
-        out["groups"] = (nsp, {"what": "groups"})
+        out["groups"] = (nsp, {"what": "groups"}, "groups")
     return {k: v for k, v in out.items() if k in paths}
 
 
@@ -106,16 +107,16 @@ def main() -> None:
 
     jobs = setups(args.paths)
     print(f"paths {list(jobs)}; sizes {args.sizes}; {load()}")
-    for path, (nsp, kwargs) in jobs.items():
+    for path, (nsp, kwargs, what) in jobs.items():
         wall_1, cpu_1 = {}, {}
         for n in args.sizes:
             if n > 10000 and path not in args.big_paths:
                 continue
             p = {}
 
-            def run(n_proc, n=n, p=p, nsp=nsp, kwargs=kwargs):
+            def run(n_proc, n=n, p=p, nsp=nsp, kwargs=kwargs, what=what):
                 nsp.permute(n_perm=n, seed=1, n_proc=n_proc, **kwargs)
-                p[n_proc] = nsp.get_p_values().to_numpy()
+                p[n_proc] = nsp.get_p_values(permute_what=what).to_numpy()
 
             wall, cpu = interleaved_wall_cpu({1: lambda: run(1), 2: lambda: run(2)},
                                              args.repeats)
