@@ -13,11 +13,11 @@ memory at once.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -60,6 +60,32 @@ def _thread_pool(n_proc: int) -> ThreadPoolExecutor | None:
         pool = _POOLS.setdefault(n_proc, ThreadPoolExecutor(
             max_workers=n_proc, thread_name_prefix=_POOL_PREFIX))
     return pool
+
+
+#: Thread chunks run in the calling thread when the first chunk's time says that all the
+#: others together take less than this (seconds): below it, handing chunks to threads
+#: cost more than it saved on the shared 2-core machine (n_proc=2 was 1.1-1.3x the
+#: n_proc=1 time for 10,000 Y nulls taking 0.4 s, see benchmarks/bench_parallel.py).
+SERIAL_BELOW_SECONDS = 0.5
+
+
+def _pooled(pool: ThreadPoolExecutor, fn, bounds, seeds, args):
+    """Chunk results in order: the first chunk here, timed; the others here too when
+    they would take less than :data:`SERIAL_BELOW_SECONDS`, else on ``pool``."""
+    t0 = time.perf_counter()
+    yield fn(*bounds[0], seeds[0], *args)
+    rest = list(zip(bounds[1:], seeds[1:]))
+    if (time.perf_counter() - t0) * len(rest) < SERIAL_BELOW_SECONDS:
+        logger.debug("Chunks run in one thread (estimated %.2f s of work).",
+                     (time.perf_counter() - t0) * len(rest))
+        for (a, b), seed in rest:
+            yield fn(a, b, seed, *args)
+        return
+    # n_proc threads, each with one BLAS thread: BLAS's own threads on top of ours would
+    # oversubscribe the cores (products of one shape give the same bits with any number
+    # of BLAS threads)
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        yield from pool.map(lambda job: fn(*job[0], job[1], *args), rest)
 
 
 @functools.lru_cache(maxsize=1)
@@ -126,19 +152,14 @@ def run_chunks(fn: Callable[..., Any], n_perm: int, seed, *, args: Sequence = ()
     seeds = chunk_seeds(seed, len(bounds)) if seeded else [None] * len(bounds)
     pool = (_thread_pool(n_proc) if prefer == "threads" and n_proc > 1 and len(bounds) > 1
             else None)
-    limits = contextlib.nullcontext()
     if pool is not None:
-        # n_proc threads, each with one BLAS thread: BLAS's own threads on top of ours
-        # would oversubscribe the cores (products of one shape give the same bits with
-        # any number of BLAS threads)
-        limits = _blas_controller().limit(limits=1, user_api="blas")
-        results = pool.map(lambda job: fn(*job[0], job[1], *args), zip(bounds, seeds))
+        results = _pooled(pool, fn, bounds, seeds, args)
     else:
         jobs = (delayed(fn)(a, b, s, *args) for (a, b), s in zip(bounds, seeds))
         results = Parallel(n_jobs=n_proc, return_as="generator", prefer=prefer)(jobs)
     out = []
-    with limits, progress_bar(total=int(n_perm), desc=f"{desc} ({n_proc} proc)",
-                              verbose=verbose, unit="perm", leave=False) as bar:
+    with progress_bar(total=int(n_perm), desc=f"{desc} ({n_proc} proc)", verbose=verbose,
+                      unit="perm", leave=False) as bar:
         for (a, b), res in zip(bounds, results):
             if consume is None:
                 out.append(res)
