@@ -1197,8 +1197,14 @@ def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
     order) and ``sum_q a_k[q] = 0``, ``S_ro = sum_q cum[q] a_k[q] - sum_q m_k[q] a_k[q]
     / 2``: one gather, one cumulative sum and one product per (null, map) instead of
     six passes. Every term is a multiple of 1/4, so both forms are exact in float64
-    and give the same ``rho`` bit for bit, whichever side has more maps (``O`` is
-    taken in blocks of maps, so memory stays under ``CHUNK_BYTES`` per block).
+    and give the same ``rho`` bit for bit (``O`` is taken in blocks of maps of
+    ``CACHE_BYTES`` arrays).
+
+    With more ``O`` maps than ``P`` maps (nulls of one target against many maps) the
+    ``O`` side is vectorised instead: nulls that keep the same parcels share one
+    ranking of ``O`` and one product (:func:`_shared_mask_rho`); otherwise the ranks of
+    ``O`` are counted per null and read against the nulls' ranks at their parcels
+    (:func:`_per_null_rho`). Same exact sums, same ``rho`` bit for bit.
 
     Returns ``rho`` (B, n_o, n_p), or None when a side has several NaN patterns.
     """
@@ -1215,9 +1221,6 @@ def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
     flat = (src + (np.arange(n_batch) * n)[:, None])[W]
     m = np.bincount(flat, minlength=n_batch * n).astype(np.float64).reshape(n_batch, n)
     p_order, p_first, p_last, p_tied = _tie_groups(P, np.broadcast_to(pvalid, P.shape))
-    o_order, o_first, o_last, o_tied = _tie_groups(O, np.broadcast_to(ovalid, O.shape))
-    o_inv = np.empty_like(o_order)
-    np.put_along_axis(o_inv, o_order, np.arange(n)[None, :], axis=1)
     mean_sq = count * mid ** 2
     # maps without ties: the sources' tie groups are their copies alone, so S_rr does not
     # depend on the map and S_ro needs only the cumulative counts (see the docstring)
@@ -1238,6 +1241,9 @@ def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
             _per_null_rho(rho, O, W, ovalid, count, p_ranks)
         rho[count < _MIN_PAIR_PARCELS] = np.nan
         return np.clip(rho, -1.0, 1.0)
+    o_order, o_first, o_last, o_tied = _tie_groups(O, np.broadcast_to(ovalid, O.shape))
+    o_inv = np.empty_like(o_order)
+    np.put_along_axis(o_inv, o_order, np.arange(n)[None, :], axis=1)
     # ~8 arrays of (B, block, n) live at once: blocks of CACHE_BYTES each stay in the
     # processor's caches (two threads with 4 MB blocks each were 20% slower than one)
     o_step = max(1, CACHE_BYTES // 8 // (n_batch * n))
