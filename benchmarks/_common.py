@@ -32,6 +32,29 @@ def interleaved(fns: dict[str, Callable[[], object]], repeats: int = 3,
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def interleaved_wall_cpu(fns: dict[str, Callable[[], object]], repeats: int = 3,
+                         warmup: bool = True) -> tuple[dict[str, float], dict[str, float]]:
+    """Median wall time and median CPU time of this process (s) of each callable, run
+    in turns ``repeats`` times (at least 3) after a warm-up call of each.
+
+    CPU time counts the work done, whatever share of the cores the other users of a
+    shared machine leave; it includes worker threads, not worker processes.
+    """
+    if warmup:
+        for fn in fns.values():
+            fn()
+    wall: dict[str, list[float]] = {k: [] for k in fns}
+    cpu: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(max(3, repeats)):
+        for name, fn in fns.items():
+            t0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            wall[name].append(time.perf_counter() - t0)
+            cpu[name].append(time.process_time() - c0)
+    return ({k: statistics.median(v) for k, v in wall.items()},
+            {k: statistics.median(v) for k, v in cpu.items()})
+
+
 def traced(fn: Callable[[], object]) -> tuple[float, float, object]:
     """Wall time (s), peak traced allocation (MB, numpy included) and result of one
     call of ``fn``."""

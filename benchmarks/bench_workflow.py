@@ -166,6 +166,11 @@ def xsea_all_genes(n_perm: int) -> None:
           f"n_perm={n_perm}, n_proc=1: {wall:.1f} s; peak RSS {peak_rss_mb():.0f} MB "
           f"(before the run: {before:.0f} MB; target < 1536 MB)")
     print(f"  stored nulls: {nsp.get_nulls().nbytes / 1e6:.1f} MB")
+    from _common import record
+
+    peak = peak_rss_mb()
+    record(f"XSEA, {len(genes)} genes x {n_perm} nulls of Y, n_proc=1 (one run)",
+           f"{wall:.1f} s, peak RSS {peak:.0f} MB", "peak RSS < 1536 MB", peak < 1536)
 
 
 def main() -> None:

@@ -179,19 +179,34 @@ def test_index_spearman_with_nan_and_repeated_parcels_equals_ranking_every_null(
                                       null_to_p(observed, plain, tail=tail))
 
 
-def test_y_nulls_with_nan_against_many_x_maps_take_the_general_path(tmp_path):
-    """Index nulls of one target with NaN parcels against many X maps: the masked
-    shortcut declines (it would re-rank every X map per null) and the engine's result
-    equals colocalizing the gathered null maps."""
+@pytest.mark.parametrize("ties", [True, False])
+@pytest.mark.parametrize("y_nan", [True, False])
+def test_y_nulls_against_many_x_maps_with_nan_count_ranks_of_x(tmp_path, ties, y_nan):
+    """Index nulls of one target against many X maps with NaN parcels: with NaN in the
+    target every null keeps other parcels and the ranks of every X map over them are
+    counted (no re-sort per null, X maps in blocks); without, the nulls share a few
+    parcel sets, X is ranked once per set and one product per set gives all nulls.
+    Either way the engine's result equals colocalizing the gathered null maps: the
+    same p-values, and rho bit for bit equal to scipy's ranks of every pair."""
     rng = np.random.default_rng(7)
     n, n_perm = 40, 120
-    X, Y = _maps(rng, 12, n), _maps(rng, 1, n)
+    X, Y = _maps(rng, 12, n, ties), _maps(rng, 1, n, ties)
     X[:, [4]] = np.nan
-    Y[:, [1, 20]] = np.nan
+    X[3] = np.where(np.isnan(X[3]), np.nan, 2.0)                 # constant: NaN rho
+    if y_nan:
+        Y[:, [1, 20]] = np.nan
     idx = _spins(rng, n_perm, n, n_broken=20).astype(np.int32)
-    assert colocalize_index_nulls(X, Y, idx, "spearman", permuted="Y") is None
-    # the permuted side with at least as many maps keeps the shortcut
-    assert colocalize_index_nulls(Y, X[:1], idx, "spearman", permuted="X") is not None
+    direct = colocalize_index_nulls(X, Y, idx, "spearman", permuted="Y")["rho"]
+    ref = np.full(direct.shape, np.nan)
+    for k in range(n_perm):
+        y = gather(Y[0], idx[k:k + 1])[0]
+        for j, x in enumerate(X):
+            w = ~np.isnan(x) & ~np.isnan(y)
+            rx, ry = rankdata(x[w]) - (w.sum() + 1) / 2, rankdata(y[w]) - (w.sum() + 1) / 2
+            s_xx, s_yy = np.sum(rx * rx), np.sum(ry * ry)
+            if s_xx > 0 and s_yy > 0:
+                ref[k, 0, j] = np.clip(np.sum(rx * ry) / np.sqrt(s_xx * s_yy), -1, 1)
+    np.testing.assert_array_equal(direct, ref)
     np.save(tmp_path / "idx.npy", idx)
     nulls = NullMaps(labels=[0], n_perm=n_perm, kind="index", files=[tmp_path / "idx.npy"],
                      data=Y, standardize=True)
@@ -200,7 +215,9 @@ def test_y_nulls_with_nan_against_many_x_maps_take_the_general_path(tmp_path):
     plain = colocalize_batch(X, _gathered(Y, idx), "spearman")["rho"]
     np.testing.assert_allclose(fast, plain, rtol=0, atol=1e-10)
     observed = spec(X, Y)["rho"][0]
-    np.testing.assert_array_equal(null_to_p(observed, fast), null_to_p(observed, plain))
+    for tail in ("two", "upper", "lower"):
+        np.testing.assert_array_equal(null_to_p(observed, fast, tail=tail),
+                                      null_to_p(observed, plain, tail=tail))
 
 
 @pytest.mark.parametrize("later_row", [
@@ -319,3 +336,52 @@ def test_index_spearman_sums_are_exact_and_equal_ranking_each_null_bit_for_bit(t
             if s_rr > 0 and s_oo > 0:
                 ref[k, 0, j] = np.clip(np.sum(rx * ro) / np.sqrt(s_rr * s_oo), -1, 1)
     np.testing.assert_array_equal(fast, ref)
+
+
+@pytest.mark.parametrize("side", ["X", "Y"])
+@pytest.mark.parametrize("nan", [False, True])
+def test_maps_pass_identical_for_any_n_proc_and_chunk_size(tmp_path, monkeypatch, side, nan):
+    """The colocalization pass reads its null maps (nothing is drawn), so threads
+    (n_proc=2) and any chunk size give the same nulls bit for bit: index nulls that
+    are permutations (one product per null), with repeated and NaN parcels (counted
+    ranks), of X or of Y."""
+    from nispace.permute import maps
+
+    rng = np.random.default_rng(12)
+    n, n_perm = 50, 530
+    X, Y = _maps(rng, 5, n), _maps(rng, 2, n)
+    if nan:
+        X[:, [3, 17]] = np.nan
+        Y[:, [40]] = np.nan
+    idx = _spins(rng, n_perm, n, n_broken=100 if nan else 0).astype(np.int32)
+    np.save(tmp_path / "idx.npy", idx)
+    data = X if side == "X" else Y
+    spec = ColocSpec("spearman")
+
+    def run(n_proc):
+        nulls = NullMaps(labels=list(range(len(data))), n_perm=n_perm, kind="index",
+                         files=[tmp_path / "idx.npy"], data=data, standardize=True)
+        x_nulls, y_nulls = (nulls, None) if side == "X" else (None, nulls)
+        return null_colocalizations_maps(spec, X, Y, x_nulls, y_nulls, n_proc=n_proc,
+                                         verbose=False)["rho"]
+
+    reference = run(1)
+    np.testing.assert_array_equal(run(2), reference)
+    for size in (64, 1000):
+        monkeypatch.setattr(maps, "MAPS_CHUNK_SIZE", size)
+        np.testing.assert_array_equal(run(1), reference)
+
+
+def test_null_maps_of_a_longer_run_start_with_those_of_a_shorter_one(isolated_env):
+    """Chunk c draws from child c of the seed: the first 250 nulls of a 1,000-null run
+    are those of a 250-null run with the same seed, so 100,000 permutations extend
+    10,000 rather than replace them."""
+    from nispace.nulls import make_null_model
+    from nispace.permute.nullmaps import prepare_null_maps
+
+    rng = np.random.default_rng(13)
+    data = _maps(rng, 2, 30)
+    model = make_null_model("random", n_parcels=30)
+    short = prepare_null_maps(model, data, ["a", "b"], 250, 3, verbose=False).to_array()
+    long = prepare_null_maps(model, data, ["a", "b"], 1000, 3, verbose=False).to_array()
+    np.testing.assert_array_equal(long[:, :250], short)

@@ -13,9 +13,13 @@ memory at once.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import threading
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -31,6 +35,65 @@ logger = logging.getLogger("nispace.permute")
 #: Permutations per chunk. Part of the random stream's definition: changing it
 #: changes the nulls drawn for a given seed (never ``n_proc``).
 CHUNK_SIZE = 250
+
+
+#: Persistent thread pools by size, created on first use (never at import) and reused:
+#: joblib's threading backend starts its threads on every call (~15 ms here, a third of
+#: a 1,000-permutation run).
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOL_PREFIX = "nispace-chunks"
+
+
+def _thread_pool(n_proc: int) -> ThreadPoolExecutor | None:
+    """The persistent pool of ``n_proc`` threads, or None when joblib should run the
+    chunks: a backend other than threads was activated with
+    ``joblib.parallel_config``, or this is already a chunk thread (no nested pools)."""
+    from joblib._parallel_backends import ThreadingBackend
+    from joblib.parallel import get_active_backend
+
+    if threading.current_thread().name.startswith(_POOL_PREFIX):
+        return None
+    if not isinstance(get_active_backend(prefer="threads")[0], ThreadingBackend):
+        return None
+    pool = _POOLS.get(n_proc)
+    if pool is None:
+        pool = _POOLS.setdefault(n_proc, ThreadPoolExecutor(
+            max_workers=n_proc, thread_name_prefix=_POOL_PREFIX))
+    return pool
+
+
+#: Thread chunks run in the calling thread when the first chunk's time says that all the
+#: others together take less than this (seconds): below it, handing chunks to threads
+#: cost more than it saved on the shared 2-core machine (n_proc=2 was 1.1-1.3x the
+#: n_proc=1 time for 10,000 Y nulls taking 0.4 s, see benchmarks/bench_parallel.py).
+SERIAL_BELOW_SECONDS = 0.5
+
+
+def _pooled(pool: ThreadPoolExecutor, fn, bounds, seeds, args):
+    """Chunk results in order: the first chunk here, timed; the others here too when
+    they would take less than :data:`SERIAL_BELOW_SECONDS`, else on ``pool``."""
+    t0 = time.perf_counter()
+    yield fn(*bounds[0], seeds[0], *args)
+    rest = list(zip(bounds[1:], seeds[1:]))
+    if (time.perf_counter() - t0) * len(rest) < SERIAL_BELOW_SECONDS:
+        logger.debug("Chunks run in one thread (estimated %.2f s of work).",
+                     (time.perf_counter() - t0) * len(rest))
+        for (a, b), seed in rest:
+            yield fn(a, b, seed, *args)
+        return
+    # n_proc threads, each with one BLAS thread: BLAS's own threads on top of ours would
+    # oversubscribe the cores (products of one shape give the same bits with any number
+    # of BLAS threads)
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        yield from pool.map(lambda job: fn(*job[0], job[1], *args), rest)
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_controller():
+    """threadpoolctl's view of the loaded BLAS libraries, made once (~2 ms each time)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def resolve_n_proc(n_proc: int | None) -> int:
@@ -75,9 +138,10 @@ def run_chunks(fn: Callable[..., Any], n_perm: int, seed, *, args: Sequence = ()
         then an empty list.
     prefer : {"threads", "processes"}, optional
         joblib's backend hint. ``"threads"`` suits chunks whose time goes into NumPy
-        and BLAS calls, which release the GIL: no worker start-up and no copy of the
-        arguments, so ``n_proc=2`` is not slower than one process for small jobs. A
-        backend activated with ``joblib.parallel_config`` still takes precedence.
+        and BLAS calls, which release the GIL: the chunks run on a persistent pool of
+        ``n_proc`` threads (no worker start-up and no copy of the arguments), so
+        ``n_proc=2`` is not slower than one process for small jobs. A backend
+        activated with ``joblib.parallel_config`` still takes precedence.
     """
     from joblib import Parallel, delayed
 
@@ -86,12 +150,17 @@ def run_chunks(fn: Callable[..., Any], n_perm: int, seed, *, args: Sequence = ()
     n_proc = resolve_n_proc(n_proc)
     bounds = chunk_bounds(int(n_perm), int(chunk_size))
     seeds = chunk_seeds(seed, len(bounds)) if seeded else [None] * len(bounds)
-    jobs = (delayed(fn)(a, b, s, *args) for (a, b), s in zip(bounds, seeds))
-    parallel = Parallel(n_jobs=n_proc, return_as="generator", prefer=prefer)
+    pool = (_thread_pool(n_proc) if prefer == "threads" and n_proc > 1 and len(bounds) > 1
+            else None)
+    if pool is not None:
+        results = _pooled(pool, fn, bounds, seeds, args)
+    else:
+        jobs = (delayed(fn)(a, b, s, *args) for (a, b), s in zip(bounds, seeds))
+        results = Parallel(n_jobs=n_proc, return_as="generator", prefer=prefer)(jobs)
     out = []
     with progress_bar(total=int(n_perm), desc=f"{desc} ({n_proc} proc)", verbose=verbose,
                       unit="perm", leave=False) as bar:
-        for (a, b), res in zip(bounds, parallel(jobs)):
+        for (a, b), res in zip(bounds, results):
             if consume is None:
                 out.append(res)
             else:

@@ -45,5 +45,5 @@ def null_colocalizations_pairs(colocs: np.ndarray, n_perm: int, seed, *, n_proc:
         raise InputError(f"colocs: pairs need as many Y as X maps (a square matrix); got "
                          f"shape {colocs.shape}.")
     chunks = run_chunks(_pairs_chunk, n_perm, seed, args=(colocs,), n_proc=n_proc,
-                        desc="Permuting pairs", verbose=verbose)
+                        desc="Permuting pairs", verbose=verbose, prefer="threads")
     return stack_chunks(chunks)

@@ -70,5 +70,6 @@ def null_colocalizations_sets(colocs: dict[str, np.ndarray], sizes: list[int], n
     how = how.replace("weighted", "")
     chunks = run_chunks(_sets_chunk, n_perm, seed,
                         args=(colocs, list(sizes), how, dict(rho_scale or {})),
-                        n_proc=n_proc, desc="Permuting sets", verbose=verbose)
+                        n_proc=n_proc, desc="Permuting sets", verbose=verbose,
+                        prefer="threads")
     return stack_chunks(chunks)

@@ -128,6 +128,8 @@ BATCHED_METHODS: tuple[str, ...] = ("pearson", "spearman", "partialpearson", "pa
 
 #: Upper bound (bytes) of each large temporary array of the batched kernels.
 CHUNK_BYTES = 32 * 2**20
+#: Size of the arrays of one block of the masked index path (see ``_index_spearman_masked``).
+CACHE_BYTES = 2**20
 
 _PAIR_METHODS = ("pearson", "spearman", "partialpearson", "partialspearman", "slr")
 _RANKED = ("spearman", "partialspearman")
@@ -358,15 +360,14 @@ def _rows(a: np.ndarray, fn) -> np.ndarray:
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b^T`` for ``a (Ba, na, n)``, ``b (Bb, nb, n)`` with ``Ba, Bb in {1, B}``.
 
-    One matrix product whenever a side is not batched; ``(max(Ba, Bb), na, nb)``.
+    One ``(na, n) @ (n, nb)`` product per batch element, ``(max(Ba, Bb), na, nb)``:
+    every product has the same shape whatever the batch size, so BLAS computes each
+    element the same way and results do not depend on how permutations are chunked
+    (one large product over the stacked rows would pick shape-dependent kernels, which
+    differ in the last bit).
     """
-    (ba, na, n), (bb, nb, _) = a.shape, b.shape
-    if ba == 1 and bb == 1:
+    if a.shape[0] == 1 and b.shape[0] == 1:
         return (a[0] @ b[0].T)[np.newaxis]
-    if ba == 1:
-        return (a[0] @ b.reshape(-1, n).T).reshape(na, bb, nb).transpose(1, 0, 2)
-    if bb == 1:
-        return (a.reshape(-1, n) @ b[0].T).reshape(ba, na, nb)
     return np.matmul(a, b.transpose(0, 2, 1))
 
 
@@ -1076,9 +1077,9 @@ def colocalize_index_nulls(X, Y, idx, method: str, *, permuted: str = "X",
     (20, 1, 3)
 
     Spearman also takes index nulls with repeated parcels (nearest-centroid spins)
-    and NaN parcels (-1 in ``idx``, NaN in the maps, one NaN pattern per side) when
-    the permuted side has at least as many maps as the other: the ranks of every null
-    are counted from the multiplicities of the source parcels, see
+    and NaN parcels (-1 in ``idx``, NaN in the maps, one NaN pattern per side): the
+    ranks of every null are counted from the multiplicities of the source parcels and
+    those of the other side from the parcels each null keeps, see
     :func:`_index_spearman_masked`.
     """
     check = {"X": "X", "Y": "Y"}
@@ -1112,20 +1113,66 @@ def colocalize_index_nulls(X, Y, idx, method: str, *, permuted: str = "X",
     np.put_along_axis(inv, idx, np.arange(n)[None, :], axis=1)
     xu, x0 = _unit_rows(X, method == "spearman")
     yu, y0 = _unit_rows(Y, method == "spearman")
+    # one (n_a, n) @ (n, n_b) product per null, stacked: every product has the same shape
+    # whatever the number of nulls B, so BLAS computes each null the same way and the
+    # results do not depend on how the nulls are chunked (threads get other chunk sizes)
     if permuted == "X":       # rho[k, i, j] = (yu_i reordered by inv_k) . xu_j
-        moved = yu[:, inv]                                            # (n_y, B, n)
-        rho = (moved.reshape(-1, n) @ xu.T).reshape(Y.shape[0], n_batch, -1)
-        rho = rho.transpose(1, 0, 2)
+        moved = yu[:, inv].transpose(1, 0, 2)                         # (B, n_y, n)
+        rho = np.matmul(moved, xu.T)                                  # (B, n_y, n_x)
     else:                     # rho[k, i, j] = yu_i . (xu_j reordered by inv_k)
-        moved = xu[:, inv]                                            # (n_x, B, n)
-        rho = (yu @ moved.reshape(-1, n).T).reshape(Y.shape[0], X.shape[0], n_batch)
-        rho = rho.transpose(2, 0, 1)
+        moved = xu[:, inv].transpose(1, 0, 2)                         # (B, n_x, n)
+        rho = np.matmul(moved, yu.T).transpose(0, 2, 1)               # (B, n_y, n_x)
     rho = np.clip(rho, -1.0, 1.0)
     rho[:, y0[:, None] | x0[None, :]] = np.nan
     if fisher_z:
         with np.errstate(divide="ignore"):
             rho = np.arctanh(rho)
     return {"rho": np.ascontiguousarray(rho)}
+
+
+def _tie_groups(values: np.ndarray, valid: np.ndarray):
+    """Sort order of each row (invalid last) and each sorted position's tie group.
+
+    Returns ``(order, first, last, tied)``: ``order`` (rows, n) sorts each row,
+    ``first``/``last`` (rows, n) are the first and last sorted positions of each
+    position's group of equal values, ``tied`` (rows,) says whether a row has ties.
+    """
+    n = values.shape[1]
+    order = np.argsort(np.where(valid, values, np.inf), axis=1, kind="stable")
+    ordered = np.take_along_axis(values, order, axis=1)
+    pos = np.arange(n)
+    starts = np.ones(values.shape, dtype=bool)
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    ends = np.ones(values.shape, dtype=bool)
+    ends[:, :-1] = starts[:, 1:]
+    first = np.maximum.accumulate(np.where(starts, pos, 0), axis=1)
+    last = np.minimum.accumulate(np.where(ends, pos, n - 1)[:, ::-1], axis=1)[:, ::-1]
+    return order, first, last, (first != pos).any(axis=1)
+
+
+def _counted_ranks(counts: np.ndarray, order: np.ndarray, first: np.ndarray,
+                   last: np.ndarray, ties: bool):
+    """Average ranks from counts, in each map's sorted order (no sort per null).
+
+    ``counts`` (B, n) is how often each parcel enters a null (0, 1 or more);
+    ``order``, ``first``, ``last`` (nb, n) come from :func:`_tie_groups` of ``nb``
+    maps. Returns ``(ms, cum, rank)`` of shape (B, nb, n): the counts in sorted
+    order, their cumulative sums and the average rank of each sorted position,
+    ``#{smaller} + (#{equal} + 1) / 2`` (``rank`` is None for maps without ties,
+    where it is ``cum - (ms - 1) / 2``). All values are multiples of 1/2: exact.
+    """
+    n_batch, n = counts.shape
+    nb = order.shape[0]
+    shape = (n_batch, nb, n)
+    ms = np.take(counts, order.reshape(-1), axis=1).reshape(shape)
+    cum = np.cumsum(ms, axis=-1)
+    if not ties:
+        return ms, cum, None
+    offs = (np.arange(nb) * n)[:, None]      # one 1-D take per array: group ends
+    before = np.take((cum - ms).reshape(n_batch, -1), (first + offs).reshape(-1),
+                     axis=1).reshape(shape)
+    end = np.take(cum.reshape(n_batch, -1), (last + offs).reshape(-1), axis=1).reshape(shape)
+    return ms, cum, before + (end - before + 1.0) * 0.5
 
 
 def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
@@ -1138,7 +1185,8 @@ def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
     the average rank of a null value ``x_q`` among the ``n_W`` values is
     ``#{smaller} + (#{equal} + 1) / 2``, with counts that are sums of ``m_k`` over the
     map's sorted parcels: one cumulative sum per (null, map), no sort. The ranks of
-    ``O`` over ``W_k`` (centred: ``o_c``) are scattered to the sources,
+    ``O`` over ``W_k`` are counted the same way (``W_k`` as 0/1 counts in each ``O``
+    map's sorted order), centred (``o_c``) and scattered to the sources,
     ``a_k[q] = sum_{p in W_k, idx_k[p] = q} o_c[p]``, so ``S_ro = sum_q R[q] a_k[q]``
     and ``S_rr = sum_q m_k[q] R[q]^2 - n_W ((n_W + 1) / 2)^2`` (exact: quarters).
 
@@ -1149,21 +1197,17 @@ def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
     order) and ``sum_q a_k[q] = 0``, ``S_ro = sum_q cum[q] a_k[q] - sum_q m_k[q] a_k[q]
     / 2``: one gather, one cumulative sum and one product per (null, map) instead of
     six passes. Every term is a multiple of 1/4, so both forms are exact in float64
-    and give the same ``rho`` bit for bit.
+    and give the same ``rho`` bit for bit (``O`` is taken in blocks of maps of
+    ``CACHE_BYTES`` arrays).
 
-    The other side ``O`` is re-ranked for every null that drops parcels and the
-    scattered sums ``a_k`` cost one pass per ``O`` map, so the shortcut only pays when
-    the permuted side has at least as many maps as the other (index nulls of X maps
-    against few targets). With more ``O`` maps than ``P`` maps (e.g. Y-side nulls of
-    one target against hundreds of genes) gathering and ranking the few null maps of
-    ``P`` is far cheaper (seconds instead of hundredths, ~16x the memory), so None is
-    returned and the caller takes the general path.
+    With more ``O`` maps than ``P`` maps (nulls of one target against many maps) the
+    ``O`` side is vectorised instead: nulls that keep the same parcels share one
+    ranking of ``O`` and one product (:func:`_shared_mask_rho`); otherwise the ranks of
+    ``O`` are counted per null and read against the nulls' ranks at their parcels
+    (:func:`_per_null_rho`). Same exact sums, same ``rho`` bit for bit.
 
-    Returns ``rho`` (B, n_o, n_p), or None when a side has several NaN patterns or
-    ``O`` has more maps than ``P``.
+    Returns ``rho`` (B, n_o, n_p), or None when a side has several NaN patterns.
     """
-    if O.shape[0] > P.shape[0]:
-        return None
     pvalid, ovalid = ~np.isnan(P), ~np.isnan(O)
     if not ((pvalid == pvalid[0]).all() and (ovalid == ovalid[0]).all()):
         return None
@@ -1173,71 +1217,174 @@ def _index_spearman_masked(P: np.ndarray, O: np.ndarray, idx: np.ndarray
     src = np.where(idx < 0, 0, idx)
     W = (idx >= 0) & pvalid[src] & pvalid[None, :] & ovalid[None, :]             # (B, n)
     count = W.sum(axis=1).astype(np.float64)                                      # (B,)
+    mid = (count + 1.0) * 0.5
     flat = (src + (np.arange(n_batch) * n)[:, None])[W]
     m = np.bincount(flat, minlength=n_batch * n).astype(np.float64).reshape(n_batch, n)
-    full = W.all(axis=1)                      # nulls that keep every parcel: O ranked once
-    ro = np.empty((n_batch, n_o, n))
-    ro[full] = rank_rows(O)
-    part = ~full
-    if part.any():
-        ro[part] = np.nan_to_num(rank_rows(np.where(W[part, None, :], O[None], np.nan)),
-                                 copy=False)
-    oc = np.where(W[:, None, :], ro - ((count + 1.0) * 0.5)[:, None, None], 0.0)  # (B, n_o, n)
-    s_oo = np.einsum("kip,kip->ki", oc, oc)
-    a = np.stack([np.bincount(flat, weights=oc[:, i][W], minlength=n_batch * n)
-                  for i in range(n_o)]).reshape(n_o, n_batch, n).transpose(1, 0, 2)  # by source
-    # per map: parcels sorted by value (NaN last) and each position's tie group
-    order = np.argsort(np.where(pvalid, P, np.inf), axis=1, kind="stable")        # (n_p, n)
-    ordered = np.take_along_axis(P, order, axis=1)
-    pos = np.arange(n)
-    starts = np.ones((n_p, n), dtype=bool)
-    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-    ends = np.ones((n_p, n), dtype=bool)
-    ends[:, :-1] = starts[:, 1:]
-    first = np.maximum.accumulate(np.where(starts, pos, 0), axis=1)
-    last = np.minimum.accumulate(np.where(ends, pos, n - 1)[:, ::-1], axis=1)[:, ::-1]
-    tied = (first != pos).any(axis=1)
-    mean_sq = count * ((count + 1.0) * 0.5) ** 2
+    p_order, p_first, p_last, p_tied = _tie_groups(P, np.broadcast_to(pvalid, P.shape))
+    mean_sq = count * mid ** 2
     # maps without ties: the sources' tie groups are their copies alone, so S_rr does not
     # depend on the map and S_ro needs only the cumulative counts (see the docstring)
     s_rr_free = (count * (count + 1.0) * (2.0 * count + 1.0) / 6.0
                  - ((m ** 3 - m) / 12.0).sum(axis=1) - mean_sq)                 # (B,)
-    ma = np.einsum("kq,kiq->ki", m, a)                                           # (B, n_o)
+    wf = W.astype(np.float64)
     rho = np.empty((n_batch, n_o, n_p))
     step = max(1, CHUNK_BYTES // 8 // (n_batch * n))
-    blocks = [(g[j0:j0 + step], ties) for ties in (False, True)
-              for g in [np.flatnonzero(tied == ties)] for j0 in range(0, g.size, step)]
-    for js, ties in blocks:
-        nb = order[js].shape[0]
-        flat_order = order[js].reshape(-1)
-        shape = (n_batch, nb, n)
-        if not ties:
-            cum = np.take(m, flat_order, axis=1).reshape(shape)                  # (B, nb, n)
-            np.cumsum(cum, axis=-1, out=cum)
-            for i in range(n_o):
-                s_ro = np.einsum("kjs,kjs->kj", cum,
-                                 np.take(a[:, i], flat_order, axis=1).reshape(shape))
-                s_ro -= 0.5 * ma[:, i, None]
-                rho[:, i, js] = _rank_corr(s_ro, s_rr_free[:, None], s_oo[:, i, None])
-            continue
-        ms = np.take(m, flat_order, axis=1).reshape(shape)                       # (B, nb, n)
-        cum = np.cumsum(ms, axis=-1)
-        if ties:          # one 1-D take per array: positions -> their tie group's ends
-            offs = (np.arange(nb) * n)[:, None]
-            before = np.take((cum - ms).reshape(n_batch, -1), (first[js] + offs).reshape(-1),
-                             axis=1).reshape(shape)
-            end = np.take(cum.reshape(n_batch, -1), (last[js] + offs).reshape(-1),
-                          axis=1).reshape(shape)
-            rank = before + (end - before + 1.0) * 0.5
+    p_blocks = [(g[j0:j0 + step], ties) for ties in (False, True)
+                for g in [np.flatnonzero(p_tied == ties)] for j0 in range(0, g.size, step)]
+    if n_o > n_p:             # few maps permuted against many: O's side vectorised
+        p_ranks = _p_ranks_at_parcels(m, src, W, p_order, p_first, p_last, p_blocks,
+                                      s_rr_free, mean_sq)
+        masks, inverse = np.unique(W, axis=0, return_inverse=True)
+        if 4 * masks.shape[0] <= n_batch:
+            _shared_mask_rho(rho, O, W, masks, inverse.reshape(-1), p_ranks)
         else:
-            rank = cum - (ms - 1.0) * 0.5
-        s_rr = np.einsum("kjs,kjs->kj", ms * rank, rank) - mean_sq[:, None]
-        for i in range(n_o):
-            s_ro = np.einsum("kjs,kjs->kj", rank,
-                             np.take(a[:, i], flat_order, axis=1).reshape(shape))
-            rho[:, i, js] = _rank_corr(s_ro, s_rr, s_oo[:, i, None])
+            _per_null_rho(rho, O, W, ovalid, count, p_ranks)
+        rho[count < _MIN_PAIR_PARCELS] = np.nan
+        return np.clip(rho, -1.0, 1.0)
+    o_order, o_first, o_last, o_tied = _tie_groups(O, np.broadcast_to(ovalid, O.shape))
+    o_inv = np.empty_like(o_order)
+    np.put_along_axis(o_inv, o_order, np.arange(n)[None, :], axis=1)
+    # ~8 arrays of (B, block, n) live at once: blocks of CACHE_BYTES each stay in the
+    # processor's caches (two threads with 4 MB blocks each were 20% slower than one)
+    o_step = max(1, CACHE_BYTES // 8 // (n_batch * n))
+    o_blocks = [(g[i0:i0 + o_step], ties) for ties in (False, True)
+                for g in [np.flatnonzero(o_tied == ties)] for i0 in range(0, g.size, o_step)]
+    for os_, o_ties in o_blocks:
+        nbo = os_.size
+        ms, cum, rank = _counted_ranks(wf, o_order[os_], o_first[os_], o_last[os_], o_ties)
+        if rank is None:        # ranks 1..n_W over W_k (only where ms == 1 is used)
+            rank = cum
+        oc = (rank - mid[:, None, None]) * ms           # centred ranks, 0 outside W_k
+        s_oo = np.einsum("kis,kis->ki", oc, oc)                                # (B, nbo)
+        # back to parcel order, then scattered to the sources: a (B, nbo, n)
+        offs = (np.arange(nbo) * n)[:, None]
+        oc = np.take(oc.reshape(n_batch, -1), (o_inv[os_] + offs).reshape(-1),
+                     axis=1).reshape(n_batch, nbo, n)
+        a = np.bincount((flat[None, :] + (np.arange(nbo) * (n_batch * n))[:, None]).ravel(),
+                        weights=oc.transpose(1, 0, 2)[:, W].ravel(),
+                        minlength=nbo * n_batch * n).reshape(nbo, n_batch, n).transpose(1, 0, 2)
+        del oc
+        ma = np.einsum("kq,kiq->ki", m, a)                                     # (B, nbo)
+        for js, p_ties in p_blocks:
+            ms, cum, rank = _counted_ranks(m, p_order[js], p_first[js], p_last[js], p_ties)
+            if rank is None:
+                s_rr = s_rr_free[:, None]
+                r_use, shift = cum, 0.5 * ma           # S_ro = cum . a - m . a / 2
+            else:
+                s_rr = np.einsum("kjs,kjs->kj", ms * rank, rank) - mean_sq[:, None]
+                r_use, shift = rank, None
+            nbp = js.size
+            if nbp <= nbo:      # few P maps: every O map of the block at once
+                for jj in range(nbp):
+                    a_s = np.take(a, p_order[js[jj]], axis=2)                  # (B, nbo, n)
+                    s_ro = np.einsum("ks,kis->ki", r_use[:, jj], a_s)
+                    if shift is not None:
+                        s_ro -= shift
+                    s_col = s_rr if s_rr.shape[1] == 1 else s_rr[:, jj, None]
+                    rho[:, os_, js[jj]] = _rank_corr(s_ro, s_col, s_oo)
+                continue
+            flat_order = p_order[js].reshape(-1)
+            shape = (n_batch, nbp, n)
+            for ii in range(nbo):
+                s_ro = np.einsum("kjs,kjs->kj", r_use,
+                                 np.take(a[:, ii], flat_order, axis=1).reshape(shape))
+                if shift is not None:
+                    s_ro -= shift[:, ii, None]
+                rho[:, os_[ii], js] = _rank_corr(s_ro, s_rr, s_oo[:, ii, None])
     rho[count < _MIN_PAIR_PARCELS] = np.nan
     return np.clip(rho, -1.0, 1.0)
+
+
+def _p_ranks_at_parcels(m, src, W, p_order, p_first, p_last, p_blocks, s_rr_free,
+                        mean_sq):
+    """Ranks of the nulls of ``P`` at their parcels, by blocks of maps.
+
+    Yields ``(js, at, s_rr)``: ``at`` (B, nb, n) holds ``R_k[idx_k[p]]`` (the average
+    rank of null ``k``'s value at parcel ``p`` among the values it keeps, counted from
+    the source multiplicities ``m``; 0 outside ``W_k``) and ``s_rr`` (B, nb) its sum of
+    squared centred ranks, for the maps ``js`` of each block.
+    """
+    n_batch, n = W.shape
+    p_inv = np.empty_like(p_order)
+    np.put_along_axis(p_inv, p_order, np.arange(n)[None, :], axis=1)
+    for js, ties in p_blocks:
+        nbp = js.size
+        ms, cum, rank = _counted_ranks(m, p_order[js], p_first[js], p_last[js], ties)
+        if rank is None:
+            rank = cum - (ms - 1.0) * 0.5
+            s_rr = np.broadcast_to(s_rr_free[:, None], (n_batch, nbp))
+        else:
+            s_rr = np.einsum("kjs,kjs->kj", ms * rank, rank) - mean_sq[:, None]
+        # ranks by source (undo each map's sort), then at each null's parcels
+        offs = (np.arange(nbp) * n)[:, None]
+        by_src = np.take(rank.reshape(n_batch, -1), (p_inv[js] + offs).reshape(-1),
+                         axis=1).reshape(n_batch, nbp, n)
+        at = np.take_along_axis(by_src, np.broadcast_to(src[:, None, :], by_src.shape), axis=2)
+        at *= W[:, None, :]
+        yield js, at, s_rr
+
+
+def _shared_mask_rho(rho, O, W, masks, inverse, p_ranks) -> None:
+    """:func:`_index_spearman_masked` when many nulls keep the same parcels.
+
+    Nulls of a target without NaN parcels keep the same parcels ``W`` (the other
+    side's valid ones), or few distinct sets of them: ``O`` is ranked once per
+    distinct mask, and with the ranks of each null of ``P`` at its parcels
+    (:func:`_p_ranks_at_parcels`), ``S_ro`` of all ``O`` maps is one product per mask,
+    ``(b n_p, n) @ (n, n_o)``. Ranks and centred ranks are multiples of 1/2, so every
+    product and sum is exact: the same ``rho``, bit for bit, as the per-null path.
+    Fills ``rho`` (B, n_o, n_p).
+    """
+    n_w = masks.sum(axis=1)
+    ranked = np.nan_to_num(rank_rows(np.where(masks[:, None, :], O[None], np.nan)), copy=False)
+    oc = np.where(masks[:, None, :], ranked - ((n_w + 1.0) * 0.5)[:, None, None], 0.0)
+    s_oo = np.einsum("uip,uip->ui", oc, oc)                                  # (U, n_o)
+    groups = [np.flatnonzero(inverse == u) for u in range(masks.shape[0])]
+    for js, at, s_rr in p_ranks:
+        for u, ks in enumerate(groups):
+            s_ro = np.matmul(at[ks], oc[u].T).transpose(0, 2, 1)          # (b, n_o, nbp)
+            rho[np.ix_(ks, np.arange(rho.shape[1]), js)] = _rank_corr(
+                s_ro, s_rr[ks][:, None, :], s_oo[u][None, :, None])
+
+
+def _per_null_rho(rho, O, W, ovalid, count, p_ranks) -> None:
+    """:func:`_index_spearman_masked` for few ``P`` maps and many ``O`` maps whose
+    nulls each keep their own parcels.
+
+    The ranks of each ``O`` map over each null's parcels are counted in the map's
+    sorted order (``W_k`` as 0/1 counts, a cumulative sum; tie groups as for ``P``),
+    and ``S_ro = sum_W r_o R_P - n_W (n_W + 1)^2 / 4`` with the ranks of the nulls of
+    ``P`` at their parcels (:func:`_p_ranks_at_parcels`), read in the same sorted
+    order: two gathers, one cumulative sum and one product per (null, map), no sort
+    and no scatter. ``S_oo`` of maps without ties is ``n_W (n_W^2 - 1) / 12``. Every
+    term is a multiple of 1/4: exact, the same ``rho`` bit for bit. Fills ``rho``.
+    """
+    n_batch, n = W.shape
+    n_o = O.shape[0]
+    o_order, o_first, o_last, o_tied = _tie_groups(O, np.broadcast_to(ovalid, O.shape))
+    wf = W.astype(np.float64)
+    mid = (count + 1.0) * 0.5
+    centre = (mid * count * mid)[:, None]                # n_W (n_W + 1)^2 / 4
+    s_oo_free = (count * (count * count - 1.0) / 12.0)[:, None]
+    o_step = max(1, 4 * CACHE_BYTES // 8 // (n_batch * n))
+    o_blocks = [(g[i0:i0 + o_step], ties) for ties in (False, True)
+                for g in [np.flatnonzero(o_tied == ties)] for i0 in range(0, g.size, o_step)]
+    p_ranks = list(p_ranks)
+    for os_, o_ties in o_blocks:
+        nbo = os_.size
+        flat_order = o_order[os_].reshape(-1)
+        ms, cum, rank = _counted_ranks(wf, o_order[os_], o_first[os_], o_last[os_], o_ties)
+        if rank is None:      # at the kept parcels (ms == 1) the rank is cum
+            rank, s_oo = cum, s_oo_free
+        else:
+            centred = (rank - mid[:, None, None]) * ms
+            s_oo = np.einsum("kis,kis->ki", centred, centred)
+            del centred
+        for js, at, s_rr in p_ranks:
+            for jj, j in enumerate(js):
+                at_s = np.take(at[:, jj], flat_order, axis=1).reshape(n_batch, nbo, n)
+                s_ro = np.einsum("kis,kis->ki", rank, at_s) - centre
+                rho[:, os_, j] = _rank_corr(s_ro, s_rr[:, jj, None], s_oo)
 
 
 def _rank_corr(s_ro: np.ndarray, s_rr: np.ndarray, s_oo: np.ndarray) -> np.ndarray:
