@@ -219,9 +219,28 @@ def design_rows(nsp) -> list[tuple[str, str]]:
     return rows
 
 
-def key_results(table: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+def key_results(table: pd.DataFrame, n: int = 10, names: dict | None = None) -> pd.DataFrame:
     """The ``n`` strongest rows of a results table: smallest p (or q), then largest
-    |value|; the main statistic only, the columns a reader needs first."""
+    |value|; the main statistic only, the columns a reader needs first.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The tidy results (``NiSpace.to_frame()``).
+    n : int
+        Rows kept.
+    names : dict, optional
+        Display names of the X maps by id (as the figures show them,
+        :func:`nispace.plotting.display_names`): with any match, a column
+        ``"X map"`` of the names (the id where none is known) comes before the
+        ``"x"`` column of ids.
+
+    Returns
+    -------
+    pandas.DataFrame
+        At most ``n`` rows; ``method``, ``permute_what``, ``stat`` and ``y`` only
+        when they vary.
+    """
     if table is None or table.empty:
         return table
     t = table
@@ -234,7 +253,11 @@ def key_results(table: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     keep = [c for c in ("method", "permute_what", "stat", "y", "x", "value", "p", "q")
             if c in t and not (c in ("method", "permute_what", "stat", "y")
                                and t[c].nunique() <= 1)]
-    return t[keep].head(n).reset_index(drop=True)
+    out = t[keep].head(n).reset_index(drop=True)
+    if names and "x" in out and out["x"].astype(str).isin(list(names)).any():
+        shown = [names.get(str(x), str(x)) for x in out["x"]]
+        out.insert(out.columns.get_loc("x"), "X map", shown)
+    return out
 
 
 def _null_keys(perm) -> list[str]:
@@ -439,7 +462,7 @@ def build_context(nsp, prov: dict, figures: list[dict], keys: list[str],
     return ReportContext(
         question=question,
         design=design,
-        key_results=key_results(results),
+        key_results=key_results(results, names=nsp._x_display_names()),
         methods_text=methods_paragraph(nsp, keys, prov),
         bibtex=references_bibtex(nsp, keys),
         bibtex_href=bibtex_href,

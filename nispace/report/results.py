@@ -124,6 +124,8 @@ def provenance(nsp, command: str | None = None) -> dict:
 
 #: X maps per page of the null-distribution figure (every map is shown, on pages)
 NULLS_PER_PAGE = 20
+#: Y maps per page of the colocalization figure; more Y maps add a heatmap of all
+Y_PER_PAGE = 20
 
 
 def _figure_bytes(fig) -> tuple[bytes, str]:
@@ -158,10 +160,7 @@ def make_figures(nsp, keys: list[str], folder: Path) -> list[dict]:
         kinds = list(nsp.permutations_.get(key, {})) or [None]
         for what in kinds:
             suffix = f"_{what}" if len(kinds) > 1 else ""
-            with figure_style():
-                fig, ax = nsp.plot(method=key, permute_what=what)
-            title = fig._suptitle.get_text() if fig._suptitle is not None else ax.get_title()
-            save(fig, f"colocalizations_{key}{suffix}", title or f"Colocalizations ({key})")
+            _colocalization_figures(nsp, key, what, suffix, save)
             if what is None or not nsp.permutations_[key][what].nulls:
                 continue
             perm = nsp.permutations_[key][what]
@@ -193,6 +192,51 @@ def make_figures(nsp, keys: list[str], folder: Path) -> list[dict]:
         logger.warning("Could not draw the Y maps on the brain: %s", err)
     _write_json(folder / CAPTIONS_FILE, {f["name"]: f["caption"] for f in out})
     return out
+
+
+def _colocalization_figures(nsp, key: str, what: str | None, suffix: str, save) -> None:
+    """The colocalization figure of one result: one categorical plot for up to
+    :data:`Y_PER_PAGE` Y maps; for more, a heatmap of every Y map x X map and the
+    categorical plot on pages of :data:`Y_PER_PAGE` Y maps (a single figure with
+    a dot per Y map in every row would be metres tall)."""
+    from ..plotting import coloc_title, method_label, plot_colocalization_heatmap
+    from ..plotting.style import figure_style
+
+    name = f"colocalizations_{key}{suffix}"
+    n_y = len(nsp.colocalizations_[key].stats[
+        nsp._main_stat(nsp.colocalizations_[key].stats, None)].index)
+    if n_y <= Y_PER_PAGE:
+        with figure_style():
+            fig, ax = nsp.plot(method=key, permute_what=what)
+        title = fig._suptitle.get_text() if fig._suptitle is not None else ax.get_title()
+        save(fig, name, title or f"Colocalizations ({key})")
+        return
+    coloc = nsp.colocalizations_[key]
+    perm = nsp.permutations_[key][what] if what is not None else None
+    frames = perm.observed if perm is not None else coloc.stats
+    stat = nsp._main_stat(frames, None)
+    p = q = None
+    if perm is not None:
+        p = perm.p[stat]
+        corrections = [c for c in nsp.corrections_
+                       if (c.key, c.permute_what) == (key, perm.permute_what)]
+        q = corrections[-1].p[stat] if corrections and stat in corrections[-1].p else None
+    steps = coloc.provenance.get("steps", [])
+    transform = next((t["y"] for t in reversed(steps) if "y" in t), None)
+    title = coloc_title(key, stat, transform=transform, what=perm.kind if perm else None,
+                        maps_which=perm.maps_which if perm else None)
+    with figure_style():
+        fig, _ = plot_colocalization_heatmap(frames[stat], p, q, title=title,
+                                             label=method_label(coloc.method, stat),
+                                             names=nsp._x_display_names())
+    save(fig, name, f"{title}: all {n_y} Y maps (rows) x X maps (columns)")
+    starts = range(0, n_y, Y_PER_PAGE)
+    for page, start in enumerate(starts, 1):
+        stop = min(start + Y_PER_PAGE, n_y)
+        with figure_style():
+            fig, _ = nsp.plot(method=key, permute_what=what, y_maps=list(range(start, stop)))
+        save(fig, f"{name}_page{page}",
+             f"{title} (Y maps {start + 1}-{stop} of {n_y}, page {page} of {len(starts)})")
 
 
 def _y_value_label(nsp) -> str:
