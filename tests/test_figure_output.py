@@ -182,3 +182,19 @@ def test_key_results_show_display_names_beside_ids():
     assert out["X map"].tolist() == ["D1 · [11C]SCH23390 (kaller2017)", "id-c", "id-a"]
     assert out["x"].tolist() == ["id-b", "id-c", "id-a"]
     assert "X map" not in key_results(table, names={"other": "name"}).columns
+
+
+def test_spearman_ranks_equal_scipys_rankdata():
+    """Colocalization, meff correction and the scatter plot rank with NumPy (no
+    scipy.stats import on the main job's path); the ranks are scipy's exactly."""
+    from scipy.stats import rankdata
+
+    from nispace.stats.coloc import _average_ranks
+
+    rng = np.random.default_rng(5)
+    for values in (rng.normal(size=(4, 60)), np.round(rng.normal(size=(3, 40)))):
+        assert np.array_equal(_average_ranks(values), rankdata(values, axis=1))
+    with_nan = rng.normal(size=(2, 9))
+    with_nan[1, 3] = np.nan
+    ranks = _average_ranks(with_nan)
+    assert np.array_equal(ranks[0], rankdata(with_nan[0])) and np.isnan(ranks[1]).all()
