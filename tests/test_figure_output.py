@@ -198,3 +198,45 @@ def test_spearman_ranks_equal_scipys_rankdata():
     with_nan[1, 3] = np.nan
     ranks = _average_ranks(with_nan)
     assert np.array_equal(ranks[0], rankdata(with_nan[0])) and np.isnan(ranks[1]).all()
+
+
+def _line_job(name: str, weight: float, fail_in_child: int | None = None):
+    """A figure job drawing a labelled line; it fails in any process but ``fail_in_child``'s
+    parent when that is given (a child that crashes)."""
+    import os
+
+    from nispace.report.results import _FigureJob
+
+    def draw():
+        if fail_in_child is not None and os.getpid() != fail_in_child:
+            raise RuntimeError("child failed")
+        with figure_style():
+            fig, ax = plt.subplots(figsize=(2.0, 1.5))
+            ax.plot([0, 1, 2], [0, weight, 0])
+            ax.set_title(name)
+        return fig, f"caption of {name}"
+
+    return _FigureJob(name, weight, draw)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_figures_drawn_in_two_processes_equal_those_drawn_in_one(tmp_path):
+    import os
+
+    from nispace.report.results import _run_figure_jobs
+
+    jobs = [_line_job(f"fig{i}", w) for i, w in enumerate([1.0, 2.0, 0.5, 1.5])]
+    for sub in ("one", "two", "fallback"):
+        (tmp_path / sub).mkdir()
+    one = _run_figure_jobs(jobs, tmp_path / "one", 1)
+    two = _run_figure_jobs(jobs, tmp_path / "two", 2)
+    assert [r["name"] for r in two] == ["fig0", "fig1", "fig2", "fig3"]  # reading order
+    assert [(r["name"], r["caption"], r["png"]) for r in two] == \
+        [(r["name"], r["caption"], r["png"]) for r in one]
+    for r in two:
+        assert (tmp_path / "two" / f"{r['name']}.svg").is_file()
+    # a child that fails leaves its figures to this process
+    flaky = [_line_job(f"fig{i}", w, fail_in_child=os.getpid())
+             for i, w in enumerate([1.0, 2.0])]
+    again = _run_figure_jobs(flaky, tmp_path / "fallback", 2)
+    assert [r["name"] for r in again] == ["fig0", "fig1"]

@@ -232,8 +232,8 @@ def key_results(table: pd.DataFrame, n: int = 10, names: dict | None = None) -> 
     names : dict, optional
         Display names of the X maps by id (as the figures show them,
         :func:`nispace.plotting.display_names`): with any match, a column
-        ``"X map"`` of the names (the id where none is known) comes before the
-        ``"x"`` column of ids.
+        ``"X map"`` of the names (the id where none is known; ``"set · name"``
+        with a ``set`` column) comes before the ``"x"`` column of ids.
 
     Returns
     -------
@@ -256,6 +256,8 @@ def key_results(table: pd.DataFrame, n: int = 10, names: dict | None = None) -> 
     out = t[keep].head(n).reset_index(drop=True)
     if names and "x" in out and out["x"].astype(str).isin(list(names)).any():
         shown = [names.get(str(x), str(x)) for x in out["x"]]
+        if "set" in t:  # "set · name", as the figures label them
+            shown = [f"{s} · {name}" for s, name in zip(t["set"].head(n), shown)]
         out.insert(out.columns.get_loc("x"), "X map", shown)
     return out
 

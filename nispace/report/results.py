@@ -27,7 +27,9 @@ import logging
 import os
 import platform
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -137,30 +139,49 @@ def _figure_bytes(fig) -> tuple[bytes, str]:
     return png.getvalue(), svg.getvalue()
 
 
-def make_figures(nsp, keys: list[str], folder: Path) -> list[dict]:
+class _FigureJob(NamedTuple):
+    """One figure to draw: its file name, a rough cost (to share the work between
+    processes) and ``draw() -> (figure, caption)`` (None: nothing to draw)."""
+
+    name: str
+    weight: float
+    draw: Callable[[], tuple | None]
+
+
+def make_figures(nsp, keys: list[str], folder: Path, n_proc: int | None = None) -> list[dict]:
     """Draw and save (PNG + SVG) the figures of an analysis; returns their records.
 
     Without a parcellation (an object loaded from a saved analysis) the brain figure
-    already in ``folder`` is reused."""
-    import matplotlib.pyplot as plt
+    already in ``folder`` is reused.
 
+    Parameters
+    ----------
+    nsp : NiSpace
+        The analysis.
+    keys : list of str
+        The colocalization methods to draw.
+    folder : Path
+        Where the files are written (created).
+    n_proc : int, optional
+        Processes drawing the figures (default: the analysis' ``n_proc``; -1: all
+        cores). Figures are independent, so on Linux they are shared between forked
+        processes (matplotlib drawing holds the GIL; threads would not help); the
+        files are the same as from one process.
+
+    Returns
+    -------
+    list of dict
+        ``{"name", "caption", "png"}`` of each figure in reading order.
+    """
     from ..plotting.style import figure_style
 
     folder.mkdir(parents=True, exist_ok=True)
-    out: list[dict] = []
-
-    def save(fig, name: str, caption: str) -> None:
-        png, svg = _figure_bytes(fig)
-        (folder / f"{name}.png").write_bytes(png)
-        (folder / f"{name}.svg").write_text(svg, encoding="utf-8")
-        plt.close(fig)
-        out.append({"name": name, "caption": caption, "png": png})
-
+    jobs: list[_FigureJob] = []
     for key in keys:
         kinds = list(nsp.permutations_.get(key, {})) or [None]
         for what in kinds:
             suffix = f"_{what}" if len(kinds) > 1 else ""
-            _colocalization_figures(nsp, key, what, suffix, save)
+            jobs += _colocalization_jobs(nsp, key, what, suffix)
             if what is None or not nsp.permutations_[key][what].nulls:
                 continue
             perm = nsp.permutations_[key][what]
@@ -168,33 +189,130 @@ def make_figures(nsp, keys: list[str], folder: Path) -> list[dict]:
             starts = range(0, n_cols, NULLS_PER_PAGE)
             for page, start in enumerate(starts, 1):
                 stop = min(start + NULLS_PER_PAGE, n_cols)
-                with figure_style():
-                    fig, _ = nsp.plot_nulls(method=key, permute_what=what,
-                                            maps=list(range(start, stop)))
                 part = f" (maps {start + 1}-{stop} of {n_cols})" if len(starts) > 1 else ""
-                save(fig, f"nulls_{key}{suffix}" + (f"_page{page}" if len(starts) > 1 else ""),
-                     f"Null distributions with the observed values ({key}, {what}; all "
-                     f"{n_cols} maps){part}")
-    _scatter_figure(nsp, keys, save)
+                caption = (f"Null distributions with the observed values ({key}, {what}; all "
+                           f"{n_cols} maps){part}")
+
+                def nulls(key=key, what=what, maps=list(range(start, stop)), caption=caption):
+                    with figure_style():
+                        fig, _ = nsp.plot_nulls(method=key, permute_what=what, maps=maps)
+                    return fig, caption
+
+                jobs.append(_FigureJob(
+                    f"nulls_{key}{suffix}" + (f"_page{page}" if len(starts) > 1 else ""),
+                    0.15 * (stop - start), nulls))
+    jobs += _scatter_jobs(nsp, keys)
     brain = "Y map(s) on the brain (parcel values)"
+    reused = None
     if getattr(nsp, "parcellation_", None) is None:
         png = folder / "brain_y.png"
         if png.is_file():
-            out.append({"name": "brain_y", "caption": brain, "png": png.read_bytes()})
-        return out
-    n_y = len(nsp.get_y())
-    try:
-        with figure_style():
-            fig = nsp.plot_brain("Y", maps=list(range(min(n_y, 3))),
-                                 colorbar_label=_y_value_label(nsp))
-        save(fig, "brain_y", brain if n_y <= 3 else f"{brain}; the first 3 of {n_y} maps")
-    except Exception as err:  # noqa: BLE001 - a figure must not cost the results
-        logger.warning("Could not draw the Y maps on the brain: %s", err)
+            reused = {"name": "brain_y", "caption": brain, "png": png.read_bytes()}
+    else:
+        n_y = len(nsp.get_y())
+
+        def brain_figure():
+            try:
+                with figure_style():
+                    fig = nsp.plot_brain("Y", maps=list(range(min(n_y, 3))),
+                                         colorbar_label=_y_value_label(nsp))
+            except Exception as err:  # noqa: BLE001 - a figure must not cost the results
+                logger.warning("Could not draw the Y maps on the brain: %s", err)
+                return None
+            return fig, brain if n_y <= 3 else f"{brain}; the first 3 of {n_y} maps"
+
+        jobs.append(_FigureJob("brain_y", 1.6 * min(n_y, 3), brain_figure))
+    out = _run_figure_jobs(jobs, folder, _figure_processes(nsp, n_proc, len(jobs)))
+    if reused is not None:
+        return out + [reused]
     _write_json(folder / CAPTIONS_FILE, {f["name"]: f["caption"] for f in out})
     return out
 
 
-def _colocalization_figures(nsp, key: str, what: str | None, suffix: str, save) -> None:
+def _figure_processes(nsp, n_proc: int | None, n_jobs: int) -> int:
+    """How many processes draw the figures: ``n_proc`` (else the analysis'), at most
+    the cores and the figures; 1 where forking is not safe (not Linux, or threads
+    running, whose locks a forked child could inherit held)."""
+    import threading
+
+    n = getattr(nsp, "n_proc", 1) if n_proc is None else n_proc
+    cores = os.cpu_count() or 1
+    n = cores if n is None or n < 0 else int(n)
+    n = min(n, cores, n_jobs)
+    if n < 2 or not sys.platform.startswith("linux") or threading.active_count() > 1:
+        return 1
+    return n
+
+
+def _write_figure(job: _FigureJob, folder: Path) -> dict | None:
+    """Draw one figure, write its PNG and SVG into ``folder``, close it."""
+    import matplotlib.pyplot as plt
+
+    drawn = job.draw()
+    if drawn is None:
+        return None
+    fig, caption = drawn
+    try:
+        png, svg = _figure_bytes(fig)
+    finally:
+        plt.close(fig)
+    (folder / f"{job.name}.png").write_bytes(png)
+    (folder / f"{job.name}.svg").write_text(svg, encoding="utf-8")
+    return {"name": job.name, "caption": caption, "png": png}
+
+
+def _run_figure_jobs(jobs: list[_FigureJob], folder: Path, n_proc: int) -> list[dict]:
+    """Run the figure jobs, in ``n_proc`` processes (this one and forked children, the
+    work shared by weight); the records in the order of ``jobs``. A child that fails
+    leaves its figures to this process (drawn again here, errors as without
+    children)."""
+    groups: list[list[int]] = [[] for _ in range(max(1, n_proc))]
+    loads = [0.0] * len(groups)
+    for i in sorted(range(len(jobs)), key=lambda i: -jobs[i].weight):
+        g = loads.index(min(loads))
+        groups[g].append(i)
+        loads[g] += jobs[i].weight
+    children = []
+    for group in groups[1:]:
+        if not group:
+            continue
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
+            code = 1
+            try:
+                os.close(read)
+                done = {}
+                for i in sorted(group):
+                    rec = _write_figure(jobs[i], folder)
+                    done[i] = None if rec is None else rec["caption"]
+                with os.fdopen(write, "w", encoding="utf-8") as pipe:
+                    json.dump({str(i): c for i, c in done.items()}, pipe)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        children.append((pid, read, group))
+    records: dict[int, dict | None] = {i: _write_figure(jobs[i], folder)
+                                        for i in sorted(groups[0])}
+    for pid, read, group in children:
+        with os.fdopen(read, "r", encoding="utf-8") as pipe:
+            text = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        if status != 0 or not text:
+            logger.debug("A figure process failed (status %s); drawing its figures here.",
+                         status)
+            records.update({i: _write_figure(jobs[i], folder) for i in sorted(group)})
+            continue
+        for key, caption in json.loads(text).items():
+            i = int(key)
+            records[i] = None if caption is None else {
+                "name": jobs[i].name, "caption": caption,
+                "png": (folder / f"{jobs[i].name}.png").read_bytes()}
+    return [records[i] for i in range(len(jobs)) if records.get(i) is not None]
+
+
+def _colocalization_jobs(nsp, key: str, what: str | None, suffix: str) -> list[_FigureJob]:
     """The colocalization figure of one result: one categorical plot for up to
     :data:`Y_PER_PAGE` Y maps; for more, a heatmap of every Y map x X map and the
     categorical plot on pages of :data:`Y_PER_PAGE` Y maps (a single figure with
@@ -206,11 +324,13 @@ def _colocalization_figures(nsp, key: str, what: str | None, suffix: str, save) 
     n_y = len(nsp.colocalizations_[key].stats[
         nsp._main_stat(nsp.colocalizations_[key].stats, None)].index)
     if n_y <= Y_PER_PAGE:
-        with figure_style():
-            fig, ax = nsp.plot(method=key, permute_what=what)
-        title = fig._suptitle.get_text() if fig._suptitle is not None else ax.get_title()
-        save(fig, name, title or f"Colocalizations ({key})")
-        return
+        def single():
+            with figure_style():
+                fig, ax = nsp.plot(method=key, permute_what=what)
+            title = fig._suptitle.get_text() if fig._suptitle is not None else ax.get_title()
+            return fig, title or f"Colocalizations ({key})"
+
+        return [_FigureJob(name, 1.0, single)]
     coloc = nsp.colocalizations_[key]
     perm = nsp.permutations_[key][what] if what is not None else None
     frames = perm.observed if perm is not None else coloc.stats
@@ -225,18 +345,27 @@ def _colocalization_figures(nsp, key: str, what: str | None, suffix: str, save) 
     transform = next((t["y"] for t in reversed(steps) if "y" in t), None)
     title = coloc_title(key, stat, transform=transform, what=perm.kind if perm else None,
                         maps_which=perm.maps_which if perm else None)
-    with figure_style():
-        fig, _ = plot_colocalization_heatmap(frames[stat], p, q, title=title,
-                                             label=method_label(coloc.method, stat),
-                                             names=nsp._x_display_names())
-    save(fig, name, f"{title}: all {n_y} Y maps (rows) x X maps (columns)")
+
+    def heatmap():
+        with figure_style():
+            fig, _ = plot_colocalization_heatmap(frames[stat], p, q, title=title,
+                                                 label=method_label(coloc.method, stat),
+                                                 names=nsp._x_display_names())
+        return fig, f"{title}: all {n_y} Y maps (rows) x X maps (columns)"
+
+    jobs = [_FigureJob(name, 1.0, heatmap)]
     starts = range(0, n_y, Y_PER_PAGE)
     for page, start in enumerate(starts, 1):
         stop = min(start + Y_PER_PAGE, n_y)
-        with figure_style():
-            fig, _ = nsp.plot(method=key, permute_what=what, y_maps=list(range(start, stop)))
-        save(fig, f"{name}_page{page}",
-             f"{title} (Y maps {start + 1}-{stop} of {n_y}, page {page} of {len(starts)})")
+
+        def paged(rows=list(range(start, stop)), page=page, start=start, stop=stop):
+            with figure_style():
+                fig, _ = nsp.plot(method=key, permute_what=what, y_maps=rows)
+            return fig, (f"{title} (Y maps {start + 1}-{stop} of {n_y}, page {page} of "
+                         f"{len(starts)})")
+
+        jobs.append(_FigureJob(f"{name}_page{page}", 1.5, paged))
+    return jobs
 
 
 def _y_value_label(nsp) -> str:
@@ -265,19 +394,19 @@ def existing_figures(folder: Path) -> list[dict]:
             for n in names if (folder / f"{n}.png").is_file()]
 
 
-def _scatter_figure(nsp, keys: list[str], save) -> None:
+def _scatter_jobs(nsp, keys: list[str]) -> list[_FigureJob]:
     """Y (first map) against the X map with the smallest p of the first permuted method
     (else the largest absolute colocalization), with the fitted line and p."""
     from ..plotting.style import figure_style
 
     if not keys or getattr(nsp, "x_", None) is None:
-        return
+        return []
     key = next((k for k in keys if nsp.permutations_.get(k)), keys[0])
     result = nsp.colocalizations_[key]
     table = result.stats[nsp._main_stat(result.stats, None)]
     y_names, x_names = list(nsp.get_y().index), list(nsp.get_x().index)
     if table.index[0] not in y_names:
-        return  # pooled or set-level results: no single Y-vs-X pair to draw
+        return []  # pooled or set-level results: no single Y-vs-X pair to draw
     row = table.iloc[0]
     if nsp.permutations_.get(key) and len(nsp.permutations_[key]) == 1:
         perm = next(iter(nsp.permutations_[key].values()))
@@ -287,15 +416,25 @@ def _scatter_figure(nsp, keys: list[str], save) -> None:
     else:
         best = row.astype(float).abs().idxmax()
     if best not in x_names:
-        return
-    try:
-        with figure_style():
-            fig, _ = nsp.plot_scatter(y_map=table.index[0], x_map=best, method=key)
-    except Exception as err:  # noqa: BLE001 - a figure must not cost the results
-        logger.warning("Could not draw the Y-vs-X scatter plot: %s", err)
-        return
-    save(fig, f"scatter_{key}", f"{flat_label(table.index[0])} against {flat_label(best)}, one point "
-         f"per parcel, with the least-squares line ({key})")
+        return []
+    map_id = best[-1] if isinstance(best, tuple) else best  # (set, map) columns
+    x_name = nsp._x_display_names().get(str(map_id))
+    if x_name is None:
+        x_name = flat_label(best)
+    elif isinstance(best, tuple):
+        x_name = f"{flat_label(best[:-1])} · {x_name}"
+
+    def scatter():
+        try:
+            with figure_style():
+                fig, _ = nsp.plot_scatter(y_map=table.index[0], x_map=best, method=key)
+        except Exception as err:  # noqa: BLE001 - a figure must not cost the results
+            logger.warning("Could not draw the Y-vs-X scatter plot: %s", err)
+            return None
+        return fig, (f"{flat_label(table.index[0])} against {x_name}, one point per parcel, "
+                     f"with the least-squares line ({key})")
+
+    return [_FigureJob(f"scatter_{key}", 0.6, scatter)]
 
 
 def export_results(nsp, out_dir, *, command: str | None = None, figures: bool = True,
