@@ -140,15 +140,14 @@ def _figure_bytes(fig) -> tuple[bytes, str]:
 
 
 class _FigureJob(NamedTuple):
-    """One figure to draw: its file name, a rough cost (to share the work between
-    processes) and ``draw() -> (figure, caption)`` (None: nothing to draw)."""
+    """One figure to draw: its file name and ``draw() -> (figure, caption)`` (None:
+    nothing to draw)."""
 
     name: str
-    weight: float
     draw: Callable[[], tuple | None]
 
 
-def make_figures(nsp, keys: list[str], folder: Path, n_proc: int | None = None) -> list[dict]:
+def make_figures(nsp, keys: list[str], folder: Path) -> list[dict]:
     """Draw and save (PNG + SVG) the figures of an analysis; returns their records.
 
     Without a parcellation (an object loaded from a saved analysis) the brain figure
@@ -162,11 +161,6 @@ def make_figures(nsp, keys: list[str], folder: Path, n_proc: int | None = None) 
         The colocalization methods to draw.
     folder : Path
         Where the files are written (created).
-    n_proc : int, optional
-        Processes drawing the figures (default: the analysis' ``n_proc``; -1: all
-        cores). Figures are independent, so on Linux they are shared between forked
-        processes (matplotlib drawing holds the GIL; threads would not help); the
-        files are the same as from one process.
 
     Returns
     -------
@@ -200,7 +194,7 @@ def make_figures(nsp, keys: list[str], folder: Path, n_proc: int | None = None) 
 
                 jobs.append(_FigureJob(
                     f"nulls_{key}{suffix}" + (f"_page{page}" if len(starts) > 1 else ""),
-                    0.15 * (stop - start), nulls))
+                    nulls))
     jobs += _scatter_jobs(nsp, keys)
     brain = "Y map(s) on the brain (parcel values)"
     reused = None
@@ -221,27 +215,12 @@ def make_figures(nsp, keys: list[str], folder: Path, n_proc: int | None = None) 
                 return None
             return fig, brain if n_y <= 3 else f"{brain}; the first 3 of {n_y} maps"
 
-        jobs.append(_FigureJob("brain_y", 1.6 * min(n_y, 3), brain_figure))
-    out = _run_figure_jobs(jobs, folder, _figure_processes(nsp, n_proc, len(jobs)))
+        jobs.append(_FigureJob("brain_y", brain_figure))
+    out = _run_figure_jobs(jobs, folder)
     if reused is not None:
         return out + [reused]
     _write_json(folder / CAPTIONS_FILE, {f["name"]: f["caption"] for f in out})
     return out
-
-
-def _figure_processes(nsp, n_proc: int | None, n_jobs: int) -> int:
-    """How many processes draw the figures: ``n_proc`` (else the analysis'), at most
-    the cores and the figures; 1 where forking is not safe (not Linux, or threads
-    running, whose locks a forked child could inherit held)."""
-    import threading
-
-    n = getattr(nsp, "n_proc", 1) if n_proc is None else n_proc
-    cores = os.cpu_count() or 1
-    n = cores if n is None or n < 0 else int(n)
-    n = min(n, cores, n_jobs)
-    if n < 2 or not sys.platform.startswith("linux") or threading.active_count() > 1:
-        return 1
-    return n
 
 
 def _write_figure(job: _FigureJob, folder: Path) -> dict | None:
@@ -261,55 +240,14 @@ def _write_figure(job: _FigureJob, folder: Path) -> dict | None:
     return {"name": job.name, "caption": caption, "png": png}
 
 
-def _run_figure_jobs(jobs: list[_FigureJob], folder: Path, n_proc: int) -> list[dict]:
-    """Run the figure jobs, in ``n_proc`` processes (this one and forked children, the
-    work shared by weight); the records in the order of ``jobs``. A child that fails
-    leaves its figures to this process (drawn again here, errors as without
-    children)."""
-    groups: list[list[int]] = [[] for _ in range(max(1, n_proc))]
-    loads = [0.0] * len(groups)
-    for i in sorted(range(len(jobs)), key=lambda i: -jobs[i].weight):
-        g = loads.index(min(loads))
-        groups[g].append(i)
-        loads[g] += jobs[i].weight
-    children = []
-    for group in groups[1:]:
-        if not group:
-            continue
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
-            code = 1
-            try:
-                os.close(read)
-                done = {}
-                for i in sorted(group):
-                    rec = _write_figure(jobs[i], folder)
-                    done[i] = None if rec is None else rec["caption"]
-                with os.fdopen(write, "w", encoding="utf-8") as pipe:
-                    json.dump({str(i): c for i, c in done.items()}, pipe)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write)
-        children.append((pid, read, group))
-    records: dict[int, dict | None] = {i: _write_figure(jobs[i], folder)
-                                        for i in sorted(groups[0])}
-    for pid, read, group in children:
-        with os.fdopen(read, "r", encoding="utf-8") as pipe:
-            text = pipe.read()
-        _, status = os.waitpid(pid, 0)
-        if status != 0 or not text:
-            logger.debug("A figure process failed (status %s); drawing its figures here.",
-                         status)
-            records.update({i: _write_figure(jobs[i], folder) for i in sorted(group)})
-            continue
-        for key, caption in json.loads(text).items():
-            i = int(key)
-            records[i] = None if caption is None else {
-                "name": jobs[i].name, "caption": caption,
-                "png": (folder / f"{jobs[i].name}.png").read_bytes()}
-    return [records[i] for i in range(len(jobs)) if records.get(i) is not None]
+def _run_figure_jobs(jobs: list[_FigureJob], folder: Path) -> list[dict]:
+    """Run the figure jobs one after another; the records in the order of ``jobs``.
+
+    Figures are drawn in this process only: matplotlib holds the GIL (threads do not
+    help), and forked processes measured no faster on 2 loaded cores (the children's
+    copy-on-write page faults cost what the parallel drawing saved)."""
+    records = [_write_figure(job, folder) for job in jobs]
+    return [rec for rec in records if rec is not None]
 
 
 def _colocalization_jobs(nsp, key: str, what: str | None, suffix: str) -> list[_FigureJob]:
@@ -330,7 +268,7 @@ def _colocalization_jobs(nsp, key: str, what: str | None, suffix: str) -> list[_
             title = fig._suptitle.get_text() if fig._suptitle is not None else ax.get_title()
             return fig, title or f"Colocalizations ({key})"
 
-        return [_FigureJob(name, 1.0, single)]
+        return [_FigureJob(name, single)]
     coloc = nsp.colocalizations_[key]
     perm = nsp.permutations_[key][what] if what is not None else None
     frames = perm.observed if perm is not None else coloc.stats
@@ -353,7 +291,7 @@ def _colocalization_jobs(nsp, key: str, what: str | None, suffix: str) -> list[_
                                                  names=nsp._x_display_names())
         return fig, f"{title}: all {n_y} Y maps (rows) x X maps (columns)"
 
-    jobs = [_FigureJob(name, 1.0, heatmap)]
+    jobs = [_FigureJob(name, heatmap)]
     starts = range(0, n_y, Y_PER_PAGE)
     for page, start in enumerate(starts, 1):
         stop = min(start + Y_PER_PAGE, n_y)
@@ -364,7 +302,7 @@ def _colocalization_jobs(nsp, key: str, what: str | None, suffix: str) -> list[_
             return fig, (f"{title} (Y maps {start + 1}-{stop} of {n_y}, page {page} of "
                          f"{len(starts)})")
 
-        jobs.append(_FigureJob(f"{name}_page{page}", 1.5, paged))
+        jobs.append(_FigureJob(f"{name}_page{page}", paged))
     return jobs
 
 
@@ -434,7 +372,7 @@ def _scatter_jobs(nsp, keys: list[str]) -> list[_FigureJob]:
         return fig, (f"{flat_label(table.index[0])} against {x_name}, one point per parcel, "
                      f"with the least-squares line ({key})")
 
-    return [_FigureJob(f"scatter_{key}", 0.6, scatter)]
+    return [_FigureJob(f"scatter_{key}", scatter)]
 
 
 def export_results(nsp, out_dir, *, command: str | None = None, figures: bool = True,
