@@ -442,7 +442,9 @@ def _write_report(nsp, prov: dict, figs: list[dict], keys: list[str], out: Path)
     from .context import build_context
     from .html import write_report
 
-    ctx = build_context(nsp, prov, figs, keys, bibtex_href=BIBTEX_FILE)
+    saved_regions = out / SAVE_FOLDER / "parcellation_regions.csv"  # as NiSpace.load reads it
+    regions = pd.read_csv(saved_regions) if saved_regions.is_file() else None
+    ctx = build_context(nsp, prov, figs, keys, bibtex_href=BIBTEX_FILE, regions=regions)
     tmp = out / f"{BIBTEX_FILE}.part"
     tmp.write_text(ctx.bibtex, encoding="utf-8")
     os.replace(tmp, out / BIBTEX_FILE)
