@@ -54,6 +54,7 @@ def main() -> None:
     env.setdefault("NISPACE_DATA_URL", str(REPO.parent / "shared" / "nispace-data"))
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(
         os.pathsep)
+    load_before = load()
     with tempfile.TemporaryDirectory(prefix="nispace-main-job-") as tmp:
         env.setdefault("NISPACE_DATA_DIR", str(Path(tmp) / "cache"))
 
@@ -72,7 +73,9 @@ def main() -> None:
     wall = statistics.median(r[0] for r in runs)
     cpu = statistics.median(r[1] for r in runs)
     print(f"main job warm: median wall {wall:.2f} s, median CPU {cpu:.2f} s "
-          f"({args.repeats} runs); 'import numpy' {numpy:.2f} s; {load()}")
+          f"({args.repeats} runs: " + ", ".join(f"{w:.2f}/{c:.2f}" for w, c in runs)
+          + f" s wall/CPU); 'import numpy' {numpy:.2f} s; before: {load_before}; "
+          f"after: {load()}")
     record("main job (README), warm", f"{wall:.2f} s wall, {cpu:.2f} s CPU",
            f"<= {TARGET_S:g} s wall", wall <= TARGET_S,
            peers=f"python -c 'import numpy': {numpy:.2f} s")
