@@ -200,15 +200,37 @@ _FIXED_LAYOUT = "_nispace_fixed_layout"
 
 
 def mark_fixed_layout(fig: Figure) -> Figure:
-    """Mark ``fig`` as laid out to fit its canvas (fixed margins, nothing outside):
+    """Mark ``fig`` as laid out to fit its canvas (fixed margins, nothing outside).
+
     :func:`write_formats` then writes the whole canvas without measuring a tight
-    bounding box (one text-layout pass less). Returns ``fig``."""
+    bounding box (one text-layout pass less).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        A figure whose artists all lie inside its canvas.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig`` (marked).
+    """
     setattr(fig, _FIXED_LAYOUT, True)
     return fig
 
 
 def is_fixed_layout(fig: Figure) -> bool:
-    """Whether ``fig`` was marked with :func:`mark_fixed_layout`."""
+    """Whether ``fig`` was marked with :func:`mark_fixed_layout`.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Any figure.
+
+    Returns
+    -------
+    bool
+    """
     return bool(getattr(fig, _FIXED_LAYOUT, False))
 
 
