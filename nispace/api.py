@@ -2346,9 +2346,9 @@ class NiSpace:
             values = frame.to_numpy(dtype=float)
             values = values[:, ~np.isnan(values).any(axis=0)]
             if spearman:
-                from scipy.stats import rankdata
+                from .stats.batch import rank_rows  # scipy's rankdata, without scipy.stats
 
-                values = rankdata(values, axis=1)
+                values = rank_rows(values, axis=1)
             return np.atleast_2d(np.corrcoef(values))
 
         x = self.x_

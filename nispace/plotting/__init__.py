@@ -9,6 +9,8 @@ Functions
 ---------
 plot_colocalizations
     Colocalizations by X map with null ranges and significance marks.
+plot_colocalization_heatmap
+    Colocalizations as a Y maps x X maps heatmap (the overview for many Y maps).
 plot_null_distributions
     Histograms of the null colocalizations with the observed values.
 plot_brain, plot_parcellation
@@ -23,6 +25,7 @@ method_label, transform_label, permutation_label, coloc_title, display_names
 
 from .brain import plot_brain, plot_parcellation
 from .categorical import plot_colocalizations
+from .heatmap import plot_colocalization_heatmap
 from .labels import (coloc_title, display_names, method_label, permutation_label,
                      transform_label)
 from .nulls import plot_null_distributions
@@ -36,6 +39,7 @@ __all__ = [
     "method_label",
     "permutation_label",
     "plot_brain",
+    "plot_colocalization_heatmap",
     "plot_colocalizations",
     "plot_null_distributions",
     "plot_parcellation",

@@ -57,9 +57,9 @@ def plot_scatter(y, x, *, y_label: str = "Y", x_label: str = "X", coloc: float |
     >>> fig, ax = plot_scatter(y, x, coloc=0.45, coloc_label="Pearson's r", p=0.01)
     """
     import matplotlib.pyplot as plt
-    from scipy.stats import rankdata
 
     from ..errors import InputError
+    from ..stats.batch import rank_rows
 
     y = np.asarray(y, dtype=float).ravel()
     x = np.asarray(x, dtype=float).ravel()
@@ -72,7 +72,7 @@ def plot_scatter(y, x, *, y_label: str = "Y", x_label: str = "X", coloc: float |
                          f"{int(ok.sum())}.")
     yv, xv = y[ok], x[ok]
     if ranks:
-        yv, xv = rankdata(yv), rankdata(xv)
+        yv, xv = rank_rows(yv), rank_rows(xv)  # average ranks, as scipy's rankdata
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     else:

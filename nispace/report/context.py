@@ -219,9 +219,28 @@ def design_rows(nsp) -> list[tuple[str, str]]:
     return rows
 
 
-def key_results(table: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+def key_results(table: pd.DataFrame, n: int = 10, names: dict | None = None) -> pd.DataFrame:
     """The ``n`` strongest rows of a results table: smallest p (or q), then largest
-    |value|; the main statistic only, the columns a reader needs first."""
+    |value|; the main statistic only, the columns a reader needs first.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The tidy results (``NiSpace.to_frame()``).
+    n : int
+        Rows kept.
+    names : dict, optional
+        Display names of the X maps by id (as the figures show them,
+        :func:`nispace.plotting.display_names`): with any match, a column
+        ``"X map"`` of the names (the id where none is known; ``"set · name"``
+        with a ``set`` column) comes before the ``"x"`` column of ids.
+
+    Returns
+    -------
+    pandas.DataFrame
+        At most ``n`` rows; ``method``, ``permute_what``, ``stat`` and ``y`` only
+        when they vary.
+    """
     if table is None or table.empty:
         return table
     t = table
@@ -234,7 +253,13 @@ def key_results(table: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     keep = [c for c in ("method", "permute_what", "stat", "y", "x", "value", "p", "q")
             if c in t and not (c in ("method", "permute_what", "stat", "y")
                                and t[c].nunique() <= 1)]
-    return t[keep].head(n).reset_index(drop=True)
+    out = t[keep].head(n).reset_index(drop=True)
+    if names and "x" in out and out["x"].astype(str).isin(list(names)).any():
+        shown = [names.get(str(x), str(x)) for x in out["x"]]
+        if "set" in t:  # "set · name", as the figures label them
+            shown = [f"{s} · {name}" for s, name in zip(t["set"].head(n), shown)]
+        out.insert(out.columns.get_loc("x"), "X map", shown)
+    return out
 
 
 def _null_keys(perm) -> list[str]:
@@ -387,9 +412,12 @@ def references_bibtex(nsp, keys: list[str]) -> str:
 
 
 def build_context(nsp, prov: dict, figures: list[dict], keys: list[str],
-                  bibtex_href: str | None = None) -> ReportContext:
+                  bibtex_href: str | None = None,
+                  regions: pd.DataFrame | None = None) -> ReportContext:
     """Everything the HTML report shows, from the result objects of a NiSpace object
-    (fitted, or loaded from a saved analysis)."""
+    (fitted, or loaded from a saved analysis). ``regions``: the parcellation's region
+    summary when already at hand (e.g. read back from the saved analysis; computing
+    it again takes ~0.3 s), else it is computed."""
     parc = _parcellation(nsp)
     x_raw, y_raw = nsp.get_x(raw=True), nsp.get_y(raw=True)
     perms = [p for k in keys for p in nsp.permutations_.get(k, {}).values()]
@@ -439,7 +467,7 @@ def build_context(nsp, prov: dict, figures: list[dict], keys: list[str],
     return ReportContext(
         question=question,
         design=design,
-        key_results=key_results(results),
+        key_results=key_results(results, names=nsp._x_display_names()),
         methods_text=methods_paragraph(nsp, keys, prov),
         bibtex=references_bibtex(nsp, keys),
         bibtex_href=bibtex_href,
@@ -449,7 +477,7 @@ def build_context(nsp, prov: dict, figures: list[dict], keys: list[str],
         inputs=inputs,
         provenance=prov_view,
         parcellation={"name": parc["name"], "spaces": parc["spaces"],
-                      "n_parcels": parc["n_parcels"], "regions": _region_table(nsp),
+                      "n_parcels": parc["n_parcels"], "regions": _region_table(nsp) if regions is None else regions,
                       "excluded": excluded_parcels(nsp)},
         methods=_method_entries(nsp, keys),
         results=results,

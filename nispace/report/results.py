@@ -27,7 +27,9 @@ import logging
 import os
 import platform
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -124,6 +126,8 @@ def provenance(nsp, command: str | None = None) -> dict:
 
 #: X maps per page of the null-distribution figure (every map is shown, on pages)
 NULLS_PER_PAGE = 20
+#: Y maps per page of the colocalization figure; more Y maps add a heatmap of all
+Y_PER_PAGE = 20
 
 
 def _figure_bytes(fig) -> tuple[bytes, str]:
@@ -135,33 +139,43 @@ def _figure_bytes(fig) -> tuple[bytes, str]:
     return png.getvalue(), svg.getvalue()
 
 
+class _FigureJob(NamedTuple):
+    """One figure to draw: its file name and ``draw() -> (figure, caption)`` (None:
+    nothing to draw)."""
+
+    name: str
+    draw: Callable[[], tuple | None]
+
+
 def make_figures(nsp, keys: list[str], folder: Path) -> list[dict]:
     """Draw and save (PNG + SVG) the figures of an analysis; returns their records.
 
     Without a parcellation (an object loaded from a saved analysis) the brain figure
-    already in ``folder`` is reused."""
-    import matplotlib.pyplot as plt
+    already in ``folder`` is reused.
 
+    Parameters
+    ----------
+    nsp : NiSpace
+        The analysis.
+    keys : list of str
+        The colocalization methods to draw.
+    folder : Path
+        Where the files are written (created).
+
+    Returns
+    -------
+    list of dict
+        ``{"name", "caption", "png"}`` of each figure in reading order.
+    """
     from ..plotting.style import figure_style
 
     folder.mkdir(parents=True, exist_ok=True)
-    out: list[dict] = []
-
-    def save(fig, name: str, caption: str) -> None:
-        png, svg = _figure_bytes(fig)
-        (folder / f"{name}.png").write_bytes(png)
-        (folder / f"{name}.svg").write_text(svg, encoding="utf-8")
-        plt.close(fig)
-        out.append({"name": name, "caption": caption, "png": png})
-
+    jobs: list[_FigureJob] = []
     for key in keys:
         kinds = list(nsp.permutations_.get(key, {})) or [None]
         for what in kinds:
             suffix = f"_{what}" if len(kinds) > 1 else ""
-            with figure_style():
-                fig, ax = nsp.plot(method=key, permute_what=what)
-            title = fig._suptitle.get_text() if fig._suptitle is not None else ax.get_title()
-            save(fig, f"colocalizations_{key}{suffix}", title or f"Colocalizations ({key})")
+            jobs += _colocalization_jobs(nsp, key, what, suffix)
             if what is None or not nsp.permutations_[key][what].nulls:
                 continue
             perm = nsp.permutations_[key][what]
@@ -169,30 +183,127 @@ def make_figures(nsp, keys: list[str], folder: Path) -> list[dict]:
             starts = range(0, n_cols, NULLS_PER_PAGE)
             for page, start in enumerate(starts, 1):
                 stop = min(start + NULLS_PER_PAGE, n_cols)
-                with figure_style():
-                    fig, _ = nsp.plot_nulls(method=key, permute_what=what,
-                                            maps=list(range(start, stop)))
                 part = f" (maps {start + 1}-{stop} of {n_cols})" if len(starts) > 1 else ""
-                save(fig, f"nulls_{key}{suffix}" + (f"_page{page}" if len(starts) > 1 else ""),
-                     f"Null distributions with the observed values ({key}, {what}; all "
-                     f"{n_cols} maps){part}")
-    _scatter_figure(nsp, keys, save)
+                caption = (f"Null distributions with the observed values ({key}, {what}; all "
+                           f"{n_cols} maps){part}")
+
+                def nulls(key=key, what=what, maps=list(range(start, stop)), caption=caption):
+                    with figure_style():
+                        fig, _ = nsp.plot_nulls(method=key, permute_what=what, maps=maps)
+                    return fig, caption
+
+                jobs.append(_FigureJob(
+                    f"nulls_{key}{suffix}" + (f"_page{page}" if len(starts) > 1 else ""),
+                    nulls))
+    jobs += _scatter_jobs(nsp, keys)
     brain = "Y map(s) on the brain (parcel values)"
+    reused = None
     if getattr(nsp, "parcellation_", None) is None:
         png = folder / "brain_y.png"
         if png.is_file():
-            out.append({"name": "brain_y", "caption": brain, "png": png.read_bytes()})
-        return out
-    n_y = len(nsp.get_y())
-    try:
-        with figure_style():
-            fig = nsp.plot_brain("Y", maps=list(range(min(n_y, 3))),
-                                 colorbar_label=_y_value_label(nsp))
-        save(fig, "brain_y", brain if n_y <= 3 else f"{brain}; the first 3 of {n_y} maps")
-    except Exception as err:  # noqa: BLE001 - a figure must not cost the results
-        logger.warning("Could not draw the Y maps on the brain: %s", err)
+            reused = {"name": "brain_y", "caption": brain, "png": png.read_bytes()}
+    else:
+        n_y = len(nsp.get_y())
+
+        def brain_figure():
+            try:
+                with figure_style():
+                    fig = nsp.plot_brain("Y", maps=list(range(min(n_y, 3))),
+                                         colorbar_label=_y_value_label(nsp))
+            except Exception as err:  # noqa: BLE001 - a figure must not cost the results
+                logger.warning("Could not draw the Y maps on the brain: %s", err)
+                return None
+            return fig, brain if n_y <= 3 else f"{brain}; the first 3 of {n_y} maps"
+
+        jobs.append(_FigureJob("brain_y", brain_figure))
+    out = _run_figure_jobs(jobs, folder)
+    if reused is not None:
+        return out + [reused]
     _write_json(folder / CAPTIONS_FILE, {f["name"]: f["caption"] for f in out})
     return out
+
+
+def _write_figure(job: _FigureJob, folder: Path) -> dict | None:
+    """Draw one figure, write its PNG and SVG into ``folder``, close it."""
+    import matplotlib.pyplot as plt
+
+    drawn = job.draw()
+    if drawn is None:
+        return None
+    fig, caption = drawn
+    try:
+        png, svg = _figure_bytes(fig)
+    finally:
+        plt.close(fig)
+    (folder / f"{job.name}.png").write_bytes(png)
+    (folder / f"{job.name}.svg").write_text(svg, encoding="utf-8")
+    return {"name": job.name, "caption": caption, "png": png}
+
+
+def _run_figure_jobs(jobs: list[_FigureJob], folder: Path) -> list[dict]:
+    """Run the figure jobs one after another; the records in the order of ``jobs``.
+
+    Figures are drawn in this process only: matplotlib holds the GIL (threads do not
+    help), and forked processes measured no faster on 2 loaded cores (the children's
+    copy-on-write page faults cost what the parallel drawing saved)."""
+    records = [_write_figure(job, folder) for job in jobs]
+    return [rec for rec in records if rec is not None]
+
+
+def _colocalization_jobs(nsp, key: str, what: str | None, suffix: str) -> list[_FigureJob]:
+    """The colocalization figure of one result: one categorical plot for up to
+    :data:`Y_PER_PAGE` Y maps; for more, a heatmap of every Y map x X map and the
+    categorical plot on pages of :data:`Y_PER_PAGE` Y maps (a single figure with
+    a dot per Y map in every row would be metres tall)."""
+    from ..plotting import coloc_title, method_label, plot_colocalization_heatmap
+    from ..plotting.style import figure_style
+
+    name = f"colocalizations_{key}{suffix}"
+    n_y = len(nsp.colocalizations_[key].stats[
+        nsp._main_stat(nsp.colocalizations_[key].stats, None)].index)
+    if n_y <= Y_PER_PAGE:
+        def single():
+            with figure_style():
+                fig, ax = nsp.plot(method=key, permute_what=what)
+            title = fig._suptitle.get_text() if fig._suptitle is not None else ax.get_title()
+            return fig, title or f"Colocalizations ({key})"
+
+        return [_FigureJob(name, single)]
+    coloc = nsp.colocalizations_[key]
+    perm = nsp.permutations_[key][what] if what is not None else None
+    frames = perm.observed if perm is not None else coloc.stats
+    stat = nsp._main_stat(frames, None)
+    p = q = None
+    if perm is not None:
+        p = perm.p[stat]
+        corrections = [c for c in nsp.corrections_
+                       if (c.key, c.permute_what) == (key, perm.permute_what)]
+        q = corrections[-1].p[stat] if corrections and stat in corrections[-1].p else None
+    steps = coloc.provenance.get("steps", [])
+    transform = next((t["y"] for t in reversed(steps) if "y" in t), None)
+    title = coloc_title(key, stat, transform=transform, what=perm.kind if perm else None,
+                        maps_which=perm.maps_which if perm else None)
+
+    def heatmap():
+        with figure_style():
+            fig, _ = plot_colocalization_heatmap(frames[stat], p, q, title=title,
+                                                 label=method_label(coloc.method, stat),
+                                                 names=nsp._x_display_names())
+        return fig, f"{title}: all {n_y} Y maps (rows) x X maps (columns)"
+
+    jobs = [_FigureJob(name, heatmap)]
+    starts = range(0, n_y, Y_PER_PAGE)
+    for page, start in enumerate(starts, 1):
+        stop = min(start + Y_PER_PAGE, n_y)
+
+        def paged(rows=list(range(start, stop)), page=page, start=start, stop=stop):
+            with figure_style():
+                fig, _ = nsp.plot(method=key, permute_what=what, y_maps=rows)
+            return fig, (f"{title} (Y maps {start + 1}-{stop} of {n_y}, page {page} of "
+                         f"{len(starts)})")
+
+        jobs.append(_FigureJob(f"{name}_page{page}", paged))
+    return jobs
 
 
 def _y_value_label(nsp) -> str:
@@ -221,19 +332,19 @@ def existing_figures(folder: Path) -> list[dict]:
             for n in names if (folder / f"{n}.png").is_file()]
 
 
-def _scatter_figure(nsp, keys: list[str], save) -> None:
+def _scatter_jobs(nsp, keys: list[str]) -> list[_FigureJob]:
     """Y (first map) against the X map with the smallest p of the first permuted method
     (else the largest absolute colocalization), with the fitted line and p."""
     from ..plotting.style import figure_style
 
     if not keys or getattr(nsp, "x_", None) is None:
-        return
+        return []
     key = next((k for k in keys if nsp.permutations_.get(k)), keys[0])
     result = nsp.colocalizations_[key]
     table = result.stats[nsp._main_stat(result.stats, None)]
     y_names, x_names = list(nsp.get_y().index), list(nsp.get_x().index)
     if table.index[0] not in y_names:
-        return  # pooled or set-level results: no single Y-vs-X pair to draw
+        return []  # pooled or set-level results: no single Y-vs-X pair to draw
     row = table.iloc[0]
     if nsp.permutations_.get(key) and len(nsp.permutations_[key]) == 1:
         perm = next(iter(nsp.permutations_[key].values()))
@@ -243,15 +354,25 @@ def _scatter_figure(nsp, keys: list[str], save) -> None:
     else:
         best = row.astype(float).abs().idxmax()
     if best not in x_names:
-        return
-    try:
-        with figure_style():
-            fig, _ = nsp.plot_scatter(y_map=table.index[0], x_map=best, method=key)
-    except Exception as err:  # noqa: BLE001 - a figure must not cost the results
-        logger.warning("Could not draw the Y-vs-X scatter plot: %s", err)
-        return
-    save(fig, f"scatter_{key}", f"{flat_label(table.index[0])} against {flat_label(best)}, one point "
-         f"per parcel, with the least-squares line ({key})")
+        return []
+    map_id = best[-1] if isinstance(best, tuple) else best  # (set, map) columns
+    x_name = nsp._x_display_names().get(str(map_id))
+    if x_name is None:
+        x_name = flat_label(best)
+    elif isinstance(best, tuple):
+        x_name = f"{flat_label(best[:-1])} · {x_name}"
+
+    def scatter():
+        try:
+            with figure_style():
+                fig, _ = nsp.plot_scatter(y_map=table.index[0], x_map=best, method=key)
+        except Exception as err:  # noqa: BLE001 - a figure must not cost the results
+            logger.warning("Could not draw the Y-vs-X scatter plot: %s", err)
+            return None
+        return fig, (f"{flat_label(table.index[0])} against {x_name}, one point per parcel, "
+                     f"with the least-squares line ({key})")
+
+    return [_FigureJob(f"scatter_{key}", scatter)]
 
 
 def export_results(nsp, out_dir, *, command: str | None = None, figures: bool = True,
@@ -321,7 +442,9 @@ def _write_report(nsp, prov: dict, figs: list[dict], keys: list[str], out: Path)
     from .context import build_context
     from .html import write_report
 
-    ctx = build_context(nsp, prov, figs, keys, bibtex_href=BIBTEX_FILE)
+    saved_regions = out / SAVE_FOLDER / "parcellation_regions.csv"  # as NiSpace.load reads it
+    regions = pd.read_csv(saved_regions) if saved_regions.is_file() else None
+    ctx = build_context(nsp, prov, figs, keys, bibtex_href=BIBTEX_FILE, regions=regions)
     tmp = out / f"{BIBTEX_FILE}.part"
     tmp.write_text(ctx.bibtex, encoding="utf-8")
     os.replace(tmp, out / BIBTEX_FILE)
