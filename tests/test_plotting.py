@@ -521,7 +521,7 @@ def test_scatter_line_is_the_least_squares_fit_and_title_gives_p():
     np.testing.assert_allclose(ys, ref.intercept + ref.slope * np.asarray(xs))
     points = next(c for c in ax.collections if c.get_gid() == "parcels")
     assert len(points.get_offsets()) == 77
-    assert ax.get_title() == "Pearson's r = 0.500, p (null) = 0.012"
+    assert ax.get_title() == "Pearson's r = 0.500\np (null) = 0.012"
     assert ax.get_xlabel() == "receptor" and ax.get_ylabel() == "my map"
     assert "3 without values left out" in ax.get_legend().get_texts()[0].get_text()
     with pytest.raises(nispace_errors().InputError, match="y, x"):
@@ -541,7 +541,7 @@ def test_nispace_scatter_reads_the_permutation_result(pet_pain_nsp, data_url):
     fig, ax = nsp.plot_scatter(y_map=0, x_map=4)
     rho = nsp.get_colocalizations().iloc[0, 4]
     p = perm.p["rho"].iloc[0, 4]
-    assert ax.get_title().startswith(f"Spearman's rho = {rho:.3f}, p (")
+    assert ax.get_title().startswith(f"Spearman's rho = {rho:.3f}\np (")
     assert f"{p:.3f}" in ax.get_title() or f"{p:.1e}" in ax.get_title()
     assert "100 perm." in ax.get_title()
     assert ax.get_xlabel().startswith("rank of ")  # Spearman: ranks
@@ -601,3 +601,38 @@ def test_report_figures_show_all_maps_at_300_dpi(pet_pain_nsp, data_url, tmp_pat
             assert round(img.info["dpi"][0]) == 300
     assert (tmp_path / "brain_y.svg").stat().st_size <= 2_000_000
     assert plt.get_fignums() == []  # figures are closed after saving
+    # the scatter shows the X map with the smallest p; among equal p the strongest
+    p = pet_pain_nsp.get_p_values().iloc[0]
+    rho = pet_pain_nsp.get_colocalizations().iloc[0]
+    best = rho[p == p.min()].abs().idxmax()
+    caption = next(f["caption"] for f in figs if f["name"] == "scatter_spearman")
+    assert pet_pain_nsp._x_display_names()[best[-1]] in caption  # (set, map) columns
+
+
+def test_report_figures_fit_their_canvas(pet_pain_nsp, data_url):
+    """Nothing is drawn outside the page (the colorbar label, a long scatter title):
+    the PNG is then cut from the one Agg draw instead of drawn again on a larger page."""
+    from nispace.plotting.style import DPI, figure_style
+
+    y = pet_pain_nsp.get_y()
+    effect = (y - y.mean(axis=1).iloc[0]) / y.abs().max(axis=1).iloc[0] * 0.8  # like a g map
+    with figure_style():
+        figures = {"brain": pet_pain_nsp.plot_brain(effect, colorbar_label="Hedges' g"),
+                   "scatter": pet_pain_nsp.plot_scatter(y_map=0, x_map=3)[0],
+                   "nulls": pet_pain_nsp.plot_nulls()[0]}
+        for name, fig in figures.items():
+            fig.set_dpi(DPI)
+            fig.canvas.draw()
+            tight, page = fig.get_tightbbox(), fig.bbox_inches
+            assert page.x0 <= tight.x0 and tight.x1 <= page.x1, name
+            assert page.y0 <= tight.y0 and tight.y1 <= page.y1, name
+
+
+def test_null_panels_share_one_x_scale(pet_pain_nsp, data_url):
+    _, axes = pet_pain_nsp.plot_nulls()
+    visible = [ax for ax in axes.flat if ax.get_visible()]
+    assert len({ax.get_xlim() for ax in visible}) == 1
+    # tick labels under the bottom panel of each column only
+    labelled = [ax for ax in visible if any(t.get_visible() and t.get_text()
+                                            for t in ax.get_xticklabels())]
+    assert labelled == [ax for ax in visible if ax.get_xlabel()]

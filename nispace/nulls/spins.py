@@ -63,13 +63,20 @@ from functools import partial
 from typing import Literal
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from .._errors import check_option
 from .._random import as_generator
 from ..errors import InputError, InputTypeError
 from ._base import gather
 from .shuffle import check_data, check_n_perm
+
+
+def cKDTree(*args, **kwargs):  # noqa: N802 - scipy's name
+    """``scipy.spatial.cKDTree``, imported on first use (importing scipy.spatial takes
+    ~0.3 s, which analyses without spins should not pay)."""
+    from scipy.spatial import cKDTree as tree
+
+    return tree(*args, **kwargs)
 
 __all__ = ["SPIN_MATCHING", "rotation_matrices", "spin_permutations", "alexander_bloch",
            "vasa", "hungarian", "vertex_spin_indices", "baum", "cornblath"]

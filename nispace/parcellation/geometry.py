@@ -19,13 +19,14 @@ Conventions
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse.csgraph import dijkstra
-from scipy.spatial.distance import pdist, squareform
 
 from ..errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from scipy import sparse
 
 __all__ = [
     "volume_centroids",
@@ -226,6 +227,8 @@ def euclidean_distance_matrix(coords: np.ndarray) -> np.ndarray:
         points with non-finite coordinates are NaN (diagonal included).
     """
     coords = _check_coords(coords)
+    from scipy.spatial.distance import pdist, squareform  # ~0.2 s: only when used
+
     dist = squareform(pdist(coords))
     bad = ~np.isfinite(coords).all(axis=1)
     dist[bad, :] = np.nan
@@ -278,6 +281,8 @@ def mesh_edges(
 
     i, j = edges.T
     weight = np.linalg.norm(coords[i] - coords[j], axis=1)
+    from scipy import sparse
+
     return sparse.csr_matrix(
         (np.r_[weight, weight], (np.r_[i, j], np.r_[j, i])), shape=(n_vertices, n_vertices)
     )
@@ -327,6 +332,8 @@ def geodesic_distance_matrix(
         return dist
     unique, inverse = np.unique(sources[valid], return_inverse=True)
     # the graph holds both directions of every edge, so directed=True is exact
+    from scipy.sparse.csgraph import dijkstra
+
     d = dijkstra(graph, directed=True, indices=unique)[:, unique][np.ix_(inverse, inverse)]
     d = np.minimum(d, d.T)
     np.fill_diagonal(d, 0.0)

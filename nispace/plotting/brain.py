@@ -396,9 +396,12 @@ def plot_brain(values, parcellation, *, titles=None, cmap=None,
     widths = ([1.0] * len(panels) if surface else []) \
         + ([_CUT_WIDTH * len(cuts)] if volume else []) + ([] if categorical else [_CBAR_WIDTH])
     height = n_maps * (_ROW_HEIGHT + _TITLE_HEIGHT) + 0.15
-    fig = plt.figure(figsize=figsize or (_ROW_HEIGHT * sum(widths) + 0.6, height))
-    fig_h = fig.get_figheight()
-    grid = fig.add_gridspec(n_maps, len(widths), width_ratios=widths, left=0.01, right=0.95,
+    fig = plt.figure(figsize=figsize or (_ROW_HEIGHT * sum(widths) + 0.8, height))
+    fig_w, fig_h = fig.get_figwidth(), fig.get_figheight()
+    # right margin for the colorbar's tick labels and label (inside the canvas: the
+    # PNG is then cut from the one Agg draw instead of drawn again on a larger page)
+    right = 0.95 if categorical else 1 - 0.62 / fig_w
+    grid = fig.add_gridspec(n_maps, len(widths), width_ratios=widths, left=0.01, right=right,
                             bottom=0.1 / fig_h, top=1 - _TITLE_HEIGHT / fig_h,
                             hspace=_TITLE_HEIGHT / _ROW_HEIGHT, wspace=0.03)
     for m in range(n_maps):

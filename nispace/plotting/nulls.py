@@ -112,10 +112,10 @@ def plot_null_distributions(observed: pd.DataFrame, nulls: np.ndarray,
     -------
     fig : matplotlib.figure.Figure
     axes : numpy.ndarray of matplotlib.axes.Axes, shape (n_rows, ncols)
-        One panel per selected X map in reading order, each with a density
-        histogram of the null, a vertical line at the observed value (gid
-        ``"observed"``) and, with ``p``, the p-value text; the full X map label
-        (wrapped) as title, labelled axes and one legend; unused panels are
+        One panel per selected X map in reading order (one shared x axis), each
+        with a density histogram of the null, a vertical line at the observed
+        value (gid ``"observed"``) and, with ``p``, the p-value text; the full X
+        map label (wrapped) as title, labelled axes and one legend; unused panels are
         hidden.
     """
     import matplotlib.pyplot as plt
@@ -141,7 +141,9 @@ def plot_null_distributions(observed: pd.DataFrame, nulls: np.ndarray,
     width, height = figsize or (2.5 * ncols, (2.0 + 0.15 * n_lines) * nrows + 0.6)
     fig = plt.figure(figsize=(width, height))
     legend_rows = 1 if ncols > 1 else 2
-    axes = fig.subplots(nrows, ncols, squeeze=False, gridspec_kw=_grid_layout(
+    # one x scale for all panels (null widths and observed values compare at a glance;
+    # tick labels only under the bottom panel of each column)
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, gridspec_kw=_grid_layout(
         width, height, nrows, ncols, n_lines, legend_rows))
     mark_fixed_layout(fig)
     values = observed.to_numpy(dtype=float)
@@ -166,10 +168,12 @@ def plot_null_distributions(observed: pd.DataFrame, nulls: np.ndarray,
                     fontsize="small", gid="p-value")
         ax.set_title(labels[c], fontsize="small", y=1.0)  # fixed: no search for overlaps
         ax.tick_params(labelsize="x-small")
+        ax.set_yticks([])  # a density's values say nothing here; its shape does
         if k % ncols == 0:
             ax.set_ylabel("density", fontsize="small")
         if k + ncols >= n_panels:  # bottom panel of its column
             ax.set_xlabel(xlabel, fontsize="small")
+            ax.tick_params(labelbottom=True)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
     handles, names = axes.flat[0].get_legend_handles_labels()

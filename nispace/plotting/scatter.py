@@ -94,7 +94,7 @@ def plot_scatter(y, x, *, y_label: str = "Y", x_label: str = "X", coloc: float |
     if p is not None:
         parts.append(f"{p_label} = {_format_p(p)}")
     if parts:
-        ax.set_title(", ".join(parts), fontsize="medium")
+        ax.set_title("\n".join(parts), fontsize="medium")  # one line ran off the page
     # inside the axes: above them it ran into the title
     ax.legend(loc="best", frameon=True, framealpha=0.85, edgecolor="none",
               fontsize="x-small")

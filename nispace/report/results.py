@@ -334,7 +334,8 @@ def existing_figures(folder: Path) -> list[dict]:
 
 def _scatter_jobs(nsp, keys: list[str]) -> list[_FigureJob]:
     """Y (first map) against the X map with the smallest p of the first permuted method
-    (else the largest absolute colocalization), with the fitted line and p."""
+    (ties: the largest absolute colocalization among them; without p: the largest
+    absolute colocalization), with the fitted line and p."""
     from ..plotting.style import figure_style
 
     if not keys or getattr(nsp, "x_", None) is None:
@@ -350,7 +351,12 @@ def _scatter_jobs(nsp, keys: list[str]) -> list[_FigureJob]:
         perm = next(iter(nsp.permutations_[key].values()))
         p = perm.p[nsp._main_stat(perm.p, None)]
         row_p = p.loc[table.index[0]] if table.index[0] in p.index else None
-        best = row_p.astype(float).idxmin() if row_p is not None else row.abs().idxmax()
+        if row_p is None:
+            best = row.astype(float).abs().idxmax()
+        else:  # smallest p; among equal p (often the smallest possible) the strongest
+            row_p = row_p.astype(float)
+            tied = row_p.index[row_p == row_p.min()]
+            best = row.loc[tied if len(tied) else row.index].astype(float).abs().idxmax()
     else:
         best = row.astype(float).abs().idxmax()
     if best not in x_names:

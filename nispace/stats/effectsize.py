@@ -32,11 +32,11 @@ References
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import gammaln
 
 from ..errors import InputError, InputTypeError
 
@@ -197,7 +197,7 @@ def hedges_correction(df: ArrayLike) -> np.ndarray:
 
         J(m) = \frac{\Gamma(m/2)}{\sqrt{m/2}\,\Gamma\big((m-1)/2\big)}
 
-    computed on the log scale (``scipy.special.gammaln``) so that large `m`
+    computed on the log scale (``math.lgamma``) so that large `m`
     does not overflow. :math:`J(m) \approx 1 - 3/(4m - 1)` (the approximation
     used by NiSpace and most software) to within 4e-4 relative for m >= 10
     and 1e-4 for m >= 20.
@@ -215,7 +215,11 @@ def hedges_correction(df: ArrayLike) -> np.ndarray:
     m = np.asarray(df, dtype=np.float64)
     ok = m >= 2
     m_ok = np.where(ok, m, 2.0)
-    j = np.exp(gammaln(m_ok / 2) - gammaln((m_ok - 1) / 2)) / np.sqrt(m_ok / 2)
+    # log-gamma of the few distinct df (math.lgamma: importing scipy.special takes
+    # ~0.15 s, a third of a small analysis' start-up)
+    unique, inverse = np.unique(m_ok, return_inverse=True)
+    log_j = np.array([math.lgamma(v / 2) - math.lgamma((v - 1) / 2) for v in unique])
+    j = np.exp(log_j[inverse].reshape(m_ok.shape)) / np.sqrt(m_ok / 2)
     return np.where(ok, j, np.nan)
 
 

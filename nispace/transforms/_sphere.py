@@ -8,9 +8,12 @@ matrices; applying them is a matrix product.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from scipy import sparse
-from scipy.spatial import cKDTree
+
+if TYPE_CHECKING:  # pragma: no cover
+    from scipy import sparse
 
 __all__ = ["barycentric_weights", "adaptive_area_weights", "apply_weights", "label_mode"]
 
@@ -43,6 +46,8 @@ def barycentric_weights(src_coords: np.ndarray, src_faces: np.ndarray,
     faces = np.asarray(src_faces, dtype=np.int64)
     centroids = _unit(src[faces].mean(axis=1))
     k = min(_N_CANDIDATES, len(faces))
+    from scipy.spatial import cKDTree  # imported on first use (~0.3 s)
+
     _, cand = cKDTree(centroids).query(tgt, k=k)
     cand = cand.reshape(len(tgt), k)
     # solve [a b c] w = p for every (target, candidate): p = w_a a + w_b b + w_c c
@@ -58,6 +63,8 @@ def barycentric_weights(src_coords: np.ndarray, src_faces: np.ndarray,
     w_best = np.clip(w[rows, best], 0.0, None)
     w_best /= w_best.sum(axis=1, keepdims=True)
     cols = faces[cand[rows, best]]
+    from scipy import sparse
+
     return sparse.csr_matrix((w_best.ravel(), (np.repeat(rows, 3), cols.ravel())),
                              shape=(len(tgt), len(src)))
 
@@ -90,6 +97,8 @@ def adaptive_area_weights(src_coords: np.ndarray, src_faces: np.ndarray,
     n_fwd = np.diff(forward.indptr)
     n_rev = np.diff(reverse.indptr)
     use_rev = n_rev > n_fwd
+    from scipy import sparse
+
     chosen = sparse.diags(use_rev.astype(float)) @ reverse \
         + sparse.diags((~use_rev).astype(float)) @ forward
     if src_area is not None:
@@ -121,6 +130,8 @@ def label_mode(weights: sparse.csr_matrix, labels: np.ndarray) -> np.ndarray:
     (weighted mode). ``labels``: ``(n_source,)`` integers; returns ``(n_target,)``."""
     labels = np.asarray(labels)
     values, inverse = np.unique(labels, return_inverse=True)
+    from scipy import sparse
+
     onehot = sparse.csr_matrix((np.ones(len(labels)), (np.arange(len(labels)), inverse)),
                                shape=(len(labels), len(values)))
     score = (weights @ onehot).toarray()

@@ -26,7 +26,6 @@ from typing import Any
 
 import nibabel as nib
 import numpy as np
-from scipy.interpolate import RegularGridInterpolator
 
 from ..errors import InputError, InputTypeError, StateError
 from .surface import _gifti_pair, resample_surface
@@ -106,6 +105,8 @@ def project_volume(data: np.ndarray, affine: np.ndarray, method: str = "linear"
     grid = tuple(np.arange(n) for n in vols.shape[:3])
     inv = np.linalg.inv(np.asarray(affine, dtype=np.float64))
     # one interpolator over all maps (trailing axis), as interpn per map would give
+    from scipy.interpolate import RegularGridInterpolator  # ~0.2 s: only when used
+
     sample = RegularGridInterpolator(grid, vols, method=method, bounds_error=False,
                                      fill_value=np.nan)
     out = []
