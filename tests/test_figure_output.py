@@ -178,10 +178,12 @@ def test_key_results_show_display_names_beside_ids():
     table = pd.DataFrame({"y": ["pain"] * 3, "x": ["id-a", "id-b", "id-c"],
                           "value": [0.1, -0.5, 0.3], "p": [0.2, 0.01, 0.04]})
     out = key_results(table, names={"id-b": "D1 · [11C]SCH23390 (kaller2017)"})
-    assert out.columns.tolist() == ["X map", "x", "value", "p"]
+    assert out.columns.tolist() == ["X map", "value", "p", "x"]  # numbers before ids
     assert out["X map"].tolist() == ["D1 · [11C]SCH23390 (kaller2017)", "id-c", "id-a"]
     assert out["x"].tolist() == ["id-b", "id-c", "id-a"]
     assert "X map" not in key_results(table, names={"other": "name"}).columns
+    named = key_results(table, names={"id-b": "D1"}, value_label="Spearman's rho")
+    assert named.columns.tolist() == ["X map", "Spearman's rho", "p", "x"]
 
 
 def test_spearman_ranks_equal_scipys_rankdata():

@@ -128,9 +128,10 @@ def plot_colocalization_heatmap(observed: pd.DataFrame, p: pd.DataFrame | None =
             marks[q_arr < alpha] = 2
     for level, marker, gid in ((1, "$*$", GID_UNCORRECTED), (2, "$**$", GID_CORRECTED)):
         rows, cols = np.nonzero(marks == level)
-        if rows.size:
+        if rows.size:  # white on the dark ends of the colour scale, black elsewhere
+            dark = np.abs(values[rows, cols]) > 0.6 * lim
             ax.scatter(cols, rows, marker=marker, s=(16 if level == 1 else 30) * cell_h / 0.16,
-                       c="black", linewidths=0, gid=gid)
+                       c=np.where(dark, "white", "black"), linewidths=0, gid=gid)
     cax = fig.add_axes(((width - right + 0.25) / width, bottom / height,
                         0.15 / width, max(height - top - bottom, 0.5) / height))
     bar = fig.colorbar(image, cax=cax)

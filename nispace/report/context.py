@@ -14,8 +14,8 @@ from .html import Figure, ReportContext
 __all__ = ["build_context", "design_rows", "excluded_parcels", "key_results", "methods_paragraph",
            "reference_table", "references_bibtex"]
 
-_PERMUTED = {"maps": "spatial null maps", "groups": "permutation of the group labels",
-             "sets": "random sets of reference maps", "pairs": "random re-pairing of the maps"}
+_PERMUTED = {"maps": "spatial null maps", "groups": "permutations of the group labels",
+             "sets": "random sets of reference maps", "pairs": "random re-pairings of the maps"}
 
 
 def _parcellation(nsp) -> dict:
@@ -219,7 +219,8 @@ def design_rows(nsp) -> list[tuple[str, str]]:
     return rows
 
 
-def key_results(table: pd.DataFrame, n: int = 10, names: dict | None = None) -> pd.DataFrame:
+def key_results(table: pd.DataFrame, n: int = 10, names: dict | None = None,
+                value_label: str | None = None) -> pd.DataFrame:
     """The ``n`` strongest rows of a results table: smallest p (or q), then largest
     |value|; the main statistic only, the columns a reader needs first.
 
@@ -233,7 +234,10 @@ def key_results(table: pd.DataFrame, n: int = 10, names: dict | None = None) -> 
         Display names of the X maps by id (as the figures show them,
         :func:`nispace.plotting.display_names`): with any match, a column
         ``"X map"`` of the names (the id where none is known; ``"set · name"``
-        with a ``set`` column) comes before the ``"x"`` column of ids.
+        with a ``set`` column) comes first and the ``"x"`` column of ids last.
+    value_label : str, optional
+        Header of the ``"value"`` column (e.g. ``"Spearman's rho"``) when all rows
+        hold one method's main statistic.
 
     Returns
     -------
@@ -259,7 +263,21 @@ def key_results(table: pd.DataFrame, n: int = 10, names: dict | None = None) -> 
         if "set" in t:  # "set · name", as the figures label them
             shown = [f"{s} · {name}" for s, name in zip(t["set"].head(n), shown)]
         out.insert(out.columns.get_loc("x"), "X map", shown)
+        # the numbers next to the names; the long ids last (they pushed the numbers
+        # out of sight on a report page)
+        out = out[[c for c in out.columns if c != "x"] + ["x"]]
+    if value_label and "value" in out and "method" not in out and "stat" not in out:
+        out = out.rename(columns={"value": value_label})
     return out
+
+
+def _value_label(results: pd.DataFrame) -> str | None:
+    """Readable name of the key results' statistic (one method), else None."""
+    from ..plotting import method_label
+
+    if results is None or "method" not in results or results["method"].nunique() != 1:
+        return None
+    return method_label(str(results["method"].iloc[0]))
 
 
 def _null_keys(perm) -> list[str]:
@@ -330,12 +348,13 @@ def methods_paragraph(nsp, keys: list[str], prov: dict) -> str:
             text += f", aggregated over sets of X maps (XSEA){_short_cite('xsea')}"
         parts.append(text + ".")
         for perm in nsp.permutations_.get(key, {}).values():
-            null = str(perm.null_model or _PERMUTED[perm.kind])
+            null = [str(perm.null_model)] if perm.null_model else []  # the kind says it
             ref = "; ".join(c for c in (_short_cite(k).strip()[1:-1]
-                                        for k in _null_keys(perm)) if c)
-            parts.append(f"Significance was assessed against {perm.n_perm} "
-                         f"{_PERMUTED[perm.kind]} ({null}{'; ' + ref if ref else ''}; "
-                         f"seed {perm.seed}) with exact permutation p-values"
+                                        for k in _null_keys(perm)
+                                        if k != "permutation") if c)  # cited below
+            detail = "; ".join(null + ([ref] if ref else []) + [f"seed {perm.seed}"])
+            parts.append(f"Significance was assessed against {perm.n_perm:,} "
+                         f"{_PERMUTED[perm.kind]} ({detail}) with exact permutation p-values"
                          f"{_short_cite('permutation')}.")
             for corr in nsp.corrections_:
                 if (corr.key, corr.permute_what) == (perm.key, perm.permute_what):
@@ -438,7 +457,7 @@ def build_context(nsp, prov: dict, figures: list[dict], keys: list[str],
                + ", ".join(_method_name(nsp, k) for k in keys) + ".")
     if perms:
         first = perms[0]
-        summary += (f" Tested against {first.n_perm} {_PERMUTED[first.kind]}"
+        summary += (f" Tested against {first.n_perm:,} {_PERMUTED[first.kind]}"
                     + (f" ({first.null_model}, seed {first.seed})" if first.kind == "maps"
                        else f" (seed {first.seed})") + ".")
     inputs = [("Y maps given", ", ".join(map(str, y_raw.index[:10]))
@@ -467,11 +486,14 @@ def build_context(nsp, prov: dict, figures: list[dict], keys: list[str],
     return ReportContext(
         question=question,
         design=design,
-        key_results=key_results(results, names=nsp._x_display_names()),
+        key_results=key_results(results, names=nsp._x_display_names(),
+                                value_label=_value_label(results)),
         methods_text=methods_paragraph(nsp, keys, prov),
         bibtex=references_bibtex(nsp, keys),
         bibtex_href=bibtex_href,
-        title=f"nispace report: {', '.join(keys)}",
+        title=(f"nispace report: {', '.join(_method_name(nsp, k) for k in keys)} with "
+               + (f"{nsp.x}" + (f" ({nsp.x_collection})" if nsp.x_collection else "")
+                  if isinstance(nsp.x, str) else "user X maps")),
         created=str(prov.get("created", "")),
         summary=summary,
         inputs=inputs,
@@ -511,7 +533,9 @@ def reference_table(nsp) -> pd.DataFrame | None:
     rows = info.reindex([n for n in names if n in info.index])
     keep = [c for c in ("publication", "target", "tracer", "disorder", "doi", "license",
                         "download_source", "note") if c in rows.columns]
-    return rows[keep].reset_index()
+    table = rows[keep].reset_index()
+    # names and citations first, the long map ids last (unwrapped, as in the results)
+    return table[keep + [c for c in table.columns if c not in keep]]
 
 
 def _references(nsp) -> pd.DataFrame | None:

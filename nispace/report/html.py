@@ -433,7 +433,10 @@ def _context_vars(ctx: ReportContext) -> dict:
     if ctx.results is not None and len(ctx.results):
         cols = [str(c) for c in ctx.results.columns]
         highlight = "q" if "q" in cols else "p" if "p" in cols else None
-        results_table = _table(ctx.results, "results-table",
+        # the numbers before the long map ids (which pushed them out of sight)
+        shown = ctx.results[[c for c in ctx.results.columns if c != "x"]
+                            + (["x"] if "x" in ctx.results.columns else [])]
+        results_table = _table(shown, "results-table",
                                f"Results ({len(ctx.results)} rows)", highlight=highlight)
     key = ctx.key_results
     key_table = None
