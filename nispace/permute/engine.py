@@ -13,6 +13,7 @@ memory at once.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -81,11 +82,10 @@ def _pooled(pool: ThreadPoolExecutor, fn, bounds, seeds, args):
         for (a, b), seed in rest:
             yield fn(a, b, seed, *args)
         return
-    # n_proc threads, each with one BLAS thread: BLAS's own threads on top of ours would
-    # oversubscribe the cores (products of one shape give the same bits with any number
-    # of BLAS threads)
-    with _blas_controller().limit(limits=1, user_api="blas"):
-        yield from pool.map(lambda job: fn(*job[0], job[1], *args), rest)
+    # n_proc threads, each with one BLAS thread (set by run_chunks): BLAS's own threads on
+    # top of ours would oversubscribe the cores (products of one shape give the same bits
+    # with any number of BLAS threads)
+    yield from pool.map(lambda job: fn(*job[0], job[1], *args), rest)
 
 
 @functools.lru_cache(maxsize=1)
@@ -158,8 +158,15 @@ def run_chunks(fn: Callable[..., Any], n_perm: int, seed, *, args: Sequence = ()
         jobs = (delayed(fn)(a, b, s, *args) for (a, b), s in zip(bounds, seeds))
         results = Parallel(n_jobs=n_proc, return_as="generator", prefer=prefer)(jobs)
     out = []
+    # chunks computed in this process (n_proc=1, or the pool's threads) use one BLAS
+    # thread each: BLAS's threads on these small products only wait for each other
+    # (group permutations took 1.6 s instead of 0.35 s with two BLAS threads on the
+    # 2-core machine; see benchmarks/bench_parallel.py); process workers limit their own
+    in_process = pool is not None or n_proc == 1
     with progress_bar(total=int(n_perm), desc=f"{desc} ({n_proc} proc)", verbose=verbose,
-                      unit="perm", leave=False) as bar:
+                      unit="perm", leave=False) as bar, \
+            (_blas_controller().limit(limits=1, user_api="blas") if in_process
+             else contextlib.nullcontext()):
         for (a, b), res in zip(bounds, results):
             if consume is None:
                 out.append(res)
