@@ -23,11 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from ._random import as_seed_sequence
-from .errors import InputError, InputTypeError, MissingFileError
+from .errors import InputError, InputTypeError
 
 __all__ = ["MAX_N_PERM", "TAILS", "check_n_perm", "check_seed", "check_n_proc",
-           "check_tails", "check_bool", "check_out_dir", "check_input_path",
-           "check_str_or_list", "check_dist_mat", "null_memory"]
+           "check_tails", "check_bool", "check_out_dir", "check_dist_mat", "null_memory"]
 
 #: Largest ``n_perm`` accepted unless ``NISPACE_MAX_N_PERM`` says otherwise.
 MAX_N_PERM = 1_000_000
@@ -163,26 +162,6 @@ def check_bool(value: object, name: str) -> bool:
         raise InputTypeError(f"{name}: expected True or False; got {value!r} (a "
                              f"{_type(value)}).")
     return bool(value)
-
-
-def check_str_or_list(value: object, name: str) -> list[str]:
-    """A name or a non-empty list of names, as a list."""
-    values = [value] if isinstance(value, str) else value
-    if not isinstance(values, (list, tuple)) or not values \
-            or not all(isinstance(v, str) for v in values):
-        raise InputTypeError(f"{name}: expected a name or a non-empty list of names; got "
-                             f"{value!r} (a {_type(value)}).")
-    return list(values)
-
-
-def check_input_path(path: str | os.PathLike, name: str) -> Path:
-    """An existing file the user named (else :class:`MissingFileError`)."""
-    p = Path(path)
-    if not p.exists():
-        raise MissingFileError(f"{name}: file not found: {os.fspath(path)}")
-    if p.is_dir():
-        raise InputError(f"{name}: expected a file; got the folder {os.fspath(path)}.")
-    return p
 
 
 def _writable_parent(p: Path) -> Path | None:
