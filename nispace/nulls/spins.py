@@ -78,6 +78,7 @@ def cKDTree(*args, **kwargs):  # noqa: N802 - scipy's name
 
     return tree(*args, **kwargs)
 
+
 __all__ = ["SPIN_MATCHING", "rotation_matrices", "spin_permutations", "alexander_bloch",
            "vasa", "hungarian", "vertex_spin_indices", "baum", "cornblath"]
 

@@ -86,7 +86,7 @@ def _method_entries(nsp, keys: list[str]) -> list[dict]:
             what = perm.kind
             for i, null_key in enumerate(_null_keys(perm)):
                 add("null model", null_key, null or _PERMUTED[what],
-                    f"{perm.n_perm} permutations: {_PERMUTED[what]}"
+                    f"{perm.n_perm:,} {_PERMUTED[what]}"
                     + (f" ({null}, permuted: {perm.maps_which})" if what == "maps" else "")
                     + f"; seed {perm.seed}." + (" (second part of a split model)" if i
                                                 else ""))
