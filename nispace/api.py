@@ -3073,12 +3073,18 @@ class NiSpace:
                  else type(self.parcellation).__name__)])
         parc = (self.parcellation_.name if self.parcellation_ is not None
                 else getattr(self, "parcellation_info_", {}).get("name")) or "none"
-        rows = [("X", f"{self.x_.shape[0]} maps"), ("Y", f"{len(self._y())} maps"),
+        def maps(n: int) -> str:
+            return f"{n} map" if n == 1 else f"{n} maps"
+
+        source = (f" (reference dataset '{self.x}'" + (f", collection '{self.x_collection}'"
+                                                      if self.x_collection else "") + ")"
+                  if isinstance(self.x, str) else "")
+        rows = [("X", maps(self.x_.shape[0]) + source), ("Y", maps(len(self._y()))),
                 ("parcellation", f"{parc} ({self.x_.shape[1]} parcels)")]
         rows += [("step", self._step_call(t)) for t in self.transforms_]
-        rows += [("colocalization", f"{k}: {c.method}") for k, c in
+        rows += [("colocalization", k if k == c.method else f"{k}: {c.method}") for k, c in
                  self.colocalizations_.items()]
-        rows += [("permutation", f"{k}/{w}: {p.n_perm} x {p.null_model or p.kind}")
+        rows += [("permutation", f"{k}/{w}: {p.n_perm:,} x {p.null_model or p.kind}")
                  for k, d in self.permutations_.items() for w, p in d.items()]
         rows += [("correction", f"{c.key}/{c.permute_what}: {c.mc_method}")
                  for c in self.corrections_]
