@@ -271,6 +271,19 @@ def key_results(table: pd.DataFrame, n: int = 10, names: dict | None = None,
     return out
 
 
+def _standardized(nsp) -> str:
+    """``"X and Z maps (z-scored across parcels)"`` from ``standardize="xz"``."""
+    try:
+        which = sorted(nsp._standardize_set(nsp.standardize))
+    except (ValueError, TypeError):
+        return str(nsp.standardize)
+    if not which:
+        return "none"
+    names = [w.upper() for w in which]
+    return (" and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+            + " maps (z-scored across parcels)")
+
+
 def _value_label(results: pd.DataFrame) -> str | None:
     """Readable name of the key results' statistic (one method), else None."""
     from ..plotting import method_label
@@ -464,7 +477,7 @@ def build_context(nsp, prov: dict, figures: list[dict], keys: list[str],
                + (f", ... ({len(y_raw)} in all)" if len(y_raw) > 10 else "")),
               ("X maps", f"{x_desc}: {len(x_raw)} maps"),
               ("Z maps", "none" if nsp.z_ is None else f"{len(nsp.z_)} maps"),
-              ("Standardized", str(nsp.standardize))]
+              ("Standardized", _standardized(nsp))]
     inputs += _fit_rows(getattr(nsp, "fit_record_", {}) or {})
     for t in nsp.transforms_:
         inputs.append(("Step", _step_text(t)))
