@@ -107,26 +107,74 @@ def vasa_block(coor, rotated, out):
 
 
 @njit(**_OPTS)
-def _lap_init(cost, u, v, col4row, row4col):
-    """Feasible duals (``u_i + v_j <= c_ij``) and a partial matching on tight pairs."""
+def _argmin(x):
+    """Lowest value of ``x`` (NaN skipped) and the first index holding it; -1 when
+    no entry is below infinity.
+
+    Eight running minima over interleaved entries, so that the comparisons do not
+    wait for each other, then a scan for the first entry equal to the lowest: the
+    index a plain ``if x[j] < lowest`` scan returns, in less than half its time.
+    """
+    n = x.shape[0]
+    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = np.inf
+    j = 0
+    while j + 8 <= n:
+        a, b, c, d = x[j], x[j + 1], x[j + 2], x[j + 3]
+        m0 = a if a < m0 else m0
+        m1 = b if b < m1 else m1
+        m2 = c if c < m2 else m2
+        m3 = d if d < m3 else m3
+        a, b, c, d = x[j + 4], x[j + 5], x[j + 6], x[j + 7]
+        m4 = a if a < m4 else m4
+        m5 = b if b < m5 else m5
+        m6 = c if c < m6 else m6
+        m7 = d if d < m7 else m7
+        j += 8
+    while j < n:
+        m0 = x[j] if x[j] < m0 else m0
+        j += 1
+    m0 = m4 if m4 < m0 else m0
+    m1 = m5 if m5 < m1 else m1
+    m2 = m6 if m6 < m2 else m2
+    m3 = m7 if m7 < m3 else m3
+    m0 = m1 if m1 < m0 else m0
+    m2 = m3 if m3 < m2 else m2
+    m0 = m2 if m2 < m0 else m0
+    if m0 == np.inf:
+        return m0, -1
+    j = 0
+    while not x[j] == m0:
+        j += 1
+    return m0, j
+
+
+@njit(**_OPTS)
+def _lap_init(cost, u, v, col4row, row4col, free, red):
+    """Feasible duals (``u_i + v_j <= c_ij``) and a partial matching on tight pairs
+    (column reduction, row reduction, greedy); the unmatched rows go into ``free``,
+    their number is returned. ``red`` is work space (n,)."""
     n = cost.shape[0]
-    # column reduction, then row reduction: feasible duals, u_i + v_j <= c_ij
     for j in range(n):
         v[j] = cost[0, j]
         row4col[j] = -1
     for i in range(1, n):
+        ci = cost[i]
         for j in range(n):
-            v[j] = min(v[j], cost[i, j])
+            v[j] = min(v[j], ci[j])
+    n_free = 0
     for i in range(n):
-        low, jlow = np.inf, 0
+        ci = cost[i]
         for j in range(n):
-            red = cost[i, j] - v[j]
-            if red < low:
-                low, jlow = red, j
+            red[j] = ci[j] - v[j]
+        low, jlow = _argmin(red)
         u[i] = low
-        col4row[i] = -1
         if row4col[jlow] == -1:  # a tight pair with a free column: keep it
             row4col[jlow], col4row[i] = i, jlow
+        else:
+            col4row[i] = -1
+            free[n_free] = i
+            n_free += 1
+    return n_free
 
 
 @njit(**_OPTS)
@@ -151,13 +199,12 @@ def _finish(cur, sink, min_val, u, v, col4row, row4col, path, spc, sr, sc):
 
 
 @njit(**_OPTS)
-def _augment(cost, u, v, col4row, row4col, path, spc, key, sr, sc):
+def _augment(cost, u, v, col4row, row4col, free, n_free, path, spc, key, sr, sc):
     """Shortest augmenting paths for the free rows (Crouse 2016, as scipy); ``key``
     holds the tentative path costs of unsettled columns, NaN once settled."""
     n = cost.shape[0]
-    for cur in range(n):
-        if col4row[cur] != -1:
-            continue
+    for t in range(n_free):
+        cur = free[t]
         min_val = 0.0
         for j in range(n):
             key[j] = np.inf
@@ -174,10 +221,7 @@ def _augment(cost, u, v, col4row, row4col, path, spc, key, sr, sc):
                 better = red < kj
                 key[j] = red if better else kj
                 path[j] = i if better else path[j]
-            lowest, jlow = np.inf, -1
-            for j in range(n):
-                if key[j] < lowest:
-                    lowest, jlow = key[j], j
+            lowest, jlow = _argmin(key)
             min_val = lowest
             spc[jlow] = lowest
             key[jlow] = np.nan
@@ -190,15 +234,25 @@ def _augment(cost, u, v, col4row, row4col, path, spc, key, sr, sc):
 
 
 @njit(**_OPTS)
+def _lap(cost, u, v, col4row, row4col, free, path, spc, key, sr, sc):
+    """Solve one assignment problem: ``col4row`` holds the matching."""
+    n_free = _lap_init(cost, u, v, col4row, row4col, free, key)
+    _augment(cost, u, v, col4row, row4col, free, n_free, path, spc, key, sr, sc)
+
+
+@njit(**_OPTS)
+def _lap_work(n):
+    """Work arrays of :func:`_lap` for ``n`` x ``n`` problems."""
+    return (np.empty(n), np.empty(n), np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp),
+            np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp), np.empty(n), np.empty(n),
+            np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_))
+
+
+@njit(**_OPTS)
 def solve_lap(cost):
     """Column matched to each row by a minimum-cost perfect matching of ``cost``."""
-    n = cost.shape[0]
-    u, v, spc, key = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    col4row, row4col = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
-    path = np.empty(n, dtype=np.intp)
-    sr, sc = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
-    _lap_init(cost, u, v, col4row, row4col)
-    _augment(cost, u, v, col4row, row4col, path, spc, key, sr, sc)
+    u, v, col4row, row4col, free, path, spc, key, sr, sc = _lap_work(cost.shape[0])
+    _lap(cost, u, v, col4row, row4col, free, path, spc, key, sr, sc)
     return col4row
 
 
@@ -207,14 +261,10 @@ def lap_block(coor, rotated, out):
     """Minimum-total-distance matching for rotated centroids (k, n, 3) into ``out``."""
     k, n = rotated.shape[0], rotated.shape[1]
     dist = np.empty((n, n))
-    u, v, spc, key = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    col4row, row4col = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
-    path = np.empty(n, dtype=np.intp)
-    sr, sc = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
+    u, v, col4row, row4col, free, path, spc, key, sr, sc = _lap_work(n)
     for r in range(k):
         _distances(coor, rotated[r], dist)
-        _lap_init(dist, u, v, col4row, row4col)
-        _augment(dist, u, v, col4row, row4col, path, spc, key, sr, sc)
+        _lap(dist, u, v, col4row, row4col, free, path, spc, key, sr, sc)
         out[r] = col4row
 
 
@@ -291,3 +341,62 @@ def nearest_block(coor, rotated, rots, lo, inv_h, dims, lookup, cand, tol, out):
                 elif d < second:
                     second = d
             out[r, i] = jbest if second - best > tol else -1
+
+
+
+def _make_augment_v3(flags):
+    @njit(cache=False, nogil=True, fastmath=flags, error_model="numpy")
+    def _scan(ci, base, v, key, path, done, i):
+        lowest = np.inf
+        for j in range(ci.shape[0]):  # branch-free, so that it vectorises
+            red = base + ci[j] - v[j]
+            kj = key[j]
+            better = red < kj
+            kj = red if better else kj
+            key[j] = kj
+            path[j] = i if better else path[j]
+            kj = np.inf if done[j] else kj
+            lowest = kj if kj < lowest else lowest
+        return lowest
+
+    @njit(cache=False, nogil=True, fastmath=False, error_model="numpy")
+    def aug(cost, u, v, col4row, row4col, free, n_free, path, spc, key, done, settled):
+        n = cost.shape[0]
+        for t in range(n_free):
+            cur = free[t]
+            for j in range(n):
+                key[j] = np.inf
+                done[j] = False
+            min_val, i, sink, nsc = 0.0, cur, -1, 0
+            while sink == -1:
+                lowest = _scan(cost[i], min_val - u[i], v, key, path, done, i)
+                jlow = 0
+                while key[jlow] != lowest or done[jlow]:
+                    jlow += 1
+                min_val = lowest
+                done[jlow] = True
+                spc[jlow] = lowest
+                key[jlow] = -np.inf
+                settled[nsc] = jlow
+                nsc += 1
+                if row4col[jlow] == -1:
+                    sink = jlow
+                else:
+                    i = row4col[jlow]
+            u[cur] += min_val
+            for s in range(nsc - 1):
+                j = settled[s]
+                u[row4col[j]] += min_val - spc[j]
+                v[j] -= min_val - spc[j]
+            j = sink
+            while True:
+                i = path[j]
+                row4col[j] = i
+                j, col4row[i] = col4row[i], j
+                if i == cur:
+                    break
+    return aug
+
+
+_augment_v3 = _make_augment_v3(False)
+_augment_v3f = _make_augment_v3({"nnan"})
