@@ -111,14 +111,15 @@ def _argmin(x):
     """Lowest value of ``x`` (NaN skipped) and the first index holding it; -1 when
     no entry is below infinity.
 
-    Eight running minima over interleaved entries, so that the comparisons do not
-    wait for each other, then a scan for the first entry equal to the lowest: the
-    index a plain ``if x[j] < lowest`` scan returns, in less than half its time.
+    Eight running minima over the entries ``j % 8`` (so that the comparisons do not
+    wait for each other) and one over the tail, then a scan for the first entry equal
+    to the lowest, in its lane only when one lane holds it: the index a plain
+    ``if x[j] < lowest`` scan returns, in less than half its time.
     """
     n = x.shape[0]
+    end = n - n % 8
     m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = np.inf
-    j = 0
-    while j + 8 <= n:
+    for j in range(0, end, 8):
         a, b, c, d = x[j], x[j + 1], x[j + 2], x[j + 3]
         m0 = a if a < m0 else m0
         m1 = b if b < m1 else m1
@@ -129,23 +130,36 @@ def _argmin(x):
         m5 = b if b < m5 else m5
         m6 = c if c < m6 else m6
         m7 = d if d < m7 else m7
-        j += 8
-    while j < n:
-        m0 = x[j] if x[j] < m0 else m0
-        j += 1
-    m0 = m4 if m4 < m0 else m0
-    m1 = m5 if m5 < m1 else m1
-    m2 = m6 if m6 < m2 else m2
-    m3 = m7 if m7 < m3 else m3
-    m0 = m1 if m1 < m0 else m0
-    m2 = m3 if m3 < m2 else m2
-    m0 = m2 if m2 < m0 else m0
-    if m0 == np.inf:
-        return m0, -1
+    mt = np.inf
+    for j in range(end, n):
+        mt = x[j] if x[j] < mt else mt
+    a = m0 if m0 <= m1 else m1
+    b = m2 if m2 <= m3 else m3
+    c = m4 if m4 <= m5 else m5
+    d = m6 if m6 <= m7 else m7
+    a = a if a <= b else b
+    c = c if c <= d else d
+    m = a if a <= c else c
+    m = m if m <= mt else mt
+    if m == np.inf:
+        return m, -1
+    hits = ((m0 == m) + (m1 == m) + (m2 == m) + (m3 == m) + (m4 == m) + (m5 == m)
+            + (m6 == m) + (m7 == m) + (mt == m))
+    if hits == 1:  # one lane holds the lowest: scan that lane only
+        if mt == m:
+            j = end
+            step = 1
+        else:
+            j = (0 if m0 == m else 1 if m1 == m else 2 if m2 == m else 3 if m3 == m else
+                 4 if m4 == m else 5 if m5 == m else 6 if m6 == m else 7)
+            step = 8
+        while not x[j] == m:
+            j += step
+        return m, j
     j = 0
-    while not x[j] == m0:
+    while not x[j] == m:
         j += 1
-    return m0, j
+    return m, j
 
 
 @njit(**_OPTS)
@@ -178,66 +192,64 @@ def _lap_init(cost, u, v, col4row, row4col, free, red):
 
 
 @njit(**_OPTS)
-def _finish(cur, sink, min_val, u, v, col4row, row4col, path, spc, sr, sc):
-    """Dual update after a shortest path search from row ``cur`` (as scipy), then
-    augmentation along the path to ``sink``."""
-    n = u.shape[0]
-    u[cur] += min_val
-    for i in range(n):
-        if sr[i] and i != cur:
-            u[i] += min_val - spc[col4row[i]]
-    for j in range(n):
-        if sc[j]:
-            v[j] -= min_val - spc[j]
-    j = sink
-    while True:
-        i = path[j]
-        row4col[j] = i
-        j, col4row[i] = col4row[i], j
-        if i == cur:
-            break
+def _relax(ci, base, v, key, path, i):
+    """Path costs through row ``i``: ``key[j] = min(key[j], base + ci[j] - v[j])``,
+    ``path[j] = i`` where lowered; settled columns (key NaN) never change."""
+    for j in range(ci.shape[0]):  # branch-free, so that it vectorises
+        red = base + ci[j] - v[j]
+        kj = key[j]
+        better = red < kj
+        key[j] = red if better else kj
+        path[j] = i if better else path[j]
 
 
 @njit(**_OPTS)
-def _augment(cost, u, v, col4row, row4col, free, n_free, path, spc, key, sr, sc):
-    """Shortest augmenting paths for the free rows (Crouse 2016, as scipy); ``key``
-    holds the tentative path costs of unsettled columns, NaN once settled."""
+def _augment(cost, u, v, col4row, row4col, free, n_free, path, spc, key, settled):
+    """Shortest augmenting paths for the free rows (Crouse 2016, as scipy).
+
+    ``key`` holds the tentative path costs of unsettled columns (NaN once settled),
+    ``settled`` the settled columns in order and ``spc`` their path costs; the rows
+    reached are those matched to the settled columns before the last (the sink).
+    """
     n = cost.shape[0]
     for t in range(n_free):
         cur = free[t]
-        min_val = 0.0
-        for j in range(n):
-            key[j] = np.inf
-            sc[j] = False
-            sr[j] = False
-        i, sink = cur, -1
-        while sink == -1:
-            sr[i] = True
-            base = min_val - u[i]
-            ci = cost[i]
-            for j in range(n):  # branch-free, so that it vectorises
-                red = base + ci[j] - v[j]
-                kj = key[j]
-                better = red < kj
-                key[j] = red if better else kj
-                path[j] = i if better else path[j]
-            lowest, jlow = _argmin(key)
-            min_val = lowest
-            spc[jlow] = lowest
+        base, ci = -u[cur], cost[cur]
+        for j in range(n):  # the first row: every column reached
+            key[j] = base + ci[j] - v[j]
+            path[j] = cur
+        n_settled = 0
+        while True:
+            min_val, jlow = _argmin(key)
+            spc[jlow] = min_val
             key[jlow] = np.nan
-            sc[jlow] = True
-            if row4col[jlow] == -1:
-                sink = jlow
-            else:
-                i = row4col[jlow]
-        _finish(cur, sink, min_val, u, v, col4row, row4col, path, spc, sr, sc)
+            settled[n_settled] = jlow
+            n_settled += 1
+            i = row4col[jlow]
+            if i == -1:
+                break
+            _relax(cost[i], min_val - u[i], v, key, path, i)
+        # dual update (as scipy: rows reached and settled columns), then augmentation
+        u[cur] += min_val
+        for s in range(n_settled - 1):
+            j = settled[s]
+            step = min_val - spc[j]
+            u[row4col[j]] += step
+            v[j] -= step
+        j = jlow
+        while True:
+            i = path[j]
+            row4col[j] = i
+            j, col4row[i] = col4row[i], j
+            if i == cur:
+                break
 
 
 @njit(**_OPTS)
-def _lap(cost, u, v, col4row, row4col, free, path, spc, key, sr, sc):
+def _lap(cost, u, v, col4row, row4col, free, path, spc, key, settled):
     """Solve one assignment problem: ``col4row`` holds the matching."""
     n_free = _lap_init(cost, u, v, col4row, row4col, free, key)
-    _augment(cost, u, v, col4row, row4col, free, n_free, path, spc, key, sr, sc)
+    _augment(cost, u, v, col4row, row4col, free, n_free, path, spc, key, settled)
 
 
 @njit(**_OPTS)
@@ -245,14 +257,14 @@ def _lap_work(n):
     """Work arrays of :func:`_lap` for ``n`` x ``n`` problems."""
     return (np.empty(n), np.empty(n), np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp),
             np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp), np.empty(n), np.empty(n),
-            np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_))
+            np.empty(n, dtype=np.intp))
 
 
 @njit(**_OPTS)
 def solve_lap(cost):
     """Column matched to each row by a minimum-cost perfect matching of ``cost``."""
-    u, v, col4row, row4col, free, path, spc, key, sr, sc = _lap_work(cost.shape[0])
-    _lap(cost, u, v, col4row, row4col, free, path, spc, key, sr, sc)
+    u, v, col4row, row4col, free, path, spc, key, settled = _lap_work(cost.shape[0])
+    _lap(cost, u, v, col4row, row4col, free, path, spc, key, settled)
     return col4row
 
 
@@ -261,10 +273,10 @@ def lap_block(coor, rotated, out):
     """Minimum-total-distance matching for rotated centroids (k, n, 3) into ``out``."""
     k, n = rotated.shape[0], rotated.shape[1]
     dist = np.empty((n, n))
-    u, v, col4row, row4col, free, path, spc, key, sr, sc = _lap_work(n)
+    u, v, col4row, row4col, free, path, spc, key, settled = _lap_work(n)
     for r in range(k):
         _distances(coor, rotated[r], dist)
-        _lap(dist, u, v, col4row, row4col, free, path, spc, key, sr, sc)
+        _lap(dist, u, v, col4row, row4col, free, path, spc, key, settled)
         out[r] = col4row
 
 
