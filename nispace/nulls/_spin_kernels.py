@@ -111,55 +111,97 @@ def _argmin(x):
     """Lowest value of ``x`` (NaN skipped) and the first index holding it; -1 when
     no entry is below infinity.
 
-    Eight running minima over the entries ``j % 8`` (so that the comparisons do not
-    wait for each other) and one over the tail, then a scan for the first entry equal
-    to the lowest, in its lane only when one lane holds it: the index a plain
+    Sixteen running minima over the entries ``j % 16`` (so that the comparisons do
+    not wait for each other) and one over the tail, then a scan for the first entry
+    equal to the lowest, in its lane only when one lane holds it: the index a plain
     ``if x[j] < lowest`` scan returns, in less than half its time.
     """
     n = x.shape[0]
-    end = n - n % 8
+    end = n - n % 16
     m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = np.inf
-    for j in range(0, end, 8):
-        a, b, c, d = x[j], x[j + 1], x[j + 2], x[j + 3]
+    m8 = m9 = m10 = m11 = m12 = m13 = m14 = m15 = np.inf
+    for j in range(0, end, 16):
+        a = x[j + 0]
         m0 = a if a < m0 else m0
-        m1 = b if b < m1 else m1
-        m2 = c if c < m2 else m2
-        m3 = d if d < m3 else m3
-        a, b, c, d = x[j + 4], x[j + 5], x[j + 6], x[j + 7]
+        a = x[j + 1]
+        m1 = a if a < m1 else m1
+        a = x[j + 2]
+        m2 = a if a < m2 else m2
+        a = x[j + 3]
+        m3 = a if a < m3 else m3
+        a = x[j + 4]
         m4 = a if a < m4 else m4
-        m5 = b if b < m5 else m5
-        m6 = c if c < m6 else m6
-        m7 = d if d < m7 else m7
-    mt = np.inf
+        a = x[j + 5]
+        m5 = a if a < m5 else m5
+        a = x[j + 6]
+        m6 = a if a < m6 else m6
+        a = x[j + 7]
+        m7 = a if a < m7 else m7
+        a = x[j + 8]
+        m8 = a if a < m8 else m8
+        a = x[j + 9]
+        m9 = a if a < m9 else m9
+        a = x[j + 10]
+        m10 = a if a < m10 else m10
+        a = x[j + 11]
+        m11 = a if a < m11 else m11
+        a = x[j + 12]
+        m12 = a if a < m12 else m12
+        a = x[j + 13]
+        m13 = a if a < m13 else m13
+        a = x[j + 14]
+        m14 = a if a < m14 else m14
+        a = x[j + 15]
+        m15 = a if a < m15 else m15
+    tail = np.inf
     for j in range(end, n):
-        mt = x[j] if x[j] < mt else mt
-    a = m0 if m0 <= m1 else m1
-    b = m2 if m2 <= m3 else m3
-    c = m4 if m4 <= m5 else m5
-    d = m6 if m6 <= m7 else m7
-    a = a if a <= b else b
-    c = c if c <= d else d
-    m = a if a <= c else c
-    m = m if m <= mt else mt
-    if m == np.inf:
-        return m, -1
-    hits = ((m0 == m) + (m1 == m) + (m2 == m) + (m3 == m) + (m4 == m) + (m5 == m)
-            + (m6 == m) + (m7 == m) + (mt == m))
-    if hits == 1:  # one lane holds the lowest: scan that lane only
-        if mt == m:
-            j = end
-            step = 1
-        else:
-            j = (0 if m0 == m else 1 if m1 == m else 2 if m2 == m else 3 if m3 == m else
-                 4 if m4 == m else 5 if m5 == m else 6 if m6 == m else 7)
-            step = 8
-        while not x[j] == m:
-            j += step
-        return m, j
+        a = x[j]
+        tail = a if a < tail else tail
+    # the lowest of the lanes and the tail, pairwise
+    a, b = (m0 if m0 <= m1 else m1), (m2 if m2 <= m3 else m3)
+    c, d = (m4 if m4 <= m5 else m5), (m6 if m6 <= m7 else m7)
+    e, f = (m8 if m8 <= m9 else m9), (m10 if m10 <= m11 else m11)
+    g, h = (m12 if m12 <= m13 else m13), (m14 if m14 <= m15 else m15)
+    a, c = (a if a <= b else b), (c if c <= d else d)
+    e, g = (e if e <= f else f), (g if g <= h else h)
+    a, e = (a if a <= c else c), (e if e <= g else g)
+    low = a if a <= e else e
+    low = low if low <= tail else tail
+    if low == np.inf:
+        return low, -1
+    hits = ((m0 == low) + (m1 == low) + (m2 == low) + (m3 == low) + (m4 == low)
+            + (m5 == low) + (m6 == low) + (m7 == low) + (m8 == low) + (m9 == low)
+            + (m10 == low) + (m11 == low) + (m12 == low) + (m13 == low) + (m14 == low)
+            + (m15 == low) + (tail == low))
+    if hits == 1 and tail == low:
+        j = end
+        while not x[j] == low:
+            j += 1
+        return low, j
+    if hits == 1:  # scan the one lane holding the lowest
+        j = 0
+        j = 15 if m15 == low else j
+        j = 14 if m14 == low else j
+        j = 13 if m13 == low else j
+        j = 12 if m12 == low else j
+        j = 11 if m11 == low else j
+        j = 10 if m10 == low else j
+        j = 9 if m9 == low else j
+        j = 8 if m8 == low else j
+        j = 7 if m7 == low else j
+        j = 6 if m6 == low else j
+        j = 5 if m5 == low else j
+        j = 4 if m4 == low else j
+        j = 3 if m3 == low else j
+        j = 2 if m2 == low else j
+        j = 1 if m1 == low else j
+        while not x[j] == low:
+            j += 16
+        return low, j
     j = 0
-    while not x[j] == m:
+    while not x[j] == low:
         j += 1
-    return m, j
+    return low, j
 
 
 @njit(**_OPTS)
