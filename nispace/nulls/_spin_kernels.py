@@ -16,7 +16,17 @@ exactly what the NumPy path returns:
   from dual variables of a column and a row reduction and a greedy partial
   matching on the tight pairs (Jonker & Volgenant 1987), so most rows never need an
   augmenting path; the optimum of a real-valued cost matrix is unique (almost
-  surely), so the matching is scipy's;
+  surely), so the matching is scipy's (with tied costs: a matching of the same,
+  minimum total). Each step of a path search updates the path
+  costs of every column in one branch-free (vectorised) loop and takes the lowest
+  with ``_argmin``, sixteen independent running minima instead of one chain of
+  dependent comparisons (the lowest and its first index, as a plain scan finds
+  them); the dual update runs over the settled columns only. Measured on
+  Schaefer400 (200 parcels a hemisphere): 36 of 200 rows left after the greedy
+  matching, paths of 52 steps on average; Jonker & Volgenant's augmenting row
+  reduction left 14 rows but cost more than it saved (its chains of small dual
+  steps are long on these problems), and so did searching the lowest among only
+  the columns below the path cost bound (a few dozen, but gathered);
 - ``nearest_block`` looks the nearest rotated centroid up among the few centroids a
   grid cell can hold (see ``_CellCandidates`` in ``spins``), in double precision,
   and flags the queries whose two nearest are too close to call so that the caller
