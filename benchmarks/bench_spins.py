@@ -19,7 +19,8 @@ turns; medians and their ratio):
    ``cornblath`` (vertex spins averaged back into the 400 parcels). Target >= 5x
    faster at equal or lower peak memory (traced allocations, one run each).
 
-Slow peers: neuromaps' Vasa and Hungarian take 20-40 ms per spin here, so they are
+Slow peers: neuromaps' Vasa and Hungarian take milliseconds per spin (Hungarian 4.5-9
+ms on these machines, depending on their load), so they are
 timed at ``--n-peer`` spins (default 1,000) and scaled to ``--n-perm``; the run
 times the peer at half of ``--n-peer`` too, in the same turns, and fails the
 verdict if the peer's time per spin falls by more than 20% with more spins (then
