@@ -535,6 +535,69 @@ def test_compiled_assignment_is_optimal_with_ties():
         assert cost[rows, col].sum() == cost[rows, best].sum()
 
 
+def first_lowest(x):
+    """The plain scan the compiled argmin replaces: first index of the lowest entry
+    (NaN never lower), -1 when none is below infinity."""
+    lowest, at = np.inf, -1
+    for j, value in enumerate(x):
+        if value < lowest:
+            lowest, at = value, j
+    return lowest, at
+
+
+def test_compiled_argmin_is_the_first_lowest_entry_with_ties_nan_and_signed_zeros():
+    kernels = pytest.importorskip("nispace.nulls._spin_kernels")
+    rng = np.random.default_rng(60)
+    values = np.array([-2.5, -0.0, 0.0, 1.0, 1.0, 3e-300, np.inf, np.nan])
+    for n in [*range(0, 20), 31, 33, 48, 64, 200]:  # tails shorter than the 16 lanes too
+        for _ in range(50):
+            x = rng.choice(values, n)
+            lowest, at = kernels._argmin(x)
+            expected_lowest, expected_at = first_lowest(x)
+            assert at == expected_at, x
+            assert lowest == expected_lowest
+
+
+@pytest.mark.parametrize("n", [2, 7, 9, 17, 64, 131])
+def test_compiled_assignment_equals_scipy_on_ties_around_a_unique_optimum(n):
+    # integer costs full of ties everywhere but on one planted matching of cost 0
+    kernels = pytest.importorskip("nispace.nulls._spin_kernels")
+    rng = np.random.default_rng(61 + n)
+    for scale in (1.0, -1.0, 1e6):
+        perm = rng.permutation(n)
+        cost = rng.integers(1, 3, size=(n, n)).astype(float)
+        cost[np.arange(n), perm] = 0.0
+        cost = scale * cost if scale > 0 else cost - 5.0  # negative costs too
+        col = kernels.solve_lap(cost)
+        np.testing.assert_array_equal(col, perm)
+        np.testing.assert_array_equal(col, linear_sum_assignment(cost)[1])
+
+
+@pytest.mark.parametrize("n", [5, 23, 80, 150])
+def test_compiled_assignment_is_optimal_with_many_ties_and_few_values(n):
+    kernels = pytest.importorskip("nispace.nulls._spin_kernels")
+    rng = np.random.default_rng(62 + n)
+    for high in (2, 3, 10):
+        cost = rng.integers(0, high, size=(n, n)).astype(float)
+        col = kernels.solve_lap(cost)
+        np.testing.assert_array_equal(np.sort(col), np.arange(n))
+        rows, best = linear_sum_assignment(cost)
+        assert cost[rows, col].sum() == cost[rows, best].sum()
+
+
+def test_compiled_block_equals_scipy_on_sphere_centroids():
+    # the matching neuromaps computes: linear_sum_assignment of the distance matrix
+    kernels = pytest.importorskip("nispace.nulls._spin_kernels")
+    coords, hemi = sphere_centroids(101, seed=63)
+    c = coords[hemi == 0]
+    left, _ = rotation_matrices(30, seed=64)
+    out = np.empty((30, c.shape[0]), dtype=np.intp)
+    kernels.lap_block(c, c @ left, out)
+    for r in range(30):
+        np.testing.assert_array_equal(out[r],
+                                      linear_sum_assignment(distance_matrix(c, c @ left[r]))[1])
+
+
 def test_grid_candidates_hold_the_nearest_point(matching_path):
     from nispace.nulls.spins import _CellCandidates, _NearestVertex
 
