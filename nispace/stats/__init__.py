@@ -22,6 +22,8 @@ crossval
     Distance-dependent cross-validation of regression models (Hansen et al., 2022).
 batch
     The colocalization methods vectorised across permutations (null maps).
+ranks
+    Average ranks with NumPy (``scipy.stats.rankdata``'s, without importing it).
 pvalues, correction
     Exact permutation p-values, z-scores against nulls, pooling over Y maps;
     multiple-comparison corrections (Meff, max-T, statsmodels' methods).

@@ -123,6 +123,7 @@ from .dominance import (
     adjusted_r2,
     dominance_analysis_batch,
 )
+from .ranks import rank_rows
 
 __all__ = [
     "COLOC_METHODS",
@@ -269,23 +270,9 @@ def _valid_y(Y, Z, zy_matched: bool) -> np.ndarray:
 
 def _average_ranks(a: np.ndarray) -> np.ndarray:
     """Average ranks (1-based; ties share the mean of their ranks) along the last axis,
-    equal to ``scipy.stats.rankdata(a, axis=-1)``: a row holding NaN becomes NaN.
-    NumPy only, so a colocalization does not import ``scipy.stats`` (~0.5 s)."""
-    a = np.asarray(a, dtype=float)
-    n = a.shape[-1]
-    order = np.argsort(a, axis=-1, kind="stable")
-    ordered = np.take_along_axis(a, order, axis=-1)
-    first = np.ones(a.shape, dtype=bool)  # first of its tie group, in sorted order
-    first[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
-    last = np.ones(a.shape, dtype=bool)
-    last[..., :-1] = first[..., 1:]
-    positions = np.arange(n)
-    start = np.maximum.accumulate(np.where(first, positions, 0), axis=-1)
-    end = np.flip(np.minimum.accumulate(np.flip(np.where(last, positions, n - 1), -1),
-                                        axis=-1), -1)
-    ranks = np.empty(a.shape)
-    np.put_along_axis(ranks, order, (start + end) / 2 + 1, axis=-1)
-    ranks[np.isnan(a).any(axis=-1)] = np.nan
+    equal to ``scipy.stats.rankdata(a, axis=-1)``: a row holding NaN becomes NaN."""
+    ranks = rank_rows(a)
+    ranks[np.isnan(ranks).any(axis=-1)] = np.nan
     return ranks
 
 
