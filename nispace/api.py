@@ -2491,8 +2491,11 @@ class NiSpace:
             an error if ``mc_method`` was not computed).
         permute_what : str, optional
             Which permutation (may be omitted when the method was permuted one way).
-        kind : {"categorical"}
-            As in NiSpace, the only kind; NiSpace's others name nispace's plots.
+        kind : {"categorical", "heatmap"}
+            ``"categorical"`` as in NiSpace; ``"heatmap"``: one row per Y map, one
+            column per X map, in the given order (for many Y maps, e.g. one per
+            subject; ``sort_by``, ``n_categories``, ``ax`` and the null bands do not
+            apply). NiSpace's other kinds name nispace's plots.
         values : {"coloc", "z", "p"}
             Plot the colocalizations, their z-scores against the null
             (:meth:`get_colocalizations` ``normalized=True``) or ``-log10(p)``; null
@@ -2508,7 +2511,8 @@ class NiSpace:
         -------
         (Figure, Axes)
         """
-        from .plotting import coloc_title, method_label, plot_colocalizations
+        from .plotting import (coloc_title, method_label, plot_colocalization_heatmap,
+                               plot_colocalizations)
 
         x_maps = _alias(kwargs, "X_maps", "x_maps", x_maps, None)
         y_maps = _alias(kwargs, "Y_maps", "y_maps", y_maps, None)
@@ -2520,7 +2524,7 @@ class NiSpace:
         if kind in others:
             raise InputError(f"kind: {kind!r} is not a kind of nsp.plot(); call "
                              f"{others[kind]}.")
-        check_option("kind", kind, ["categorical"])
+        check_option("kind", kind, ["categorical", "heatmap"])
         check_option("values", values, ["coloc", "z", "p"])
         check_bool(plot_nulls, "plot_nulls")
         check_bool(annot_p, "annot_p")
@@ -2568,6 +2572,10 @@ class NiSpace:
             title = coloc_title(key, stat, transform=transform,
                                 what=perm.kind if perm else None,
                                 maps_which=perm.maps_which if perm else None)
+        if kind == "heatmap":
+            return plot_colocalization_heatmap(obs, p, q, alpha=alpha, title=title,
+                                               label=xlabel, names=self._x_display_names(),
+                                               figsize=figsize)
         return plot_colocalizations(obs, nulls, p, q, sort_by=sort_by,
                                     n_categories=n_categories, alpha=alpha, title=title,
                                     xlabel=xlabel,

@@ -636,3 +636,13 @@ def test_null_panels_share_one_x_scale(pet_pain_nsp, data_url):
     labelled = [ax for ax in visible if any(t.get_visible() and t.get_text()
                                             for t in ax.get_xticklabels())]
     assert labelled == [ax for ax in visible if ax.get_xlabel()]
+
+
+def test_nispace_plot_heatmap_shows_every_colocalization(pet_pain_nsp, data_url):
+    fig, ax = pet_pain_nsp.plot(kind="heatmap")
+    image = next(im for im in ax.images if im.get_gid() == "coloc-heatmap")
+    np.testing.assert_array_equal(image.get_array(),
+                                  pet_pain_nsp.get_colocalizations().to_numpy())
+    assert "Spearman's rho" in fig._suptitle.get_text()
+    with pytest.raises(nispace_errors().InputError, match="kind"):
+        pet_pain_nsp.plot(kind="violin")

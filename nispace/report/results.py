@@ -255,54 +255,29 @@ def _colocalization_jobs(nsp, key: str, what: str | None, suffix: str) -> list[_
     :data:`Y_PER_PAGE` Y maps; for more, a heatmap of every Y map x X map and the
     categorical plot on pages of :data:`Y_PER_PAGE` Y maps (a single figure with
     a dot per Y map in every row would be metres tall)."""
-    from ..plotting import coloc_title, method_label, plot_colocalization_heatmap
     from ..plotting.style import figure_style
+
+    def drawn(caption: str, **kwargs):
+        """``nsp.plot(**kwargs)`` and its caption (``{title}`` filled in)."""
+        with figure_style():
+            fig, ax = nsp.plot(method=key, permute_what=what, **kwargs)
+        title = fig._suptitle.get_text() if fig._suptitle is not None else ax.get_title()
+        return fig, caption.format(title=title or f"Colocalizations ({key})")
 
     name = f"colocalizations_{key}{suffix}"
     n_y = len(nsp.colocalizations_[key].stats[
         nsp._main_stat(nsp.colocalizations_[key].stats, None)].index)
     if n_y <= Y_PER_PAGE:
-        def single():
-            with figure_style():
-                fig, ax = nsp.plot(method=key, permute_what=what)
-            title = fig._suptitle.get_text() if fig._suptitle is not None else ax.get_title()
-            return fig, title or f"Colocalizations ({key})"
-
-        return [_FigureJob(name, single)]
-    coloc = nsp.colocalizations_[key]
-    perm = nsp.permutations_[key][what] if what is not None else None
-    frames = perm.observed if perm is not None else coloc.stats
-    stat = nsp._main_stat(frames, None)
-    p = q = None
-    if perm is not None:
-        p = perm.p[stat]
-        corrections = [c for c in nsp.corrections_
-                       if (c.key, c.permute_what) == (key, perm.permute_what)]
-        q = corrections[-1].p[stat] if corrections and stat in corrections[-1].p else None
-    steps = coloc.provenance.get("steps", [])
-    transform = next((t["y"] for t in reversed(steps) if "y" in t), None)
-    title = coloc_title(key, stat, transform=transform, what=perm.kind if perm else None,
-                        maps_which=perm.maps_which if perm else None)
-
-    def heatmap():
-        with figure_style():
-            fig, _ = plot_colocalization_heatmap(frames[stat], p, q, title=title,
-                                                 label=method_label(coloc.method, stat),
-                                                 names=nsp._x_display_names())
-        return fig, f"{title}: all {n_y} Y maps (rows) x X maps (columns)"
-
-    jobs = [_FigureJob(name, heatmap)]
+        return [_FigureJob(name, lambda: drawn("{title}"))]
+    jobs = [_FigureJob(name, lambda: drawn(
+        "{title}: all %d Y maps (rows) x X maps (columns)" % n_y, kind="heatmap"))]
     starts = range(0, n_y, Y_PER_PAGE)
     for page, start in enumerate(starts, 1):
         stop = min(start + Y_PER_PAGE, n_y)
-
-        def paged(rows=list(range(start, stop)), page=page, start=start, stop=stop):
-            with figure_style():
-                fig, _ = nsp.plot(method=key, permute_what=what, y_maps=rows)
-            return fig, (f"{title} (Y maps {start + 1}-{stop} of {n_y}, page {page} of "
-                         f"{len(starts)})")
-
-        jobs.append(_FigureJob(f"{name}_page{page}", paged))
+        caption = (f"{{title}} (Y maps {start + 1}-{stop} of {n_y}, page {page} of "
+                   f"{len(starts)})")
+        jobs.append(_FigureJob(f"{name}_page{page}", lambda caption=caption, rows=list(
+            range(start, stop)): drawn(caption, y_maps=rows)))
     return jobs
 
 
